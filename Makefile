@@ -1,0 +1,45 @@
+# The README's two commands, `make demo` and `make test`, do the whole set-up
+# on a fresh machine: a virtual environment in .venv with embedforge and its
+# dependencies installed.  `make bench` runs the benchmarks against the peers.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# The public data sets: ../shared/data beside the checkout when present
+# (CI and the team's machines); otherwise datasets download what they can.
+SHARED := $(abspath ../shared/data)
+export EMBEDFORGE_DATA_DIR ?= $(if $(wildcard $(SHARED)/README.md),$(SHARED),)
+
+.PHONY: install demo test bench lint format clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# The CPU build of torch (a plain `torch` requirement pulls several GB of CUDA packages).
+	$(BIN)/python -m pip install --quiet "torch==2.13.0"
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python examples/word2vec_demo.py
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/word2vec_vs_gensim.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
+
+clean:
+	rm -rf $(VENV) build *.egg-info src/*.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,394 @@
+"""Named public data sets: a registry, a local mirror, and checksummed downloads.
+
+Every data set the project uses by name (training corpora, analogy and word
+similarity benchmarks) is described once here by a :class:`DatasetInfo`.
+:func:`fetch` resolves a name to a file on disk:
+
+1. the local mirror: ``<data_dir>/<folder>/<filename>``, where ``data_dir`` is
+   the argument or the environment variable ``EMBEDFORGE_DATA_DIR`` (the layout
+   of the project's ``../shared/data``);
+2. otherwise the download cache (``EMBEDFORGE_CACHE_DIR``, or
+   ``pooch.os_cache("embedforge")``), downloading from the original public
+   source with :func:`pooch.retrieve` and checking the file's hash first.
+
+Data sets with no public download that we can verify byte for byte
+(``url=None``) are mirror-only; asking for one that is not in the mirror raises
+:class:`~embedforge.errors.DatasetError` saying where to put it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from embedforge.errors import DatasetError, InvalidParameterError
+
+__all__ = [
+    "DATA_DIR_ENV",
+    "CACHE_DIR_ENV",
+    "DatasetInfo",
+    "dataset_info",
+    "fetch",
+    "list_datasets",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Environment variable naming the local mirror directory (``<folder>/<filename>`` inside).
+DATA_DIR_ENV = "EMBEDFORGE_DATA_DIR"
+#: Environment variable overriding the download cache directory.
+CACHE_DIR_ENV = "EMBEDFORGE_CACHE_DIR"
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """One registered data set.
+
+    Parameters
+    ----------
+    name : str
+        Registry name, e.g. ``"google_analogy"``.
+    description : str
+        One line saying what the data is.
+    folder : str
+        Folder of the data set inside the mirror and the download cache.
+    filename : str
+        The file :func:`fetch` returns, inside ``folder``. For a zip download it
+        is the archive member that is extracted.
+    url : str or None
+        Original public download URL; ``None`` for a mirror-only data set.
+    known_hash : str or None
+        Hash of the file at ``url`` in pooch's ``"<algorithm>:<hex>"`` form
+        (the archive for a zip download). For mirror-only data sets, the
+        SHA-256 of the mirror file, for reference.
+    archive : str or None
+        ``"zip"`` when ``url`` is a zip archive that contains ``filename``.
+    max_lines : int or None
+        When set, only the first ``max_lines`` lines of the file belong to the
+        data set (corpus readers take it as their own ``max_lines``).
+    source : str
+        Where the bytes come from (repository, commit, package).
+    license : str
+        License of the data.
+    citation : str
+        The reference to cite.
+    """
+
+    name: str
+    description: str
+    folder: str
+    filename: str
+    url: str | None
+    known_hash: str | None
+    source: str
+    license: str
+    citation: str
+    archive: str | None = None
+    max_lines: int | None = None
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """Paths of the data set's files relative to the mirror root, e.g. ``("men/MEN_...",)``."""
+        return (f"{self.folder}/{self.filename}",)
+
+    @property
+    def mirror_only(self) -> bool:
+        """True when the data set has no registered download and must come from the mirror."""
+        return self.url is None
+
+
+_GENSIM_RAW = "https://raw.githubusercontent.com/piskvorky/gensim/4.4.0/gensim/test/test_data/"
+_SIMCROSS_RAW = (
+    "https://raw.githubusercontent.com/mrmechko/simcross/ffc5c7598185be00260d81fd71274db32e6bceda/"
+)
+_TEXT8_CITATION = (
+    'Matt Mahoney, "About the Test Data", Large Text Compression Benchmark, '
+    "http://mattmahoney.net/dc/textdata.html; used by T. Mikolov, K. Chen, G. Corrado, J. Dean, "
+    '"Efficient Estimation of Word Representations in Vector Space", ICLR Workshop 2013, '
+    "arXiv:1301.3781"
+)
+_WIKIPEDIA_LICENSE = "CC BY-SA 3.0 / GFDL (Wikipedia text)"
+
+_REGISTRY: dict[str, DatasetInfo] = {
+    info.name: info
+    for info in (
+        DatasetInfo(
+            name="text8",
+            description="text8: first 10^8 characters of cleaned English Wikipedia (2006), "
+            "about 17.0M tokens, one line",
+            folder="text8",
+            filename="text8",
+            url="http://mattmahoney.net/dc/text8.zip",
+            # SHA-1 of text8.zip (31,344,016 bytes) as published in dmlc/gluon-nlp,
+            # src/gluonnlp/data/corpora/large_text_compression_benchmark.py, class Text8,
+            # archive_file = ('text8.zip', '6c70299b93b7e1f927b42cd8f6ac1a31547c7a2e')
+            # (commit 9864718a1eddfa03cec10ad68e9074215280debe; earlier versions of the same
+            # class downloaded it from http://mattmahoney.net/dc/ with this hash). The same
+            # class gives SHA-1 0dc3edebc970dcc96137e7deda4d9995af9d93de for the unzipped
+            # ``text8``. No SHA-256 is published; pooch accepts "sha1:".
+            known_hash="sha1:6c70299b93b7e1f927b42cd8f6ac1a31547c7a2e",
+            archive="zip",
+            source="http://mattmahoney.net/dc/text8.zip (Matt Mahoney)",
+            license=_WIKIPEDIA_LICENSE,
+            citation=_TEXT8_CITATION,
+        ),
+        DatasetInfo(
+            name="text8_prefix",
+            description="first 6,877,824 characters of text8 (1,171,946 tokens); NOT the full corpus",
+            folder="text8_prefix",
+            filename="text8_prefix",
+            url=None,
+            known_hash="sha256:b960762ff97afc69649266c8964ca6d04f3465dc11b57bfe55a1234dbd9127b6",
+            source="prefix of text8 inflated from the truncated text8.gz in GitHub "
+            "celticspp/word2vec at commit 7a2bd19188ff368cd954ae75e7e2ff90d350cdb2",
+            license=_WIKIPEDIA_LICENSE,
+            citation=_TEXT8_CITATION,
+        ),
+        DatasetInfo(
+            name="enwiki2015",
+            description="9,233 English Wikipedia articles (2015) cleaned by text8's rules, "
+            "one article per line, 25.0M tokens",
+            folder="enwiki2015_text8style",
+            filename="enwiki2015_25M.txt.gz",
+            url=None,
+            known_hash="sha256:f91304c43f9857cd0cc51939b2820d9ef3afba632e546f37eac0673d3c824652",
+            source="WikiExtractor output in GitHub jason-feng/wikiVisual at commit "
+            "1c0fac92f29f17c1603bfffbe864e0dfdff66897 (text/AA..AD), normalised like text8",
+            license=_WIKIPEDIA_LICENSE,
+            citation="Wikipedia contributors, English Wikipedia (2015 revisions)",
+        ),
+        DatasetInfo(
+            name="enwiki2015_text8size",
+            description="the first 6,381 lines of enwiki2015: 17.0M tokens, the size of text8",
+            folder="enwiki2015_text8style",
+            filename="enwiki2015_25M.txt.gz",
+            url=None,
+            known_hash="sha256:f91304c43f9857cd0cc51939b2820d9ef3afba632e546f37eac0673d3c824652",
+            max_lines=6381,
+            source="WikiExtractor output in GitHub jason-feng/wikiVisual at commit "
+            "1c0fac92f29f17c1603bfffbe864e0dfdff66897 (text/AA..AD), normalised like text8",
+            license=_WIKIPEDIA_LICENSE,
+            citation="Wikipedia contributors, English Wikipedia (2015 revisions)",
+        ),
+        DatasetInfo(
+            name="google_analogy",
+            description="Google word analogy questions: 19,544 questions in 14 sections "
+            "(5 semantic, 9 syntactic)",
+            folder="google_analogy",
+            filename="questions-words.txt",
+            url=_GENSIM_RAW + "questions-words.txt",
+            known_hash="sha256:8c29b3332afc46f3fb8be04cb5297bf96f39aa7131272dff57869b4485b22a36",
+            source="word2vec release (Google); copy in gensim 4.4.0 "
+            "gensim/test/test_data/questions-words.txt",
+            license="Apache-2.0",
+            citation="T. Mikolov, K. Chen, G. Corrado, J. Dean, "
+            '"Efficient Estimation of Word Representations in Vector Space", '
+            "ICLR Workshop 2013, arXiv:1301.3781",
+        ),
+        DatasetInfo(
+            name="wordsim353",
+            description="WordSim-353 (combined): 353 word pairs with relatedness scores 0-10",
+            folder="wordsim353",
+            filename="wordsim353.tsv",
+            url=_GENSIM_RAW + "wordsim353.tsv",
+            known_hash="sha256:f92a022fc2537793a15bc3a8c162ebcd74990e033a228bb6388cb71e4c0b1e1d",
+            source="gensim 4.4.0 gensim/test/test_data/wordsim353.tsv",
+            license="none stated; distributed freely for research by the authors",
+            citation="L. Finkelstein, E. Gabrilovich, Y. Matias, E. Rivlin, Z. Solan, G. Wolfman, "
+            'E. Ruppin, "Placing Search in Context: The Concept Revisited", ACM TOIS 20(1), 2002',
+        ),
+        DatasetInfo(
+            name="simlex999",
+            description="SimLex-999: 999 word pairs with similarity scores 0-10 "
+            "(gensim's 3-column file)",
+            folder="simlex999",
+            filename="simlex999.txt",
+            url=_GENSIM_RAW + "simlex999.txt",
+            known_hash="sha256:d5e0501971478a511430ee880bd0121e94ac701ba86d90544d83e6d2ba3db05d",
+            source="gensim 4.4.0 gensim/test/test_data/simlex999.txt (from the original "
+            "SimLex-999.txt release)",
+            license="none stated; distributed freely for research by the authors",
+            citation='F. Hill, R. Reichart, A. Korhonen, "SimLex-999: Evaluating Semantic Models '
+            'with (Genuine) Similarity Estimation", Computational Linguistics 41(4), 2015',
+        ),
+        DatasetInfo(
+            name="men",
+            description="MEN relatedness, natural word forms: 3,000 pairs with scores 0-50",
+            folder="men",
+            filename="MEN_dataset_natural_form_full",
+            # This copy carries a header line ``word1 word2 score`` that the authors'
+            # release lacks; the hash is of this copy.
+            url=_SIMCROSS_RAW + "MEN/MEN_dataset_natural_form_full",
+            known_hash="sha256:87a5b7229e6cf32426063da921e83031b9efeab3101d4413eaa3f44fcbce3a45",
+            source="MEN release (Bruni et al.); copy in GitHub mrmechko/simcross at commit "
+            "ffc5c7598185be00260d81fd71274db32e6bceda, MEN/MEN_dataset_natural_form_full",
+            license="CC BY 2.0",
+            citation='E. Bruni, N. K. Tran, M. Baroni, "Multimodal Distributional Semantics", '
+            "JAIR 49:1-47, 2014",
+        ),
+    )
+}
+
+
+def list_datasets() -> list[DatasetInfo]:
+    """Return every registered data set, in registry order.
+
+    Returns
+    -------
+    list of DatasetInfo
+        Name, description, files, source, URL and hash, license and citation of
+        each data set.
+    """
+    return list(_REGISTRY.values())
+
+
+def dataset_info(name: str) -> DatasetInfo:
+    """Return the registry entry of the data set ``name``.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``name`` is not registered; the message lists the registered names.
+    """
+    try:
+        return _REGISTRY[name]
+    except (KeyError, TypeError):
+        raise InvalidParameterError(
+            f"unknown data set {name!r}; registered data sets: {', '.join(sorted(_REGISTRY))}"
+        ) from None
+
+
+def _mirror_root(data_dir: str | os.PathLike[str] | None) -> Path | None:
+    if data_dir is not None:
+        return Path(data_dir)
+    env = os.environ.get(DATA_DIR_ENV)
+    return Path(env) if env else None
+
+
+def _cache_root() -> Path:
+    env = os.environ.get(CACHE_DIR_ENV)
+    if env:
+        return Path(env)
+    import pooch
+
+    return Path(pooch.os_cache("embedforge"))
+
+
+def fetch(
+    name: str,
+    data_dir: str | os.PathLike[str] | None = None,
+    progress: bool = True,
+) -> Path:
+    """Return the path of a registered data set's file, downloading it if needed.
+
+    Parameters
+    ----------
+    name : str
+        A registered name (see :func:`list_datasets`).
+    data_dir : str or path-like, optional
+        Local mirror directory holding ``<folder>/<filename>``. Defaults to the
+        environment variable ``EMBEDFORGE_DATA_DIR``.
+    progress : bool, default True
+        Show a download progress bar (only when stderr is a terminal).
+
+    Returns
+    -------
+    pathlib.Path
+        The mirror file if present, otherwise the file in the download cache
+        (``EMBEDFORGE_CACHE_DIR`` or ``pooch.os_cache("embedforge")``), extracted
+        from its archive when the download is a zip. For a data set with
+        ``max_lines`` set, only that many leading lines of the file belong to it
+        (see :func:`dataset_info`).
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``name`` is not registered.
+    DatasetError
+        If a mirror-only data set is not in the mirror, the download fails, or
+        the downloaded file does not match its registered hash (nothing is left
+        in the cache in that case).
+
+    Notes
+    -----
+    Mirror files are trusted and not hashed (the corpora are tens of MB);
+    downloads are always verified, and a cached file is re-verified by pooch on
+    each call before it is returned.
+    """
+    info = dataset_info(name)
+    root = _mirror_root(data_dir)
+    if root is not None:
+        candidate = root / info.folder / info.filename
+        if candidate.is_file():
+            logger.debug("data set %r found in the mirror: %s", name, candidate)
+            return candidate
+    if info.url is None:
+        where = (
+            f"looked for {str(root / info.folder / info.filename)!r}"
+            if root is not None
+            else f"neither data_dir nor {DATA_DIR_ENV} is set"
+        )
+        raise DatasetError(
+            f"data set {name!r} has no public download and must come from a local mirror "
+            f"({where}): put the folder '{info.folder}/' containing '{info.filename}' in a "
+            f"directory and set {DATA_DIR_ENV} to that directory (or pass data_dir=...); "
+            f"the project's copy is in ../shared/data"
+        )
+    return _download(info, progress=progress)
+
+
+def _download(info: DatasetInfo, progress: bool) -> Path:
+    import pooch
+
+    folder = _cache_root() / info.folder
+    target = folder / info.filename
+    archive_name = Path(info.url or "").name if info.archive else info.filename
+    processor = None
+    if info.archive == "zip":
+        # extract_dir "." puts the member next to the archive: <cache>/<folder>/<filename>.
+        processor = pooch.Unzip(members=[info.filename], extract_dir=".")
+    show_bar = progress and sys.stderr.isatty()
+    try:
+        pooch.retrieve(
+            info.url,
+            known_hash=info.known_hash,
+            fname=archive_name,
+            path=folder,
+            processor=processor,
+            progressbar=show_bar,
+        )
+    except ValueError as exc:  # pooch's hash mismatch
+        # pooch deletes the new download; drop a stale cached copy that failed too.
+        _remove_if_mismatched(folder / archive_name, info.known_hash)
+        raise DatasetError(
+            f"the download of data set {info.name!r} from {info.url} does not match its "
+            f"registered hash {info.known_hash}; nothing was kept. The file at the source "
+            f"may have changed; use a local mirror ({DATA_DIR_ENV}) instead. ({exc})"
+        ) from exc
+    except OSError as exc:  # requests' errors derive from OSError
+        raise DatasetError(
+            f"could not download data set {info.name!r} from {info.url}: {exc}. "
+            f"Check the network, or put '{info.folder}/{info.filename}' in a local mirror "
+            f"directory and set {DATA_DIR_ENV}"
+        ) from exc
+    if not target.is_file():
+        raise DatasetError(
+            f"the download of data set {info.name!r} from {info.url} did not contain "
+            f"{info.filename!r}"
+        )
+    return target
+
+
+def _remove_if_mismatched(path: Path, known_hash: str | None) -> None:
+    import pooch
+
+    if known_hash is None or not path.is_file():
+        return
+    algorithm, _, expected = known_hash.rpartition(":")
+    if pooch.file_hash(str(path), alg=algorithm or "sha256") != expected.lower():
+        with contextlib.suppress(OSError):
+            path.unlink()

@@ -1,0 +1,1 @@
+"""numba-compiled inner loops: plain arrays in, arrays updated in place."""

@@ -1,0 +1,282 @@
+"""word2vec inner loops: skip-gram and CBOW, negative sampling and hierarchical softmax.
+
+Plain arrays in, weights updated in place, no Python objects: each call
+trains one piece of an encoded corpus (int32 word ids, ``-1`` ending each
+sentence) and returns its summed loss.  Threads call :func:`train_piece` on
+different pieces at once and update the shared matrices without locks
+(Hogwild), as word2vec C and gensim do; numba releases the GIL (``nogil``).
+
+The updates follow the word2vec C tool (Mikolov et al. 2013): the
+sigmoid is read from a 1000-entry table over [-6, 6]; skip-gram predicts
+the centre word from each context word's input vector; CBOW averages the
+context input vectors; window sizes shrink at random; frequent words are
+dropped with word2vec's subsampling formula.  Random numbers come from the
+word2vec linear congruential generator, seeded per piece, so one thread
+gives the same result on every run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = ["EXP_TABLE_SIZE", "MAX_EXP", "make_tables", "train_piece"]
+
+EXP_TABLE_SIZE = 1000
+MAX_EXP = 6.0
+_LCG_MUL = np.uint64(25214903917)
+_LCG_ADD = np.uint64(11)
+
+
+def make_tables() -> tuple[np.ndarray, np.ndarray]:
+    """Sigmoid and log-sigmoid tables over [-MAX_EXP, MAX_EXP].
+
+    Returns
+    -------
+    sigmoid : (EXP_TABLE_SIZE,) float32
+    log_sigmoid : (EXP_TABLE_SIZE,) float32
+    """
+    x = (np.arange(EXP_TABLE_SIZE, dtype=np.float64) / EXP_TABLE_SIZE * 2.0 - 1.0) * MAX_EXP
+    sig = 1.0 / (1.0 + np.exp(-x))
+    return sig.astype(np.float32), np.log(sig).astype(np.float32)
+
+
+@njit(nogil=True, fastmath=True, cache=True, inline="always")
+def _lcg(state):
+    return state * _LCG_MUL + _LCG_ADD
+
+
+@njit(nogil=True, fastmath=True, cache=True, inline="always")
+def _table_index(f):
+    return int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2.0))
+
+
+@njit(nogil=True, fastmath=True, cache=True)
+def _negative_sampling(
+    inp, syn1neg, target, neu1e, alpha, negative, alias_prob, alias_idx, sig, logsig, state
+):
+    """One positive and ``negative`` noise updates of ``syn1neg`` for input vector ``inp``.
+
+    Accumulates the gradient for ``inp`` into ``neu1e``; returns (loss, rng state).
+    """
+    dim = inp.shape[0]
+    n_words = syn1neg.shape[0]
+    loss = 0.0
+    for d in range(negative + 1):
+        if d == 0:
+            word = np.int64(target)
+            label = 1.0
+        else:
+            state = _lcg(state)
+            word = np.int64((state >> np.uint64(32)) % np.uint64(n_words))
+            u = np.float32((state >> np.uint64(16)) & np.uint64(0xFFFF)) / np.float32(65536.0)
+            if u >= alias_prob[word]:
+                word = np.int64(alias_idx[word])
+            if word == target:
+                continue
+            label = 0.0
+        row = syn1neg[word]
+        f = np.float32(0.0)
+        for j in range(dim):
+            f += inp[j] * row[j]
+        if f > MAX_EXP:
+            g = (label - 1.0) * alpha
+            if label == 0.0:
+                loss += f  # -log(sigmoid(-f)) ~ f for large f
+        elif f < -MAX_EXP:
+            g = label * alpha
+            if label == 1.0:
+                loss -= f
+        else:
+            t = _table_index(f)
+            g = (label - sig[t]) * alpha
+            if label == 1.0:
+                loss -= logsig[t]
+            else:
+                loss -= logsig[EXP_TABLE_SIZE - 1 - t]
+        g32 = np.float32(g)
+        for j in range(dim):
+            neu1e[j] += g32 * row[j]
+            row[j] += g32 * inp[j]
+    return loss, state
+
+
+@njit(nogil=True, fastmath=True, cache=True)
+def _hierarchical_softmax(inp, syn1, codes, points, length, neu1e, alpha, sig, logsig):
+    """Updates along one word's Huffman path for input vector ``inp``; returns the loss."""
+    dim = inp.shape[0]
+    loss = 0.0
+    for k in range(length):
+        row = syn1[points[k]]
+        f = np.float32(0.0)
+        for j in range(dim):
+            f += inp[j] * row[j]
+        if f <= -MAX_EXP or f >= MAX_EXP:
+            # word2vec C skips saturated nodes; count their loss all the same
+            if (codes[k] == 0) == (f < 0):
+                loss += abs(f)
+            continue
+        t = _table_index(f)
+        g = np.float32((1.0 - codes[k] - sig[t]) * alpha)
+        loss -= logsig[t] if codes[k] == 0 else logsig[EXP_TABLE_SIZE - 1 - t]
+        for j in range(dim):
+            neu1e[j] += g * row[j]
+            row[j] += g * inp[j]
+    return loss
+
+
+@njit(nogil=True, fastmath=True, cache=True)
+def train_piece(
+    tokens,
+    syn0,
+    syn1,
+    keep_prob,
+    alias_prob,
+    alias_idx,
+    codes,
+    points,
+    code_lengths,
+    skipgram,
+    hierarchical,
+    window,
+    negative,
+    cbow_mean,
+    alpha_start,
+    alpha_end,
+    seed,
+    sig,
+    logsig,
+):
+    """Train on one piece of an encoded corpus.
+
+    Parameters
+    ----------
+    tokens : (n,) int32
+        Word ids, ``-1`` ending each sentence; the piece's ends are sentence ends too.
+    syn0 : (n_words, dim) float32
+        Input (word) vectors, updated in place.
+    syn1 : (n_words, dim) or (n_words - 1, dim) float32
+        Output vectors: ``syn1neg`` for negative sampling, the Huffman tree's
+        inner nodes for hierarchical softmax; updated in place.
+    keep_prob : (n_words,) float32
+        Subsampling keep probabilities.
+    alias_prob, alias_idx : (n_words,) float32, int32
+        Noise distribution alias table (unused with hierarchical softmax).
+    codes, points, code_lengths : (n_words, depth) uint8, (n_words, depth) int32, (n_words,) int32
+        Huffman tree (unused with negative sampling).
+    skipgram, hierarchical, cbow_mean : bool
+    window, negative : int
+    alpha_start, alpha_end : float
+        Learning rate at the first and the last word of the piece (linear in between).
+    seed : uint64
+        Seed of the piece's random stream.
+    sig, logsig : (EXP_TABLE_SIZE,) float32
+        From :func:`make_tables`.
+
+    Returns
+    -------
+    loss : float
+        Summed negative log-likelihood of every prediction made.
+    examples : int
+        Predictions made (skip-gram: (centre, context) pairs; CBOW: centre words).
+    """
+    n = tokens.shape[0]
+    dim = syn0.shape[1]
+    sentence = np.empty(n, dtype=np.int32)
+    neu1 = np.empty(dim, dtype=np.float32)
+    neu1e = np.empty(dim, dtype=np.float32)
+    state = np.uint64(seed)
+    loss = 0.0
+    examples = 0
+    words_total = 0
+    for i in range(n):
+        if tokens[i] >= 0:
+            words_total += 1
+    if words_total == 0:
+        return 0.0, 0
+    words_seen = 0
+    pos = 0
+    while pos < n:
+        # gather one sentence, subsampled
+        length = 0
+        alpha = np.float32(
+            alpha_start + (alpha_end - alpha_start) * (words_seen / max(words_total - 1, 1))
+        )
+        while pos < n and tokens[pos] >= 0:
+            w = tokens[pos]
+            pos += 1
+            words_seen += 1
+            if keep_prob[w] < 1.0:
+                state = _lcg(state)
+                u = np.float32((state >> np.uint64(16)) & np.uint64(0xFFFF)) / np.float32(65536.0)
+                if keep_prob[w] < u:
+                    continue
+            sentence[length] = w
+            length += 1
+        pos += 1  # skip the sentence end
+        for c in range(length):
+            word = sentence[c]
+            state = _lcg(state)
+            b = np.int64(state % np.uint64(window))
+            lo = max(0, c - window + b)
+            hi = min(length, c + window + 1 - b)
+            if skipgram:
+                for a in range(lo, hi):
+                    if a == c:
+                        continue
+                    inp = syn0[sentence[a]]
+                    neu1e[:] = 0.0
+                    if hierarchical:
+                        loss += _hierarchical_softmax(
+                            inp, syn1, codes[word], points[word], code_lengths[word], neu1e,
+                            alpha, sig, logsig,
+                        )
+                    else:
+                        l, state = _negative_sampling(
+                            inp, syn1, word, neu1e, alpha, negative, alias_prob, alias_idx,
+                            sig, logsig, state,
+                        )
+                        loss += l
+                    for j in range(dim):
+                        inp[j] += neu1e[j]
+                    examples += 1
+            else:
+                neu1[:] = 0.0
+                count = 0
+                for a in range(lo, hi):
+                    if a == c:
+                        continue
+                    row = syn0[sentence[a]]
+                    for j in range(dim):
+                        neu1[j] += row[j]
+                    count += 1
+                if count == 0:
+                    continue
+                if cbow_mean:
+                    inv = np.float32(1.0 / count)
+                    for j in range(dim):
+                        neu1[j] *= inv
+                neu1e[:] = 0.0
+                if hierarchical:
+                    loss += _hierarchical_softmax(
+                        neu1, syn1, codes[word], points[word], code_lengths[word], neu1e,
+                        alpha, sig, logsig,
+                    )
+                else:
+                    l, state = _negative_sampling(
+                        neu1, syn1, word, neu1e, alpha, negative, alias_prob, alias_idx,
+                        sig, logsig, state,
+                    )
+                    loss += l
+                if not cbow_mean:
+                    inv = np.float32(1.0 / count)
+                    for j in range(dim):
+                        neu1e[j] *= inv
+                for a in range(lo, hi):
+                    if a == c:
+                        continue
+                    row = syn0[sentence[a]]
+                    for j in range(dim):
+                        row[j] += neu1e[j]
+                examples += 1
+    return loss, examples

@@ -1,0 +1,337 @@
+"""Streaming corpus readers and the int32 encoded corpus the trainers consume.
+
+A corpus is anything that can be iterated more than once and yields
+sentences as lists of string tokens.  :class:`TextCorpus` reads such
+sentences from a file without ever holding more than one chunk of it in
+memory, so both one-sentence-per-line corpora and text8-style single-line
+files of any size work.
+
+Trainers read the corpus twice: once to count words (building a
+:class:`~embedforge.text.vocabulary.Vocabulary`), once to encode it with
+:func:`encode_corpus` into a flat int32 stream on disk (word ids, with ``-1``
+ending each sentence).  Every epoch then streams that file in chunks, so the
+text is tokenised once per run, and a corpus larger than memory still trains.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import repeat
+from pathlib import Path
+
+import numpy as np
+
+from .._io import open_binary
+from ..errors import CorpusError, InvalidParameterError
+
+__all__ = ["SENTENCE_END", "EncodedCorpus", "TextCorpus", "as_corpus", "encode_corpus", "open_corpus"]
+
+#: Value that ends a sentence in an encoded corpus.
+SENTENCE_END = -1
+_OOV = -2
+
+
+class TextCorpus:
+    """Sentences of whitespace-separated tokens, streamed from a text file.
+
+    Each line is a sentence; lines longer than ``max_sentence_length``
+    tokens are cut into pieces of that length, which makes text8-style files
+    (the whole corpus on one line) read as sentences of 10,000 tokens, as
+    gensim's ``Text8Corpus`` and ``LineSentence`` do.  The file is read in
+    chunks of ``chunk_bytes``, never whole.  Files ending in ``.gz`` or
+    ``.bz2`` are decompressed on the fly.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The corpus file.
+    max_sentence_length : int, default 10000
+        Longest sentence yielded, in tokens.
+    max_lines : int or None
+        Read only the first ``max_lines`` lines (e.g. 6381 for the
+        text8-sized slice of ``enwiki2015``).
+    encoding : str, default "utf-8"
+        Text encoding of the file.
+    chunk_bytes : int, default 1 MiB
+        Bytes read at a time.
+
+    Raises
+    ------
+    CorpusError
+        On iteration, if the file is missing, unreadable, or not valid text
+        in ``encoding`` (the message gives the line number).
+
+    Examples
+    --------
+    >>> for sentence in TextCorpus("corpus.txt"):  # doctest: +SKIP
+    ...     print(sentence[:5])
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        max_sentence_length: int = 10_000,
+        max_lines: int | None = None,
+        encoding: str = "utf-8",
+        chunk_bytes: int = 1 << 20,
+    ) -> None:
+        if max_sentence_length < 1:
+            raise InvalidParameterError(
+                f"max_sentence_length must be >= 1; got {max_sentence_length}"
+            )
+        if max_lines is not None and max_lines < 1:
+            raise InvalidParameterError(f"max_lines must be >= 1 or None; got {max_lines}")
+        self.path = Path(path)
+        self.max_sentence_length = int(max_sentence_length)
+        self.max_lines = max_lines
+        self.encoding = encoding
+        self.chunk_bytes = int(chunk_bytes)
+
+    def __repr__(self) -> str:
+        return f"TextCorpus({str(self.path)!r})"
+
+    def _open(self):
+        if not self.path.exists():
+            raise CorpusError(f"corpus file {str(self.path)!r} does not exist; check the path")
+        if self.path.is_dir():
+            raise CorpusError(f"corpus {str(self.path)!r} is a directory; pass a text file")
+        try:
+            return open_binary(self.path)
+        except OSError as exc:
+            raise CorpusError(f"cannot read corpus file {str(self.path)!r}: {exc}") from exc
+
+    def __iter__(self) -> Iterator[list[str]]:
+        limit = self.max_sentence_length
+        decoder = codecs.getincrementaldecoder(self.encoding)("strict")
+        current: list[str] = []
+        pending = ""  # an unfinished token at the end of the previous chunk
+        line_no = 1
+        with self._open() as fh:
+            while True:
+                try:
+                    raw = fh.read(self.chunk_bytes)
+                except (OSError, EOFError) as exc:  # truncated gzip, I/O error
+                    raise CorpusError(
+                        f"cannot read corpus file {str(self.path)!r} near line {line_no}: {exc}"
+                    ) from exc
+                final = not raw
+                try:
+                    text = decoder.decode(raw, final=final)
+                except UnicodeDecodeError as exc:
+                    bad_line = line_no + pending.count("\n") + raw[: exc.start].count(b"\n")
+                    raise CorpusError(
+                        f"corpus file {str(self.path)!r} is not valid {self.encoding} "
+                        f"near line {bad_line} ({exc.reason}); re-encode it as UTF-8 "
+                        f"(e.g. iconv -f latin1 -t utf-8) or pass the right encoding"
+                    ) from exc
+                parts = (pending + text).split("\n")
+                last = parts.pop()
+                for part in parts:  # complete lines
+                    current.extend(part.split())
+                    while len(current) > limit:
+                        yield current[:limit]
+                        current = current[limit:]
+                    if current:
+                        yield current
+                    current = []
+                    if self.max_lines is not None and line_no >= self.max_lines:
+                        return
+                    line_no += 1
+                tokens = last.split()
+                pending = tokens.pop() if tokens and not last[-1].isspace() else ""
+                current.extend(tokens)
+                while len(current) > limit:
+                    yield current[:limit]
+                    current = current[limit:]
+                if final:
+                    if pending:
+                        current.append(pending)
+                    while current:
+                        yield current[:limit]
+                        current = current[limit:]
+                    return
+
+
+def as_corpus(corpus: str | os.PathLike[str] | Iterable[list[str]]) -> Iterable[list[str]]:
+    """Return a re-iterable corpus for ``corpus``: a path becomes a :class:`TextCorpus`.
+
+    Raises
+    ------
+    CorpusError
+        If ``corpus`` is a one-shot iterator (a generator), which cannot be
+        read the twice training needs; or a path that does not exist.
+    """
+    if isinstance(corpus, (str, os.PathLike)):
+        return TextCorpus(corpus)
+    if isinstance(corpus, Iterator):
+        raise CorpusError(
+            "the corpus is a one-shot iterator (e.g. a generator), but training reads it "
+            "twice (count, then encode); pass a list of token lists, a restartable iterable "
+            "(a class with __iter__), or a file path"
+        )
+    if not isinstance(corpus, Iterable):
+        raise CorpusError(
+            f"corpus must be a file path or an iterable of token lists; got {type(corpus).__name__}"
+        )
+    return corpus
+
+
+def check_sentence(sentence: object, position: int) -> None:
+    """Raise a clear :class:`CorpusError` if ``sentence`` is not a list of tokens."""
+    if isinstance(sentence, str):
+        raise CorpusError(
+            f"sentence {position} of the corpus is a string ({sentence[:40]!r}), but sentences "
+            "must be lists of tokens; split them first (e.g. line.split()) or pass a file path"
+        )
+
+
+@dataclass
+class EncodedCorpus:
+    """A corpus encoded as a flat int32 stream on disk: word ids, ``-1`` after each sentence.
+
+    Attributes
+    ----------
+    path : Path
+        The raw int32 file (native byte order).
+    n_entries : int
+        Length of the stream (words plus sentence ends).
+    n_words : int
+        Words in the stream (in-vocabulary tokens; the unit of training progress).
+    n_sentences : int
+        Sentences in the stream.
+    """
+
+    path: Path
+    n_entries: int
+    n_words: int
+    n_sentences: int
+
+    def jobs(self, job_words: int, block_entries: int = 1 << 20) -> Iterator[tuple[np.ndarray, int]]:
+        """Yield ``(tokens, n_words)`` pieces of about ``job_words`` words, in order.
+
+        A piece ends at a sentence end when one lies inside it; a longer
+        sentence is cut.  ``tokens`` is an int32 array that may contain
+        ``-1`` sentence ends.
+        """
+        carry = np.empty(0, dtype=np.int32)
+        with open(self.path, "rb") as fh:
+            while True:
+                block = np.fromfile(fh, dtype=np.int32, count=block_entries)
+                final = block.size < block_entries
+                if carry.size:
+                    block = np.concatenate([carry, block])
+                is_end = block == SENTENCE_END
+                word_pos = np.flatnonzero(~is_end)
+                ends = np.flatnonzero(is_end)
+                start = 0  # position in block
+                first_word = 0  # index into word_pos of the first word at or after start
+                while first_word + job_words <= word_pos.size:
+                    stop = int(word_pos[first_word + job_words - 1]) + 1
+                    # Prefer to cut after the last sentence end in the second half of the piece.
+                    j = int(np.searchsorted(ends, stop)) - 1
+                    if j >= 0 and ends[j] >= start + (stop - start) // 2:
+                        stop = int(ends[j]) + 1
+                    piece = block[start:stop]
+                    n = int(np.searchsorted(word_pos, stop)) - first_word
+                    yield piece, n
+                    start, first_word = stop, first_word + n
+                carry = block[start:]
+                if final:
+                    n = word_pos.size - first_word
+                    if n:
+                        yield carry, n
+                    return
+
+    def remove(self) -> None:
+        """Delete the file and its temporary directory."""
+        shutil.rmtree(self.path.parent, ignore_errors=True)
+
+
+def encode_corpus(
+    corpus: Iterable[list[str]],
+    word_to_index: dict[str, int],
+    directory: str | os.PathLike[str] | None = None,
+    flush_entries: int = 1 << 20,
+) -> EncodedCorpus:
+    """Encode ``corpus`` into a temporary int32 file of word ids (out-of-vocabulary words dropped).
+
+    Parameters
+    ----------
+    corpus : iterable of list of str
+        Sentences of tokens.
+    word_to_index : dict
+        Vocabulary; tokens not in it are dropped, as word2vec does.
+    directory : path, optional
+        Where to create the temporary directory (default: the system's).
+    flush_entries : int
+        Entries buffered in memory before they are appended to the file.
+
+    Returns
+    -------
+    EncodedCorpus
+        Call :meth:`EncodedCorpus.remove` when done with it.
+    """
+    tmpdir = Path(tempfile.mkdtemp(prefix="embedforge-corpus-", dir=directory))
+    path = tmpdir / "corpus.int32"
+    get = word_to_index.get
+    n_entries = n_words = n_sentences = 0
+    buf: list[int] = []
+    try:
+        with open(path, "wb") as out:
+
+            def flush() -> None:
+                nonlocal n_entries, n_words
+                arr = np.array(buf, dtype=np.int32)
+                arr = arr[arr != _OOV]
+                arr.tofile(out)
+                n_entries += arr.size
+                n_words += int(arr.size - np.count_nonzero(arr == SENTENCE_END))
+                buf.clear()
+
+            for position, sentence in enumerate(corpus):
+                check_sentence(sentence, position)
+                buf.extend(map(get, sentence, repeat(_OOV)))
+                buf.append(SENTENCE_END)
+                n_sentences += 1
+                if len(buf) >= flush_entries:
+                    flush()
+            flush()
+    except BaseException:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+        raise
+    return EncodedCorpus(path, n_entries, n_words, n_sentences)
+
+
+def open_corpus(source: str | os.PathLike[str], max_sentence_length: int = 10_000) -> TextCorpus:
+    """A :class:`TextCorpus` for a file path or a registered data set name.
+
+    ``"text8"``, ``"text8_prefix"``, ``"enwiki2015"`` and
+    ``"enwiki2015_text8size"`` are looked up as
+    :func:`embedforge.datasets.fetch` does (local mirror, else download);
+    a data set made of the first lines of a file reads only those lines.
+
+    Raises
+    ------
+    CorpusError
+        If ``source`` is neither an existing file nor a registered data set.
+    """
+    path = Path(source)
+    if path.exists() or not isinstance(source, str):
+        return TextCorpus(path, max_sentence_length=max_sentence_length)
+    from .. import datasets
+
+    names = [info.name for info in datasets.list_datasets()]
+    if source not in names:
+        raise CorpusError(
+            f"corpus {source!r} is neither a file nor a registered data set; "
+            f"pass a path or one of: {', '.join(names)}"
+        )
+    info = datasets.dataset_info(source)
+    return TextCorpus(
+        datasets.fetch(source), max_sentence_length=max_sentence_length, max_lines=info.max_lines
+    )

@@ -1,0 +1,527 @@
+"""Word2Vec: skip-gram and CBOW word vectors, with negative sampling or hierarchical softmax.
+
+References
+----------
+Mikolov, Chen, Corrado, Dean (2013). "Efficient Estimation of Word
+Representations in Vector Space", arXiv:1301.3781.
+Mikolov, Sutskever, Chen, Corrado, Dean (2013). "Distributed Representations
+of Words and Phrases and their Compositionality", NIPS 2013, arXiv:1310.4546.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import queue
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .._io import atomic_directory
+from ..embeddings import Embeddings
+from ..errors import FormatError, InvalidParameterError, NotFittedError
+from ..kernels.word2vec import make_tables, train_piece
+from .corpus import EncodedCorpus, as_corpus, encode_corpus
+from .vocabulary import HuffmanTree, Vocabulary
+
+__all__ = ["Word2Vec"]
+
+logger = logging.getLogger(__name__)
+
+_ARCHS = ("skipgram", "cbow")
+_OBJECTIVES = ("negative_sampling", "hierarchical_softmax")
+_FORMAT_VERSION = 1
+_MASK64 = (1 << 64) - 1
+
+
+def _piece_seed(seed: int, epoch: int, piece: int) -> int:
+    """A 64-bit seed for one piece of one epoch (splitmix64 of the three numbers)."""
+    z = (seed * 0x9E3779B97F4A7C15 + epoch * 0xBF58476D1CE4E5B9 + piece * 0x94D049BB133111EB + 1)
+    z &= _MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31)
+
+
+class Word2Vec:
+    """Word vectors trained with word2vec (skip-gram or CBOW).
+
+    The constructor only stores the hyper-parameters; :meth:`fit` does the
+    work and returns the model, whose vectors are :attr:`wv`.
+
+    Parameters
+    ----------
+    dim : int, default 100
+        Width of the word vectors.
+    window : int, default 5
+        Largest distance between the centre word and a context word; each
+        centre word uses a window drawn uniformly from 1..``window``, as
+        word2vec does.
+    arch : {"skipgram", "cbow"}, default "skipgram"
+        Skip-gram predicts the centre word from each context word; CBOW
+        predicts it from the mean of the context.
+    objective : {"negative_sampling", "hierarchical_softmax"}, default "negative_sampling"
+    negative : int, default 5
+        Noise words per prediction (negative sampling).
+    ns_exponent : float, default 0.75
+        Noise distribution ``count ** ns_exponent``.
+    sample : float, default 1e-3
+        Subsampling threshold for frequent words; 0 disables it.
+    min_count : int, default 5
+        Words seen fewer times are dropped.
+    max_vocab_size : int or None
+        Keep at most this many words (the most frequent).
+    epochs : int, default 5
+        Passes over the corpus.
+    learning_rate : float or None
+        Starting learning rate; None means 0.025 for skip-gram and 0.05 for
+        CBOW (word2vec's defaults).
+    min_learning_rate : float, default 1e-4
+        Learning rate reached at the last word; the decay is linear in words
+        processed over the whole run.
+    cbow_mean : bool, default True
+        CBOW input is the mean (True) or the sum (False) of the context vectors.
+    workers : int or None
+        Training threads; None uses every core.  Threads update the weights
+        without locks (Hogwild), so only ``workers=1`` is bit-reproducible.
+    seed : int, default 1
+        Seed of the initial vectors and of every random draw.
+    batch_words : int, default 10000
+        Words in one unit of work handed to a thread.
+    max_sentence_length : int, default 10000
+        When reading a file, longer lines are cut into sentences this long.
+    progress : bool, default True
+        Show a progress bar (words/s, ETA, loss) when on a terminal.
+
+    Attributes
+    ----------
+    wv : Embeddings
+        The trained word vectors, most frequent word first, with counts.
+        They share memory with the model's input weights.
+    vocabulary_ : Vocabulary
+    syn1_ : (n_words, dim) or (n_words - 1, dim) float32
+        Output weights (negative sampling: one row per word; hierarchical
+        softmax: one row per inner node of the Huffman tree).
+    loss_history_ : list of float
+        Mean loss per prediction in each epoch (negative log-likelihood, nats).
+    words_per_second_ : float
+        Training throughput of the last :meth:`fit` (corpus words, before
+        subsampling, per second of training, counting excluded).
+    epochs_trained_ : int
+
+    Examples
+    --------
+    >>> model = Word2Vec(dim=100, window=5, epochs=5, seed=1).fit("text8")  # doctest: +SKIP
+    >>> model.wv.most_similar("king", k=3)  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        *,
+        dim: int = 100,
+        window: int = 5,
+        arch: str = "skipgram",
+        objective: str = "negative_sampling",
+        negative: int = 5,
+        ns_exponent: float = 0.75,
+        sample: float = 1e-3,
+        min_count: int = 5,
+        max_vocab_size: int | None = None,
+        epochs: int = 5,
+        learning_rate: float | None = None,
+        min_learning_rate: float = 1e-4,
+        cbow_mean: bool = True,
+        workers: int | None = None,
+        seed: int = 1,
+        batch_words: int = 10_000,
+        max_sentence_length: int = 10_000,
+        progress: bool = True,
+    ) -> None:
+        self.dim = dim
+        self.window = window
+        self.arch = arch
+        self.objective = objective
+        self.negative = negative
+        self.ns_exponent = ns_exponent
+        self.sample = sample
+        self.min_count = min_count
+        self.max_vocab_size = max_vocab_size
+        self.epochs = epochs
+        self.learning_rate = learning_rate
+        self.min_learning_rate = min_learning_rate
+        self.cbow_mean = cbow_mean
+        self.workers = workers
+        self.seed = seed
+        self.batch_words = batch_words
+        self.max_sentence_length = max_sentence_length
+        self.progress = progress
+
+    # ------------------------------------------------------------------ params
+    _PARAMS = (
+        "dim", "window", "arch", "objective", "negative", "ns_exponent", "sample",
+        "min_count", "max_vocab_size", "epochs", "learning_rate", "min_learning_rate",
+        "cbow_mean", "workers", "seed", "batch_words", "max_sentence_length", "progress",
+    )  # fmt: skip
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor arguments, as a dict."""
+        return {name: getattr(self, name) for name in self._PARAMS}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"Word2Vec({args})"
+
+    @property
+    def effective_learning_rate(self) -> float:
+        """The starting learning rate in use (``learning_rate`` or the arch's default)."""
+        if self.learning_rate is not None:
+            return float(self.learning_rate)
+        return 0.025 if self.arch == "skipgram" else 0.05
+
+    @property
+    def effective_workers(self) -> int:
+        """Threads in use (``workers`` or the number of cores)."""
+        return int(self.workers) if self.workers is not None else max(1, os.cpu_count() or 1)
+
+    def _validate(self) -> None:
+        def need(ok: bool, name: str, expected: str) -> None:
+            if not ok:
+                raise InvalidParameterError(
+                    f"{name} must be {expected}; got {getattr(self, name)!r}"
+                )
+
+        def is_int(v: object) -> bool:
+            return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+        need(self.arch in _ARCHS, "arch", "one of " + ", ".join(map(repr, _ARCHS)))
+        need(self.objective in _OBJECTIVES, "objective", "one of " + ", ".join(map(repr, _OBJECTIVES)))
+        need(is_int(self.dim) and self.dim >= 1, "dim", "an integer >= 1")
+        need(is_int(self.window) and self.window >= 1, "window", "an integer >= 1")
+        need(is_int(self.min_count) and self.min_count >= 1, "min_count", "an integer >= 1")
+        need(is_int(self.epochs) and self.epochs >= 1, "epochs", "an integer >= 1")
+        need(is_int(self.negative) and self.negative >= 0, "negative", "an integer >= 0")
+        if self.objective == "negative_sampling" and self.negative == 0:
+            raise InvalidParameterError(
+                "negative must be >= 1 with objective='negative_sampling'; got 0 "
+                "(use objective='hierarchical_softmax' to train without noise words)"
+            )
+        need(
+            isinstance(self.sample, (int, float)) and 0 <= self.sample < 1, "sample",
+            "a number in [0, 1)",
+        )
+        need(
+            isinstance(self.ns_exponent, (int, float)) and math.isfinite(self.ns_exponent),
+            "ns_exponent", "a finite number",
+        )
+        need(
+            self.max_vocab_size is None or (is_int(self.max_vocab_size) and self.max_vocab_size >= 1),
+            "max_vocab_size", "None or an integer >= 1",
+        )
+        need(
+            self.learning_rate is None
+            or (isinstance(self.learning_rate, (int, float)) and self.learning_rate > 0),
+            "learning_rate", "None or a number > 0",
+        )
+        need(
+            isinstance(self.min_learning_rate, (int, float))
+            and 0 <= self.min_learning_rate <= self.effective_learning_rate,
+            "min_learning_rate", f"a number in [0, learning_rate={self.effective_learning_rate}]",
+        )
+        need(self.workers is None or (is_int(self.workers) and self.workers >= 1), "workers",
+             "None or an integer >= 1")  # fmt: skip
+        need(is_int(self.seed) and self.seed >= 0, "seed", "an integer >= 0")
+        need(is_int(self.batch_words) and self.batch_words >= 1, "batch_words", "an integer >= 1")
+        need(
+            is_int(self.max_sentence_length) and self.max_sentence_length >= 1,
+            "max_sentence_length", "an integer >= 1",
+        )
+        need(isinstance(self.cbow_mean, bool), "cbow_mean", "True or False")
+
+    # ------------------------------------------------------------------ fitting
+    @property
+    def is_fitted(self) -> bool:
+        return hasattr(self, "vocabulary_")
+
+    def fit(
+        self,
+        corpus: str | os.PathLike[str] | Iterable[list[str]],
+        *,
+        update_vocab: bool = False,
+    ) -> Word2Vec:
+        """Train on ``corpus``.
+
+        Parameters
+        ----------
+        corpus : path or iterable of list of str
+            A text file (one sentence per line, whitespace tokens; ``.gz`` /
+            ``.bz2`` read transparently; long lines cut into sentences of
+            ``max_sentence_length``), or a restartable iterable of token
+            lists.  It is read twice: to count words, then to encode them.
+        update_vocab : bool, default False
+            On a fitted (or loaded) model, continue training instead of
+            starting again: the old vectors are kept, words of ``corpus``
+            reaching ``min_count`` are added, counts are summed, and the
+            learning rate decays again from ``learning_rate`` over this run.
+            On an unfitted model it has no effect.
+
+        Returns
+        -------
+        Word2Vec
+            ``self``.
+
+        Raises
+        ------
+        InvalidParameterError
+            A hyper-parameter is out of range (the message names it).
+        CorpusError
+            The corpus is missing, unreadable, empty, a one-shot generator,
+            or no word reaches ``min_count``.
+        """
+        self._validate()
+        corpus = as_corpus(corpus)
+        source = repr(str(corpus.path)) if hasattr(corpus, "path") else "the corpus"
+        counter, n_tokens = Vocabulary.count(corpus, self.max_vocab_size, self.progress)
+        continuing = update_vocab and self.is_fitted
+        if continuing:
+            old_vocab, old_syn0, old_syn1 = self.vocabulary_, self.wv.vectors, self.syn1_
+            if old_syn0.shape[1] != self.dim:
+                raise InvalidParameterError(
+                    f"dim was changed to {self.dim} but the model was trained with "
+                    f"dim={old_syn0.shape[1]}; keep dim to continue training"
+                )
+            vocab = old_vocab.extended(counter, self.min_count)
+            syn0 = self._init_input(len(vocab), start=len(old_vocab))
+            syn0[: len(old_vocab)] = old_syn0
+            syn1 = self._init_output(len(vocab))
+            syn1[: old_syn1.shape[0]] = old_syn1[: syn1.shape[0]]
+        else:
+            vocab = Vocabulary.from_counts(
+                counter, self.min_count, self.max_vocab_size, source=source
+            )
+            syn0 = self._init_input(len(vocab))
+            syn1 = self._init_output(len(vocab))
+        del counter
+        logger.info(
+            "vocabulary: %d words (min_count=%d) covering %d of %d tokens",
+            len(vocab), self.min_count, vocab.total_words, n_tokens,
+        )  # fmt: skip
+        encoded = encode_corpus(corpus, vocab.word_to_index)
+        try:
+            self._train(encoded, vocab, syn0, syn1)
+        finally:
+            encoded.remove()
+        self.vocabulary_ = vocab
+        self.syn1_ = syn1
+        self.wv = Embeddings(vocab.words, syn0, vocab.counts)
+        self.epochs_trained_ = getattr(self, "epochs_trained_", 0) * continuing + self.epochs
+        return self
+
+    def _init_input(self, n: int, start: int = 0) -> np.ndarray:
+        """Input vectors uniform in [-0.5/dim, 0.5/dim); rows before ``start`` left for the caller."""
+        rng = np.random.default_rng([self.seed, start])
+        syn0 = np.empty((n, self.dim), dtype=np.float32)
+        syn0[start:] = (rng.random((n - start, self.dim), dtype=np.float32) - 0.5) / self.dim
+        return syn0
+
+    def _init_output(self, n: int) -> np.ndarray:
+        rows = n - 1 if self.objective == "hierarchical_softmax" else n
+        return np.zeros((max(rows, 1), self.dim), dtype=np.float32)
+
+    def _train(
+        self, encoded: EncodedCorpus, vocab: Vocabulary, syn0: np.ndarray, syn1: np.ndarray
+    ) -> None:
+        workers = self.effective_workers
+        hierarchical = self.objective == "hierarchical_softmax"
+        keep_prob = vocab.keep_probabilities(self.sample)
+        if hierarchical:
+            tree = vocab.huffman_tree()
+            alias_prob, alias_idx = np.ones(1, np.float32), np.zeros(1, np.int32)
+        else:
+            tree = HuffmanTree(np.zeros((1, 1), np.uint8), np.zeros((1, 1), np.int32),
+                               np.zeros(1, np.int32))  # fmt: skip
+            alias_prob, alias_idx = vocab.noise_alias_table(self.ns_exponent)
+        sig, logsig = make_tables()
+        lr0, lr1 = self.effective_learning_rate, float(self.min_learning_rate)
+        total = encoded.n_words * self.epochs
+
+        jobs: queue.Queue = queue.Queue(maxsize=2 * workers)
+        lock = threading.Lock()
+        done_words = [0]
+        epoch_loss = [0.0] * self.epochs
+        epoch_examples = [0] * self.epochs
+        errors: list[BaseException] = []
+        stop = threading.Event()
+
+        def worker() -> None:
+            while True:
+                job = jobs.get()
+                if job is None:
+                    return
+                if stop.is_set():
+                    continue
+                epoch, tokens, n_words, a0, a1, piece_seed = job
+                try:
+                    loss, examples = train_piece(
+                        tokens, syn0, syn1, keep_prob, alias_prob, alias_idx,
+                        tree.codes, tree.points, tree.lengths,
+                        self.arch == "skipgram", hierarchical, self.window, self.negative,
+                        self.cbow_mean, a0, a1, np.uint64(piece_seed), sig, logsig,
+                    )  # fmt: skip
+                except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
+                    errors.append(exc)
+                    stop.set()
+                    continue
+                with lock:
+                    done_words[0] += n_words
+                    epoch_loss[epoch] += loss
+                    epoch_examples[epoch] += examples
+
+        threads = [threading.Thread(target=worker, daemon=True) for _ in range(workers)]
+        for t in threads:
+            t.start()
+        bar = tqdm(
+            total=total, unit=" words", unit_scale=True, desc="word2vec",
+            disable=None if self.progress else True, smoothing=0.1,
+        )  # fmt: skip
+        started = time.perf_counter()
+        shown = 0
+        position = 0
+        try:
+            for epoch in range(self.epochs):
+                for index, (tokens, n_words) in enumerate(encoded.jobs(self.batch_words)):
+                    if stop.is_set():
+                        break
+                    a0 = lr0 - (lr0 - lr1) * position / total
+                    a1 = lr0 - (lr0 - lr1) * (position + max(n_words - 1, 0)) / total
+                    position += n_words
+                    jobs.put((epoch, tokens, n_words, a0, a1, _piece_seed(self.seed, epoch, index)))
+                    if done_words[0] - shown >= 1_000_000 or index % 64 == 0:
+                        with lock:
+                            now_done = done_words[0]
+                            ex = epoch_examples[epoch]
+                            lo = epoch_loss[epoch]
+                        bar.update(now_done - shown)
+                        shown = now_done
+                        if ex:
+                            bar.set_postfix(epoch=epoch + 1, loss=f"{lo / ex:.4f}", refresh=False)
+        except BaseException:
+            stop.set()
+            raise
+        finally:
+            for _ in threads:
+                jobs.put(None)
+            for t in threads:
+                t.join()
+            bar.update(done_words[0] - shown)
+            bar.close()
+        if errors:
+            raise errors[0]
+        elapsed = time.perf_counter() - started
+        self.training_time_ = elapsed
+        self.words_per_second_ = total / elapsed if elapsed > 0 else float("inf")
+        self.loss_history_ = [
+            lo / ex if ex else float("nan") for lo, ex in zip(epoch_loss, epoch_examples)
+        ]
+        logger.info(
+            "trained %d epochs over %d words in %.1f s (%.0f words/s); loss per epoch %s",
+            self.epochs, encoded.n_words, elapsed, self.words_per_second_,
+            ", ".join(f"{x:.4f}" for x in self.loss_history_),
+        )  # fmt: skip
+
+    # ------------------------------------------------------------------ persistence
+    def _check_fitted(self) -> None:
+        if not self.is_fitted:
+            raise NotFittedError("this Word2Vec model is not fitted yet; call fit(corpus) first")
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Save the whole model (vectors, output weights, counts, hyper-parameters) to a directory.
+
+        Layout: ``config.json``, ``wv/`` (an :class:`Embeddings` directory with
+        counts) and ``syn1.npy``.  Written to a temporary name and renamed
+        into place, so an interrupted save leaves the previous copy intact.
+        ``Embeddings.load(path)`` reads the word vectors of such a directory.
+
+        Raises
+        ------
+        NotFittedError
+            If the model has not been fitted.
+        """
+        self._check_fitted()
+        config = {
+            "class": "Word2Vec",
+            "format_version": _FORMAT_VERSION,
+            "params": self.get_params(),
+            "state": {
+                "epochs_trained": self.epochs_trained_,
+                "loss_history": self.loss_history_,
+                "n_words": len(self.vocabulary_),
+                "syn1_shape": list(self.syn1_.shape),
+            },
+        }
+        with atomic_directory(path) as tmp:
+            self.wv.save(tmp / "wv")
+            np.save(tmp / "syn1.npy", self.syn1_)
+            (tmp / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], mmap: bool = False) -> Word2Vec:
+        """Load a model written by :meth:`save`; it can be trained further with ``fit(update_vocab=True)``.
+
+        Raises
+        ------
+        FormatError
+            If ``path`` is not a saved Word2Vec model or a file in it is
+            missing, truncated or inconsistent.
+        """
+        p = Path(path)
+        config_path = p / "config.json"
+        try:
+            config = json.loads(config_path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise FormatError(
+                f"{str(p)!r} is not a saved Word2Vec model: {str(config_path)!r} is missing"
+            ) from exc
+        except (OSError, ValueError) as exc:
+            raise FormatError(f"cannot read {str(config_path)!r}: {exc}") from exc
+        if not isinstance(config, dict) or config.get("class") != "Word2Vec":
+            found = config.get("class") if isinstance(config, dict) else None
+            raise FormatError(
+                f"{str(p)!r} holds a {found!r}, not a Word2Vec model; "
+                "load word vectors with Embeddings.load instead"
+            )
+        if config.get("format_version") != _FORMAT_VERSION:
+            raise FormatError(
+                f"{str(config_path)!r} has format_version {config.get('format_version')!r}; "
+                f"this embedforge reads version {_FORMAT_VERSION}; upgrade embedforge"
+            )
+        params = dict(config.get("params", {}))
+        unknown = set(params) - set(cls._PARAMS)
+        if unknown:
+            raise FormatError(f"{str(config_path)!r} has unknown parameters {sorted(unknown)}")
+        model = cls(**params)
+        wv = Embeddings.load(p / "wv", mmap=mmap)
+        try:
+            syn1 = np.load(p / "syn1.npy", mmap_mode="r" if mmap else None)
+        except (OSError, ValueError) as exc:
+            raise FormatError(f"cannot read {str(p / 'syn1.npy')!r}: {exc}") from exc
+        state = config.get("state", {})
+        expected_rows = len(wv) - 1 if model.objective == "hierarchical_softmax" else len(wv)
+        if syn1.shape != (max(expected_rows, 1), wv.dim) or wv.counts is None:
+            raise FormatError(
+                f"{str(p)!r} is inconsistent: syn1.npy has shape {syn1.shape}, expected "
+                f"({expected_rows}, {wv.dim}) for {len(wv)} words with counts; the model is "
+                "corrupt, save it again"
+            )
+        model.vocabulary_ = Vocabulary(wv.keys, wv.counts)
+        model.syn1_ = np.array(syn1, dtype=np.float32) if mmap else syn1
+        model.wv = wv
+        model.epochs_trained_ = int(state.get("epochs_trained", 0))
+        model.loss_history_ = list(state.get("loss_history", []))
+        return model
