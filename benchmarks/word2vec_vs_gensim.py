@@ -67,7 +67,9 @@ def child(tool: str, mode: str, corpus_name: str, workers: int, epochs: int) -> 
         from gensim.models import Word2Vec as GensimWord2Vec
         from gensim.models.word2vec import LineSentence
 
-        sentences = LineSentence(str(corpus.path), max_sentence_length=10_000, limit=corpus.max_lines)
+        sentences = LineSentence(
+            str(corpus.path), max_sentence_length=10_000, limit=corpus.max_lines
+        )
         model = GensimWord2Vec(
             vector_size=hp["dim"], window=hp["window"], min_count=hp["min_count"],
             sample=hp["sample"], sg=int(arch == "skipgram"), hs=int(objective != "negative_sampling"),

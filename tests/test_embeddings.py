@@ -434,7 +434,9 @@ def test_save_load_round_trip_property(keys, data):
             elements=st.floats(width=32, allow_nan=True, allow_infinity=True),
         )
     )
-    counts = data.draw(st.none() | st.lists(st.integers(0, 2**62), min_size=len(keys), max_size=len(keys)))
+    counts = data.draw(
+        st.none() | st.lists(st.integers(0, 2**62), min_size=len(keys), max_size=len(keys))
+    )
     e = Embeddings(keys, vectors, counts=counts)
     with tempfile.TemporaryDirectory() as tmp:
         e.save(Path(tmp) / "e")

@@ -189,7 +189,10 @@ def evaluate(
     except EmbedforgeError as exc:
         raise _fail(exc) from None
     if as_json:
-        out = {"analogies": result.to_dict(), "similarity": {n: r.to_dict() for n, r in sims.items()}}
+        out = {
+            "analogies": result.to_dict(),
+            "similarity": {n: r.to_dict() for n, r in sims.items()},
+        }
         typer.echo(json.dumps(out, indent=2))
         return
     typer.echo(str(result))
@@ -222,7 +225,9 @@ def datasets_list() -> None:
 
 
 @datasets_app.command("fetch")
-def datasets_fetch(name: Annotated[str, typer.Argument(help="A registered data set name.")]) -> None:
+def datasets_fetch(
+    name: Annotated[str, typer.Argument(help="A registered data set name.")],
+) -> None:
     """Find NAME in the local mirror or download it (checksum verified); print its path."""
     from .datasets import fetch
 

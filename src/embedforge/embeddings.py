@@ -87,11 +87,14 @@ class Embeddings:
     Examples
     --------
     >>> import numpy as np
-    >>> emb = Embeddings(["king", "queen", "apple"], np.eye(3, dtype=np.float32))
-    >>> emb["queen"].shape
-    (3,)
-    >>> emb.most_similar("king", k=1)[0][0] in {"queen", "apple"}
-    True
+    >>> vectors = np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]], dtype=np.float32)
+    >>> emb = Embeddings(["king", "queen", "apple"], vectors, counts=[30, 20, 10])
+    >>> emb
+    Embeddings(n=3, dim=2, has_counts=True)
+    >>> emb["queen"].tolist()
+    [0.800000011920929, 0.6000000238418579]
+    >>> [(key, round(score, 3)) for key, score in emb.most_similar("king", k=2)]
+    [('queen', 0.8), ('apple', 0.0)]
     """
 
     def __init__(

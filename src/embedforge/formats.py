@@ -380,45 +380,8 @@ def _read_text_rows(
     chunk_first_line = first_line
     row = 0
     blank_line: int | None = None
-    if n_rows > 0 or not stop_at_limit:
-        for line_no, raw in enumerate(fh, start=first_line):
-            line = raw.rstrip()
-            if not line:
-                if blank_line is None:
-                    blank_line = line_no
-                continue
-            if blank_line is not None:
-                raise FormatError(
-                    f"{name}: line {blank_line} is empty; every line after the header must be "
-                    f"'key v1 ... v{dim}'. Delete the empty line"
-                )
-            if row == n_rows:
-                raise FormatError(
-                    f"{name}: line {line_no} holds row {row + 1:,}, but the header (line 1) "
-                    f"announces {declared:,} rows. Fix the header (the file has more rows), or "
-                    f"pass limit={declared} to read only the first {declared:,}"
-                )
-            if not chunk:
-                chunk_first_line = line_no
-            chunk.append(line)
-            row += 1
-            if len(chunk) == _TEXT_CHUNK_ROWS:
-                _parse_text_chunk(
-                    chunk,
-                    chunk_first_line,
-                    row - len(chunk),
-                    dim,
-                    keys,
-                    vectors,
-                    name,
-                    encoding,
-                    errors,
-                    dim_source,
-                )
-                chunk = []
-            if row == n_rows and stop_at_limit:
-                break
-    if chunk:
+
+    def flush() -> None:
         _parse_text_chunk(
             chunk,
             chunk_first_line,
@@ -431,9 +394,40 @@ def _read_text_rows(
             errors,
             dim_source,
         )
+        chunk.clear()
+
+    for line_no, raw in enumerate(fh, start=first_line):
+        line = raw.rstrip()
+        if not line:
+            if blank_line is None:
+                blank_line = line_no
+            continue
+        if blank_line is not None:
+            raise FormatError(
+                f"{name}: line {blank_line} is empty; every row must be a line "
+                f"'key v1 ... v{dim}'. Delete the empty line"
+            )
+        if row == n_rows:
+            if declared is None:  # GloVe: the file grew since the first pass counted its rows
+                raise FormatError(f"{name}: the file changed while it was read; read it again")
+            raise FormatError(
+                f"{name}: line {line_no} holds row {row + 1:,}, but the header (line 1) "
+                f"announces {declared:,} rows. Fix the header (the file has more rows), or "
+                f"pass limit={declared} to read only the first {declared:,}"
+            )
+        if not chunk:
+            chunk_first_line = line_no
+        chunk.append(line)
+        row += 1
+        if len(chunk) == _TEXT_CHUNK_ROWS:
+            flush()
+        if row == n_rows and stop_at_limit:
+            break
+    if chunk:
+        flush()
     if row < n_rows:
-        if declared is None:  # the file changed between the two passes
-            raise FormatError(f"{name}: the file changed while it was being read; read it again")
+        if declared is None:  # GloVe: the file shrank since the first pass counted its rows
+            raise FormatError(f"{name}: the file changed while it was read; read it again")
         expected = f"{n_rows:,} rows" + (f" (limit={n_rows})" if n_rows < declared else "")
         raise FormatError(
             f"{name}: the header (line 1) announces {declared:,} rows; expected {expected} but "
@@ -459,7 +453,7 @@ def _parse_text_chunk(
     """Parse right-stripped, non-empty lines into ``keys`` and ``out[first_row:...]``."""
     rests: list[bytes] = []
     for j, line in enumerate(lines):
-        if line.count(b" ") == dim:  # the usual layout: single spaces
+        if line.count(b" ") == dim and b"  " not in line:  # the usual layout: single spaces
             key, rest = line.split(b" ", 1)
         else:
             fields = line.split()

@@ -26,7 +26,10 @@ def test_text8_style_file_reads_like_gensim(chunk_bytes):
 
 def test_line_corpus_reads_like_gensim(tmp_path):
     words = TEXT8_HEAD.read_text().split()
-    lines = [" ".join(words[i : i + n]) for i, n in zip(range(0, 6000, 600), [5, 0, 300, 12000, 1])]
+    lines = [
+        " ".join(words[i : i + n])
+        for i, n in zip([0, 600, 1200, 1800, 2400], [5, 0, 300, 12000, 1], strict=True)
+    ]
     path = tmp_path / "lines.txt"
     path.write_text("\n".join(lines) + "\n\n  trailing   words\r\n")
     ours = list(TextCorpus(path, max_sentence_length=1000, chunk_bytes=1000))
@@ -106,7 +109,9 @@ def test_encode_rejects_string_sentences():
 @pytest.mark.parametrize("job_words,block", [(7, 100), (50, 333), (1000, 64), (10**6, 1 << 20)])
 def test_jobs_cover_the_stream_in_order(job_words, block):
     rng = np.random.default_rng(0)
-    sentences = [[str(x) for x in rng.integers(0, 50, size=rng.integers(0, 40))] for _ in range(500)]
+    sentences = [
+        [str(x) for x in rng.integers(0, 50, size=rng.integers(0, 40))] for _ in range(500)
+    ]
     vocab = {str(i): i for i in range(0, 50, 2)}
     enc = encode_corpus(sentences, vocab, flush_entries=300)
     try:

@@ -89,7 +89,9 @@ def test_huffman_tree_is_an_optimal_prefix_code(vocab, gensim_model):
     codes = ["".join(map(str, tree.codes[i, : tree.lengths[i]])) for i in range(n)]
     assert len(set(codes)) == n
     ordered = sorted(codes)
-    assert not any(b.startswith(a) for a, b in zip(ordered, ordered[1:])), "prefix-free"
+    assert not any(b.startswith(a) for a, b in zip(ordered, ordered[1:], strict=False)), (
+        "prefix-free"
+    )
     cost = int((vocab.counts * tree.lengths).sum())
     assert cost == huffman_cost(vocab.counts)
     theirs = sum(
@@ -130,4 +132,6 @@ def test_extended_keeps_indices_and_adds_new_words(vocab):
     bigger = vocab.extended(Counter({"the": 10, "zzznew": 7, "zzzrare": 1}), min_count=5)
     assert bigger.words[: len(vocab)] == vocab.words
     assert bigger.words[len(vocab) :] == ["zzznew"]
-    assert bigger.counts[vocab.word_to_index["the"]] == vocab.counts[vocab.word_to_index["the"]] + 10
+    assert (
+        bigger.counts[vocab.word_to_index["the"]] == vocab.counts[vocab.word_to_index["the"]] + 10
+    )

@@ -26,7 +26,9 @@ def sentences():
 @pytest.mark.parametrize("objective", ["negative_sampling", "hierarchical_softmax"])
 def test_one_worker_is_bit_reproducible(sentences, arch, objective):
     def train(seed):
-        return Word2Vec(arch=arch, objective=objective, workers=1, seed=seed, **SMALL).fit(sentences)
+        return Word2Vec(arch=arch, objective=objective, workers=1, seed=seed, **SMALL).fit(
+            sentences
+        )
 
     a, b, c = train(5), train(5), train(6)
     assert a.wv.keys == b.wv.keys
@@ -196,15 +198,20 @@ def test_interrupted_save_keeps_the_previous_model(tmp_path, sentences, monkeypa
 # ----------------------------------------------------------------- quality on real text
 @pytest.mark.data
 @pytest.mark.parametrize(
-    "arch,objective,min_accuracy",
+    "arch,objective,min_accuracy,min_spearman",
     [
-        ("skipgram", "negative_sampling", 0.14),
-        ("cbow", "negative_sampling", 0.08),
-        ("skipgram", "hierarchical_softmax", 0.10),
+        ("skipgram", "negative_sampling", 0.045, 0.34),
+        ("cbow", "negative_sampling", 0.03, 0.33),
+        ("skipgram", "hierarchical_softmax", 0.065, 0.47),
     ],
 )
-def test_quality_on_text8_prefix(data_file, arch, objective, min_accuracy):
-    """1.17M tokens of text8: analogies and WordSim-353 well above chance."""
+def test_quality_on_text8_prefix(data_file, arch, objective, min_accuracy, min_spearman):
+    """1.17M tokens of text8: floors a little under what gensim 4.4 reaches on the same text.
+
+    Measured with 3 seeds, 2 workers (BENCHMARKS.md): gensim skip-gram NS 0.055-0.061
+    analogy accuracy and 0.41 WordSim-353 Spearman, CBOW NS 0.045 / 0.38, skip-gram
+    HS 0.074 / 0.53; embedforge within seed noise of each.
+    """
     corpus = data_file("text8_prefix/text8_prefix")
     analogies = data_file("google_analogy/questions-words.txt")
     wordsim = data_file("wordsim353/wordsim353.tsv")
@@ -212,6 +219,6 @@ def test_quality_on_text8_prefix(data_file, arch, objective, min_accuracy):
     wv = model.fit(corpus).wv
     result = evaluate_analogies(wv, analogies, restrict_vocab=30_000)
     assert result.accuracy > min_accuracy, str(result)
-    assert evaluate_word_similarity(wv, wordsim).spearman > 0.55
+    assert evaluate_word_similarity(wv, wordsim).spearman > min_spearman
     neighbours = [k for k, _ in wv.most_similar("three", k=5)]
     assert {"two", "four", "five"} & set(neighbours)

@@ -228,15 +228,31 @@ def train_piece(
                     neu1e[:] = 0.0
                     if hierarchical:
                         loss += _hierarchical_softmax(
-                            inp, syn1, codes[word], points[word], code_lengths[word], neu1e,
-                            alpha, sig, logsig,
+                            inp,
+                            syn1,
+                            codes[word],
+                            points[word],
+                            code_lengths[word],
+                            neu1e,
+                            alpha,
+                            sig,
+                            logsig,
                         )
                     else:
-                        l, state = _negative_sampling(
-                            inp, syn1, word, neu1e, alpha, negative, alias_prob, alias_idx,
-                            sig, logsig, state,
+                        piece_loss, state = _negative_sampling(
+                            inp,
+                            syn1,
+                            word,
+                            neu1e,
+                            alpha,
+                            negative,
+                            alias_prob,
+                            alias_idx,
+                            sig,
+                            logsig,
+                            state,
                         )
-                        loss += l
+                        loss += piece_loss
                     for j in range(dim):
                         inp[j] += neu1e[j]
                     examples += 1
@@ -259,15 +275,31 @@ def train_piece(
                 neu1e[:] = 0.0
                 if hierarchical:
                     loss += _hierarchical_softmax(
-                        neu1, syn1, codes[word], points[word], code_lengths[word], neu1e,
-                        alpha, sig, logsig,
+                        neu1,
+                        syn1,
+                        codes[word],
+                        points[word],
+                        code_lengths[word],
+                        neu1e,
+                        alpha,
+                        sig,
+                        logsig,
                     )
                 else:
-                    l, state = _negative_sampling(
-                        neu1, syn1, word, neu1e, alpha, negative, alias_prob, alias_idx,
-                        sig, logsig, state,
+                    piece_loss, state = _negative_sampling(
+                        neu1,
+                        syn1,
+                        word,
+                        neu1e,
+                        alpha,
+                        negative,
+                        alias_prob,
+                        alias_idx,
+                        sig,
+                        logsig,
+                        state,
                     )
-                    loss += l
+                    loss += piece_loss
                 if not cbow_mean:
                     inv = np.float32(1.0 / count)
                     for j in range(dim):

@@ -29,7 +29,14 @@ import numpy as np
 from .._io import open_binary
 from ..errors import CorpusError, InvalidParameterError
 
-__all__ = ["SENTENCE_END", "EncodedCorpus", "TextCorpus", "as_corpus", "encode_corpus", "open_corpus"]
+__all__ = [
+    "SENTENCE_END",
+    "EncodedCorpus",
+    "TextCorpus",
+    "as_corpus",
+    "encode_corpus",
+    "open_corpus",
+]
 
 #: Value that ends a sentence in an encoded corpus.
 SENTENCE_END = -1
@@ -211,7 +218,9 @@ class EncodedCorpus:
     n_words: int
     n_sentences: int
 
-    def jobs(self, job_words: int, block_entries: int = 1 << 20) -> Iterator[tuple[np.ndarray, int]]:
+    def jobs(
+        self, job_words: int, block_entries: int = 1 << 20
+    ) -> Iterator[tuple[np.ndarray, int]]:
         """Yield ``(tokens, n_words)`` pieces of about ``job_words`` words, in order.
 
         A piece ends at a sentence end when one lies inside it; a longer

@@ -43,7 +43,7 @@ _MASK64 = (1 << 64) - 1
 
 def _piece_seed(seed: int, epoch: int, piece: int) -> int:
     """A 64-bit seed for one piece of one epoch (splitmix64 of the three numbers)."""
-    z = (seed * 0x9E3779B97F4A7C15 + epoch * 0xBF58476D1CE4E5B9 + piece * 0x94D049BB133111EB + 1)
+    z = seed * 0x9E3779B97F4A7C15 + epoch * 0xBF58476D1CE4E5B9 + piece * 0x94D049BB133111EB + 1
     z &= _MASK64
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
     z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
@@ -201,7 +201,11 @@ class Word2Vec:
             return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
 
         need(self.arch in _ARCHS, "arch", "one of " + ", ".join(map(repr, _ARCHS)))
-        need(self.objective in _OBJECTIVES, "objective", "one of " + ", ".join(map(repr, _OBJECTIVES)))
+        need(
+            self.objective in _OBJECTIVES,
+            "objective",
+            "one of " + ", ".join(map(repr, _OBJECTIVES)),
+        )
         need(is_int(self.dim) and self.dim >= 1, "dim", "an integer >= 1")
         need(is_int(self.window) and self.window >= 1, "window", "an integer >= 1")
         need(is_int(self.min_count) and self.min_count >= 1, "min_count", "an integer >= 1")
@@ -213,26 +217,32 @@ class Word2Vec:
                 "(use objective='hierarchical_softmax' to train without noise words)"
             )
         need(
-            isinstance(self.sample, (int, float)) and 0 <= self.sample < 1, "sample",
+            isinstance(self.sample, (int, float)) and 0 <= self.sample < 1,
+            "sample",
             "a number in [0, 1)",
         )
         need(
             isinstance(self.ns_exponent, (int, float)) and math.isfinite(self.ns_exponent),
-            "ns_exponent", "a finite number",
+            "ns_exponent",
+            "a finite number",
         )
         need(
-            self.max_vocab_size is None or (is_int(self.max_vocab_size) and self.max_vocab_size >= 1),
-            "max_vocab_size", "None or an integer >= 1",
+            self.max_vocab_size is None
+            or (is_int(self.max_vocab_size) and self.max_vocab_size >= 1),
+            "max_vocab_size",
+            "None or an integer >= 1",
         )
         need(
             self.learning_rate is None
             or (isinstance(self.learning_rate, (int, float)) and self.learning_rate > 0),
-            "learning_rate", "None or a number > 0",
+            "learning_rate",
+            "None or a number > 0",
         )
         need(
             isinstance(self.min_learning_rate, (int, float))
             and 0 <= self.min_learning_rate <= self.effective_learning_rate,
-            "min_learning_rate", f"a number in [0, learning_rate={self.effective_learning_rate}]",
+            "min_learning_rate",
+            f"a number in [0, learning_rate={self.effective_learning_rate}]",
         )
         need(self.workers is None or (is_int(self.workers) and self.workers >= 1), "workers",
              "None or an integer >= 1")  # fmt: skip
@@ -240,7 +250,8 @@ class Word2Vec:
         need(is_int(self.batch_words) and self.batch_words >= 1, "batch_words", "an integer >= 1")
         need(
             is_int(self.max_sentence_length) and self.max_sentence_length >= 1,
-            "max_sentence_length", "an integer >= 1",
+            "max_sentence_length",
+            "an integer >= 1",
         )
         need(isinstance(self.cbow_mean, bool), "cbow_mean", "True or False")
 
@@ -324,10 +335,10 @@ class Word2Vec:
         return self
 
     def _init_input(self, n: int, start: int = 0) -> np.ndarray:
-        """Input vectors uniform in [-0.5/dim, 0.5/dim); rows before ``start`` left for the caller."""
+        """Input vectors uniform in [-1/dim, 1/dim) (as gensim 4); rows before ``start`` left for the caller."""
         rng = np.random.default_rng([self.seed, start])
         syn0 = np.empty((n, self.dim), dtype=np.float32)
-        syn0[start:] = (rng.random((n - start, self.dim), dtype=np.float32) - 0.5) / self.dim
+        syn0[start:] = (rng.random((n - start, self.dim), dtype=np.float32) * 2 - 1) / self.dim
         return syn0
 
     def _init_output(self, n: int) -> np.ndarray:
@@ -427,7 +438,8 @@ class Word2Vec:
         self.training_time_ = elapsed
         self.words_per_second_ = total / elapsed if elapsed > 0 else float("inf")
         self.loss_history_ = [
-            lo / ex if ex else float("nan") for lo, ex in zip(epoch_loss, epoch_examples)
+            lo / ex if ex else float("nan")
+            for lo, ex in zip(epoch_loss, epoch_examples, strict=True)
         ]
         logger.info(
             "trained %d epochs over %d words in %.1f s (%.0f words/s); loss per epoch %s",
