@@ -18,6 +18,9 @@ import typer
 
 from .errors import EmbedforgeError
 
+#: Errors reported as one line: embedforge's own, and missing or unreadable files.
+USER_ERRORS = (EmbedforgeError, OSError)
+
 app = typer.Typer(
     name="embedforge",
     help="Train, evaluate, query and convert embeddings.",
@@ -121,7 +124,7 @@ def train_word2vec(
             )  # fmt: skip
             model.fit(text)
         model.save(output)
-    except EmbedforgeError as exc:
+    except USER_ERRORS as exc:
         raise _fail(exc) from None
     typer.echo(
         f"trained {len(model.wv):,} word vectors of dim {model.wv.dim} "
@@ -140,7 +143,7 @@ def similar(
     try:
         for key, score in _load(model).most_similar(word, k=k):
             typer.echo(f"{score:.4f}  {key}")
-    except EmbedforgeError as exc:
+    except USER_ERRORS as exc:
         raise _fail(exc) from None
 
 
@@ -159,7 +162,7 @@ def analogy(
         search = wv.most_similar_cosmul if cosmul else wv.most_similar
         for key, score in search(positive=[b, c], negative=[a], k=k):
             typer.echo(f"{score:.4f}  {key}")
-    except EmbedforgeError as exc:
+    except USER_ERRORS as exc:
         raise _fail(exc) from None
 
 
@@ -186,7 +189,7 @@ def evaluate(
         wv = _load(model)
         result = evaluate_analogies(wv, analogies, restrict_vocab=restrict_vocab)
         sims = {name: evaluate_word_similarity(wv, name) for name in sets}
-    except EmbedforgeError as exc:
+    except USER_ERRORS as exc:
         raise _fail(exc) from None
     if as_json:
         out = {
@@ -210,7 +213,7 @@ def convert(
     try:
         wv = _load(model)
         wv.save_word2vec_format(out, binary=to is ConvertTarget.word2vec_binary)
-    except EmbedforgeError as exc:
+    except USER_ERRORS as exc:
         raise _fail(exc) from None
     typer.echo(f"wrote {len(wv):,} vectors of dim {wv.dim} to {out} ({to.value})")
 
@@ -233,7 +236,7 @@ def datasets_fetch(
 
     try:
         typer.echo(str(fetch(name)))
-    except EmbedforgeError as exc:
+    except USER_ERRORS as exc:
         raise _fail(exc) from None
 
 

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import stats
 
 from embedforge.errors import FormatError, InvalidParameterError
 from embedforge.evaluate.analogies import (
@@ -328,6 +327,8 @@ def evaluate_word_similarity(
     with warnings.catch_warnings():
         # Constant input: scipy warns and returns NaN; we log instead.
         warnings.simplefilter("ignore", RuntimeWarning)
+        from scipy import stats  # imported here: scipy.stats costs 0.6 s and ~40 MB
+
         spearman = stats.spearmanr(gold_arr, model)
         pearson = stats.pearsonr(gold_arr, model)
     result = SimilarityResult(

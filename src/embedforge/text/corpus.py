@@ -219,7 +219,7 @@ class EncodedCorpus:
     n_sentences: int
 
     def jobs(
-        self, job_words: int, block_entries: int = 1 << 20
+        self, job_words: int, block_entries: int = 1 << 17
     ) -> Iterator[tuple[np.ndarray, int]]:
         """Yield ``(tokens, n_words)`` pieces of about ``job_words`` words, in order.
 
@@ -265,7 +265,7 @@ def encode_corpus(
     corpus: Iterable[list[str]],
     word_to_index: dict[str, int],
     directory: str | os.PathLike[str] | None = None,
-    flush_entries: int = 1 << 20,
+    flush_entries: int = 1 << 16,
 ) -> EncodedCorpus:
     """Encode ``corpus`` into a temporary int32 file of word ids (out-of-vocabulary words dropped).
 

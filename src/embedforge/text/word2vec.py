@@ -330,7 +330,8 @@ class Word2Vec:
             encoded.remove()
         self.vocabulary_ = vocab
         self.syn1_ = syn1
-        self.wv = Embeddings(vocab.words, syn0, vocab.counts)
+        # shares the vocabulary's word list and index (validated there) instead of copying them
+        self.wv = Embeddings._from_trusted(vocab.words, syn0, vocab.counts, vocab.word_to_index)
         self.epochs_trained_ = getattr(self, "epochs_trained_", 0) * continuing + self.epochs
         return self
 
@@ -338,7 +339,11 @@ class Word2Vec:
         """Input vectors uniform in [-1/dim, 1/dim) (as gensim 4); rows before ``start`` left for the caller."""
         rng = np.random.default_rng([self.seed, start])
         syn0 = np.empty((n, self.dim), dtype=np.float32)
-        syn0[start:] = (rng.random((n - start, self.dim), dtype=np.float32) * 2 - 1) / self.dim
+        new = syn0[start:]
+        rng.random(out=new, dtype=np.float32)  # in place: no (n, dim) temporaries
+        new *= 2.0
+        new -= 1.0
+        new /= self.dim
         return syn0
 
     def _init_output(self, n: int) -> np.ndarray:
