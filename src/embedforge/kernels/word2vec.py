@@ -51,25 +51,69 @@ def _table_index(f):
     return int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2.0))
 
 
-# Thread scaling: the per-prediction helpers below are inlined (numba
-# ``inline="always"``) and index the 2-D matrices by (row, column), never
-# taking a row view.  A call that passes an array, and a row view such as
-# ``syn1[word]``, each increment the parent array's reference count
-# atomically; with several threads that single shared counter became a cache
-# line bounced between cores on every update, and two threads trained slower
-# than one (measured: skip-gram 419k words/s on 2 threads against 631k on 1;
-# inlined, 1.15M).
+# Thread scaling.  Three things made two threads train slower than one, and
+# the code below is shaped to avoid each:
+# - A call that passes an array, and a row view such as ``syn1[word]``, each
+#   increment the parent array's reference count atomically: one shared
+#   counter bounced between cores on every update.  The helpers are inlined
+#   and the matrices are indexed by (row, column).
+# - Two threads' small work buffers on one cache line (false sharing): they
+#   are cut from one padded block per call.
+# - Both threads writing the same few rows (the most frequent words' rows,
+#   the Huffman tree's top nodes) at a high rate: with ``hot > 0`` each thread
+#   writes the ``hot`` hottest rows of each matrix into a private delta that is
+#   added to the shared row at the end of the piece, and reads shared row +
+#   own delta.  Measured on 17M tokens (68k words), skip-gram NS on 2 threads:
+#   485k words/s without, see BENCHMARKS.md with.  With one thread ``hot`` is
+#   0 and the updates are exactly word2vec's.
+
+
+@njit(nogil=True, fastmath=True, cache=True, inline="always")
+def _hot_index(row, hot_lo, hot_n):
+    """Index of ``row`` in the delta buffer, or -1 when it is not buffered."""
+    h = row - hot_lo
+    if h < 0 or h >= hot_n:
+        return -1
+    return h
+
+
+@njit(nogil=True, fastmath=True, cache=True, inline="always")
+def _dot_output(inp, out, row, delta, h):
+    """inp . (out[row] + delta[h]), the delta only when ``h >= 0``."""
+    f = np.float32(0.0)
+    if h < 0:
+        for j in range(inp.shape[0]):
+            f += inp[j] * out[row, j]
+    else:
+        for j in range(inp.shape[0]):
+            f += inp[j] * (out[row, j] + delta[h, j])
+    return f
+
+
+@njit(nogil=True, fastmath=True, cache=True, inline="always")
+def _update_output(inp, out, row, delta, h, touched, g, neu1e):
+    """neu1e += g * out[row]; out[row] += g * inp (into delta[h] when ``h >= 0``)."""
+    if h < 0:
+        for j in range(inp.shape[0]):
+            neu1e[j] += g * out[row, j]
+            out[row, j] += g * inp[j]
+    else:
+        for j in range(inp.shape[0]):
+            neu1e[j] += g * (out[row, j] + delta[h, j])
+            delta[h, j] += g * inp[j]
+        touched[h] = True
 
 
 @njit(nogil=True, fastmath=True, cache=True, inline="always")
 def _negative_sampling(
-    inp, r, syn1neg, target, neu1e, alpha, negative, alias_prob, alias_idx, sig, logsig, state
-):
-    """One positive and ``negative`` noise updates of ``syn1neg`` for input ``inp[r]``.
+    inp, syn1neg, target, neu1e, alpha, negative, alias_prob, alias_idx, sig, logsig, state,
+    delta, touched, hot_n,
+):  # fmt: skip
+    """One positive and ``negative`` noise updates of ``syn1neg`` for the input row ``inp``.
 
-    Accumulates the gradient for ``inp[r]`` into ``neu1e``; returns (loss, rng state).
+    Accumulates the gradient for ``inp`` into ``neu1e``; returns (loss, rng state).
+    The hot rows of ``syn1neg`` are the first ``hot_n`` (most frequent words).
     """
-    dim = inp.shape[1]
     n_words = syn1neg.shape[0]
     loss = 0.0
     for d in range(negative + 1):
@@ -85,9 +129,8 @@ def _negative_sampling(
             if word == target:
                 continue
             label = 0.0
-        f = np.float32(0.0)
-        for j in range(dim):
-            f += inp[r, j] * syn1neg[word, j]
+        h = _hot_index(word, 0, hot_n)
+        f = _dot_output(inp, syn1neg, word, delta, h)
         if f > MAX_EXP:
             g = (label - 1.0) * alpha
             if label == 0.0:
@@ -103,24 +146,25 @@ def _negative_sampling(
                 loss -= logsig[t]
             else:
                 loss -= logsig[EXP_TABLE_SIZE - 1 - t]
-        g32 = np.float32(g)
-        for j in range(dim):
-            neu1e[j] += g32 * syn1neg[word, j]
-            syn1neg[word, j] += g32 * inp[r, j]
+        _update_output(inp, syn1neg, word, delta, h, touched, np.float32(g), neu1e)
     return loss, state
 
 
 @njit(nogil=True, fastmath=True, cache=True, inline="always")
-def _hierarchical_softmax(inp, r, syn1, codes, points, word, neu1e, alpha, sig, logsig, length):
-    """Updates along ``word``'s Huffman path for input ``inp[r]``; returns the loss."""
-    dim = inp.shape[1]
+def _hierarchical_softmax(
+    inp, syn1, codes, points, word, length, neu1e, alpha, sig, logsig, delta, touched, hot_n
+):
+    """Updates along ``word``'s Huffman path for the input row ``inp``; returns the loss.
+
+    The hot rows of ``syn1`` are its last ``hot_n`` (the inner nodes nearest the root).
+    """
+    hot_lo = syn1.shape[0] - hot_n
     loss = 0.0
     for k in range(length):
-        node = points[word, k]
+        node = np.int64(points[word, k])
         code = codes[word, k]
-        f = np.float32(0.0)
-        for j in range(dim):
-            f += inp[r, j] * syn1[node, j]
+        h = _hot_index(node, hot_lo, hot_n)
+        f = _dot_output(inp, syn1, node, delta, h)
         if f <= -MAX_EXP or f >= MAX_EXP:
             # word2vec C skips saturated nodes; count their loss all the same
             if (code == 0) == (f < 0):
@@ -129,10 +173,40 @@ def _hierarchical_softmax(inp, r, syn1, codes, points, word, neu1e, alpha, sig, 
         t = _table_index(f)
         g = np.float32((1.0 - code - sig[t]) * alpha)
         loss -= logsig[t] if code == 0 else logsig[EXP_TABLE_SIZE - 1 - t]
-        for j in range(dim):
-            neu1e[j] += g * syn1[node, j]
-            syn1[node, j] += g * inp[r, j]
+        _update_output(inp, syn1, node, delta, h, touched, g, neu1e)
     return loss
+
+
+@njit(nogil=True, fastmath=True, cache=True, inline="always")
+def _read_input(syn0, row, delta0, hot_n, buf):
+    """buf = syn0[row] (+ this thread's delta for a hot row)."""
+    if row < hot_n:
+        for j in range(buf.shape[0]):
+            buf[j] = syn0[row, j] + delta0[row, j]
+    else:
+        for j in range(buf.shape[0]):
+            buf[j] = syn0[row, j]
+
+
+@njit(nogil=True, fastmath=True, cache=True, inline="always")
+def _add_input(syn0, row, delta0, touched0, hot_n, grad):
+    """syn0[row] += grad (into this thread's delta for a hot row)."""
+    if row < hot_n:
+        for j in range(grad.shape[0]):
+            delta0[row, j] += grad[j]
+        touched0[row] = True
+    else:
+        for j in range(grad.shape[0]):
+            syn0[row, j] += grad[j]
+
+
+@njit(nogil=True, fastmath=True, cache=True, inline="always")
+def _flush(matrix, lo, delta, touched):
+    """matrix[lo + h] += delta[h] for every touched hot row."""
+    for h in range(touched.shape[0]):
+        if touched[h]:
+            for j in range(delta.shape[1]):
+                matrix[lo + h, j] += delta[h, j]
 
 
 @njit(nogil=True, fastmath=True, cache=True)
@@ -156,6 +230,7 @@ def train_piece(
     seed,
     sig,
     logsig,
+    hot,
 ):
     """Train on one piece of an encoded corpus.
 
@@ -182,6 +257,10 @@ def train_piece(
         Seed of the piece's random stream.
     sig, logsig : (EXP_TABLE_SIZE,) float32
         From :func:`make_tables`.
+    hot : int
+        Rows of each matrix whose updates this call buffers privately and adds
+        at its end (the most frequent words of ``syn0`` and of ``syn1neg``, the
+        top nodes of the Huffman tree).  0 with one thread: plain word2vec.
 
     Returns
     -------
@@ -192,14 +271,22 @@ def train_piece(
     """
     n = tokens.shape[0]
     dim = syn0.shape[1]
+    hot0 = min(hot, syn0.shape[0])
+    hot1 = min(hot, syn1.shape[0])
     sentence = np.empty(n, dtype=np.int32)
     # Per-call work buffers, cut from one block with 4 KiB of padding on each
     # side: two threads' small buffers on one cache line (false sharing) cut
     # two-thread throughput by up to 3x.
     pad = 1024
-    work = np.empty(2 * pad + 2 * dim + 64, dtype=np.float32)
+    work = np.empty(2 * pad + 2 * dim + 32, dtype=np.float32)
     neu1e = work[pad : pad + dim]
-    neu1 = work[pad + dim + 32 : pad + 2 * dim + 32].reshape((1, dim))  # CBOW input, one-row matrix
+    inp = work[
+        pad + dim + 32 : pad + 2 * dim + 32
+    ]  # the input row: a context word or the CBOW mean
+    delta0 = np.zeros((hot0, dim), dtype=np.float32)
+    delta1 = np.zeros((hot1, dim), dtype=np.float32)
+    touched0 = np.zeros(hot0, dtype=np.bool_)
+    touched1 = np.zeros(hot1, dtype=np.bool_)
     state = np.uint64(seed)
     loss = 0.0
     examples = 0
@@ -240,50 +327,54 @@ def train_piece(
                     if a == c:
                         continue
                     ctx = sentence[a]
+                    _read_input(syn0, ctx, delta0, hot0, inp)
                     for j in range(dim):
                         neu1e[j] = 0.0
                     if hierarchical:
                         loss += _hierarchical_softmax(
-                            syn0, ctx, syn1, codes, points, word, neu1e, alpha, sig, logsig,
-                            code_lengths[word],
+                            inp, syn1, codes, points, word, code_lengths[word], neu1e, alpha,
+                            sig, logsig, delta1, touched1, hot1,
                         )  # fmt: skip
                     else:
                         piece_loss, state = _negative_sampling(
-                            syn0, ctx, syn1, word, neu1e, alpha, negative, alias_prob,
-                            alias_idx, sig, logsig, state,
+                            inp, syn1, word, neu1e, alpha, negative, alias_prob, alias_idx,
+                            sig, logsig, state, delta1, touched1, hot1,
                         )  # fmt: skip
                         loss += piece_loss
-                    for j in range(dim):
-                        syn0[ctx, j] += neu1e[j]
+                    _add_input(syn0, ctx, delta0, touched0, hot0, neu1e)
                     examples += 1
             else:
                 for j in range(dim):
-                    neu1[0, j] = 0.0
+                    inp[j] = 0.0
                 count = 0
                 for a in range(lo, hi):
                     if a == c:
                         continue
                     ctx = sentence[a]
-                    for j in range(dim):
-                        neu1[0, j] += syn0[ctx, j]
+                    if ctx < hot0:
+                        for j in range(dim):
+                            inp[j] += syn0[ctx, j] + delta0[ctx, j]
+                    else:
+                        for j in range(dim):
+                            inp[j] += syn0[ctx, j]
                     count += 1
                 if count == 0:
                     continue
                 if cbow_mean:
                     inv = np.float32(1.0 / count)
                     for j in range(dim):
-                        neu1[0, j] *= inv
+                        inp[j] *= inv
                 for j in range(dim):
                     neu1e[j] = 0.0
                 if hierarchical:
                     loss += _hierarchical_softmax(
-                        neu1, 0, syn1, codes, points, word, neu1e, alpha, sig, logsig,
-                        code_lengths[word],
+                        inp, syn1, codes, points, word, code_lengths[word], neu1e, alpha, sig,
+                        logsig, delta1, touched1, hot1,
                     )  # fmt: skip
                 else:
                     piece_loss, state = _negative_sampling(
-                        neu1, 0, syn1, word, neu1e, alpha, negative, alias_prob, alias_idx,
-                        sig, logsig, state,
+                        inp, syn1, word, neu1e, alpha, negative, alias_prob, alias_idx, sig,
+                        logsig, state, delta1, touched1, hot1,
                     )  # fmt: skip
                     loss += piece_loss
                 if not cbow_mean:
@@ -293,8 +384,8 @@ def train_piece(
                 for a in range(lo, hi):
                     if a == c:
                         continue
-                    ctx = sentence[a]
-                    for j in range(dim):
-                        syn0[ctx, j] += neu1e[j]
+                    _add_input(syn0, sentence[a], delta0, touched0, hot0, neu1e)
                 examples += 1
+    _flush(syn0, 0, delta0, touched0)
+    _flush(syn1, syn1.shape[0] - hot1 if hierarchical else 0, delta1, touched1)
     return loss, examples
