@@ -108,7 +108,12 @@ class Vocabulary:
         counter: Counter = Counter()
         n_tokens = 0
         prune_below = 1
-        bar = tqdm(desc="counting words", unit=" words", unit_scale=True, disable=not progress)
+        bar = tqdm(
+            desc="counting words",
+            unit=" words",
+            unit_scale=True,
+            disable=None if progress else True,
+        )
         with bar:
             for position, sentence in enumerate(corpus):
                 check_sentence(sentence, position)
