@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-__all__ = ["atomic_directory", "atomic_file", "open_binary"]
+__all__ = ["atomic_directory", "atomic_file", "open_binary", "utf8_encodable"]
 
 
 def open_binary(path: str | os.PathLike[str]) -> IO[bytes]:
@@ -86,3 +86,12 @@ def atomic_directory(path: str | os.PathLike[str]) -> Iterator[Path]:
     os.rename(tmp, p)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def utf8_encodable(text: str) -> bool:
+    """True when ``text`` encodes as UTF-8 (lone surrogates do not)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from embedforge._io import atomic_directory
+from embedforge._io import atomic_directory, utf8_encodable
 from embedforge.errors import (
     FormatError,
     InvalidParameterError,
@@ -951,18 +951,10 @@ def _encode_keys_for_save(keys: list[str]) -> bytes:
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError as exc:
-        bad = next(k for k in keys if not _encodable(k))
+        bad = next(k for k in keys if not utf8_encodable(k))
         raise InvalidParameterError(
             f"cannot save key {bad!r}: it is not encodable as UTF-8 ({exc.reason})"
         ) from exc
-
-
-def _encodable(key: str) -> bool:
-    try:
-        key.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _read_config(path: Path) -> dict[str, Any]:

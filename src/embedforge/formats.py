@@ -32,7 +32,7 @@ from typing import IO
 
 import numpy as np
 
-from embedforge._io import atomic_file, open_binary
+from embedforge._io import atomic_file, open_binary, utf8_encodable
 from embedforge.embeddings import Embeddings
 from embedforge.errors import FormatError, InvalidParameterError
 
@@ -274,18 +274,10 @@ def _encode_keys_for_word2vec(keys: list[str]) -> list[bytes]:
     try:
         return [key.encode("utf-8") for key in keys]
     except UnicodeEncodeError as exc:
-        key = next(k for k in keys if not _utf8_encodable(k))
+        key = next(k for k in keys if not utf8_encodable(k))
         raise InvalidParameterError(
             f"cannot write key {key!r}: it is not encodable as UTF-8 ({exc.reason})"
         ) from exc
-
-
-def _utf8_encodable(key: str) -> bool:
-    try:
-        key.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 @contextlib.contextmanager

@@ -16,6 +16,12 @@ from embedforge.text.vocabulary import Vocabulary
 MASK = (1 << 64) - 1
 
 
+def buffers(hot: int = 0, dim: int = 8):
+    """A thread's hot-row buffers for train_piece (empty: plain word2vec updates)."""
+    return (np.zeros((hot, dim), np.float32), np.zeros(hot, np.bool_),
+            np.zeros((hot, dim), np.float32), np.zeros(hot, np.bool_))  # fmt: skip
+
+
 def lcg(state: int) -> int:
     return (state * 25214903917 + 11) & MASK
 
@@ -166,7 +172,7 @@ def test_kernel_matches_numpy_reference(skipgram, hs, cbow_mean):
     args = (keep, aprob, aidx, tree.codes, tree.points, tree.lengths, skipgram, hs, 3, 4,
             cbow_mean, 0.05, 0.01)  # fmt: skip
     s0, s1 = syn0.copy(), syn1.copy()
-    loss, examples = train_piece(tokens, s0, s1, *args, np.uint64(12345), sig, logsig, 0)
+    loss, examples = train_piece(tokens, s0, s1, *args, np.uint64(12345), sig, logsig, *buffers())
     r0, r1 = syn0.copy(), syn1.copy()
     rloss, rexamples = ref_train_piece(tokens, r0, r1, *args, 12345, sig, logsig)
     assert examples == rexamples > 0
@@ -183,7 +189,7 @@ def test_kernel_is_deterministic_and_seed_dependent():
     def run(seed):
         s0, s1 = syn0.copy(), syn1.copy()
         train_piece(tokens, s0, s1, keep, aprob, aidx, tree.codes, tree.points, tree.lengths,
-                    True, False, 3, 4, True, 0.05, 0.01, np.uint64(seed), sig, logsig, 0)  # fmt: skip
+                    True, False, 3, 4, True, 0.05, 0.01, np.uint64(seed), sig, logsig, *buffers())  # fmt: skip
         return s0
 
     assert np.array_equal(run(7), run(7))
@@ -196,7 +202,7 @@ def test_empty_piece_does_nothing():
     s0 = syn0.copy()
     loss, examples = train_piece(np.array([-1, -1], np.int32), s0, syn1.copy(), keep, aprob, aidx,
                                  tree.codes, tree.points, tree.lengths, True, False, 3, 4, True,
-                                 0.05, 0.01, np.uint64(1), sig, logsig, 0)  # fmt: skip
+                                 0.05, 0.01, np.uint64(1), sig, logsig, *buffers())  # fmt: skip
     assert (loss, examples) == (0.0, 0)
     assert np.array_equal(s0, syn0)
 
@@ -210,9 +216,11 @@ def test_hot_row_buffering_only_changes_rounding(skipgram, hs, cbow_mean, hot):
     args = (keep, aprob, aidx, tree.codes, tree.points, tree.lengths, skipgram, hs, 3, 4,
             cbow_mean, 0.05, 0.01, np.uint64(99), sig, logsig)  # fmt: skip
     plain0, plain1 = syn0.copy(), syn1.copy()
-    loss, examples = train_piece(tokens, plain0, plain1, *args, 0)
+    loss, examples = train_piece(tokens, plain0, plain1, *args, *buffers())
     hot0, hot1 = syn0.copy(), syn1.copy()
-    hot_loss, hot_examples = train_piece(tokens, hot0, hot1, *args, hot)
+    bufs = buffers(hot)
+    hot_loss, hot_examples = train_piece(tokens, hot0, hot1, *args, *bufs)
+    assert not any(b.any() for b in bufs), "the buffers are left cleared for the next call"
     assert hot_examples == examples
     assert hot_loss == pytest.approx(loss, rel=1e-5)
     np.testing.assert_allclose(hot0, plain0, rtol=1e-4, atol=1e-6)

@@ -64,8 +64,9 @@ def _table_index(f):
 #   writes the ``hot`` hottest rows of each matrix into a private delta that is
 #   added to the shared row at the end of the piece, and reads shared row +
 #   own delta.  Measured on 17M tokens (68k words), skip-gram NS on 2 threads:
-#   485k words/s without, see BENCHMARKS.md with.  With one thread ``hot`` is
-#   0 and the updates are exactly word2vec's.
+#   485k words/s without.  The buffers belong to the calling thread and
+#   live across calls (allocating them per call cost more than they saved).
+#   With one thread they are empty and the updates are exactly word2vec's.
 
 
 @njit(nogil=True, fastmath=True, cache=True, inline="always")
@@ -202,11 +203,13 @@ def _add_input(syn0, row, delta0, touched0, hot_n, grad):
 
 @njit(nogil=True, fastmath=True, cache=True, inline="always")
 def _flush(matrix, lo, delta, touched):
-    """matrix[lo + h] += delta[h] for every touched hot row."""
+    """matrix[lo + h] += delta[h] for every touched hot row, then clear the buffer."""
     for h in range(touched.shape[0]):
         if touched[h]:
             for j in range(delta.shape[1]):
                 matrix[lo + h, j] += delta[h, j]
+                delta[h, j] = 0.0
+            touched[h] = False
 
 
 @njit(nogil=True, fastmath=True, cache=True)
@@ -230,7 +233,10 @@ def train_piece(
     seed,
     sig,
     logsig,
-    hot,
+    delta0,
+    touched0,
+    delta1,
+    touched1,
 ):
     """Train on one piece of an encoded corpus.
 
@@ -257,10 +263,14 @@ def train_piece(
         Seed of the piece's random stream.
     sig, logsig : (EXP_TABLE_SIZE,) float32
         From :func:`make_tables`.
-    hot : int
-        Rows of each matrix whose updates this call buffers privately and adds
-        at its end (the most frequent words of ``syn0`` and of ``syn1neg``, the
-        top nodes of the Huffman tree).  0 with one thread: plain word2vec.
+    delta0, touched0 : (hot0, dim) float32, (hot0,) bool
+        The calling thread's own buffer for the ``hot0`` first rows of ``syn0``
+        (most frequent words): their updates go here and are added to ``syn0``
+        at the end of the call.  Zeros in, zeros out.  ``hot0 = 0`` (one
+        thread): plain word2vec updates.
+    delta1, touched1 : (hot1, dim) float32, (hot1,) bool
+        The same for ``syn1``: its first rows with negative sampling, its
+        last (the nodes nearest the root) with hierarchical softmax.
 
     Returns
     -------
@@ -271,8 +281,8 @@ def train_piece(
     """
     n = tokens.shape[0]
     dim = syn0.shape[1]
-    hot0 = min(hot, syn0.shape[0])
-    hot1 = min(hot, syn1.shape[0])
+    hot0 = min(delta0.shape[0], syn0.shape[0])
+    hot1 = min(delta1.shape[0], syn1.shape[0])
     sentence = np.empty(n, dtype=np.int32)
     # Per-call work buffers, cut from one block with 4 KiB of padding on each
     # side: two threads' small buffers on one cache line (false sharing) cut
@@ -283,10 +293,6 @@ def train_piece(
     inp = work[
         pad + dim + 32 : pad + 2 * dim + 32
     ]  # the input row: a context word or the CBOW mean
-    delta0 = np.zeros((hot0, dim), dtype=np.float32)
-    delta1 = np.zeros((hot1, dim), dtype=np.float32)
-    touched0 = np.zeros(hot0, dtype=np.bool_)
-    touched1 = np.zeros(hot1, dtype=np.bool_)
     state = np.uint64(seed)
     loss = 0.0
     examples = 0
@@ -386,6 +392,6 @@ def train_piece(
                         continue
                     _add_input(syn0, sentence[a], delta0, touched0, hot0, neu1e)
                 examples += 1
-    _flush(syn0, 0, delta0, touched0)
-    _flush(syn1, syn1.shape[0] - hot1 if hierarchical else 0, delta1, touched1)
+    _flush(syn0, 0, delta0[:hot0], touched0[:hot0])
+    _flush(syn1, syn1.shape[0] - hot1 if hierarchical else 0, delta1[:hot1], touched1[:hot1])
     return loss, examples

@@ -387,7 +387,13 @@ class Word2Vec:
         errors: list[BaseException] = []
         stop = threading.Event()
 
+        dim = syn0.shape[1]
+
         def worker() -> None:
+            # this thread's buffers for the hottest rows (see kernels.word2vec)
+            hot0, hot1 = min(hot, syn0.shape[0]), min(hot, syn1.shape[0])
+            delta0, touched0 = np.zeros((hot0, dim), np.float32), np.zeros(hot0, np.bool_)
+            delta1, touched1 = np.zeros((hot1, dim), np.float32), np.zeros(hot1, np.bool_)
             while True:
                 job = jobs.get()
                 if job is None:
@@ -400,7 +406,8 @@ class Word2Vec:
                         tokens, syn0, syn1, keep_prob, alias_prob, alias_idx,
                         tree.codes, tree.points, tree.lengths,
                         self.arch == "skipgram", hierarchical, self.window, self.negative,
-                        self.cbow_mean, a0, a1, np.uint64(piece_seed), sig, logsig, hot,
+                        self.cbow_mean, a0, a1, np.uint64(piece_seed), sig, logsig,
+                        delta0, touched0, delta1, touched1,
                     )  # fmt: skip
                 except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
                     errors.append(exc)
