@@ -390,10 +390,10 @@ class Word2Vec:
         dim = syn0.shape[1]
 
         def worker() -> None:
-            # this thread's buffers for the hottest rows (see kernels.word2vec)
-            hot0, hot1 = min(hot, syn0.shape[0]), min(hot, syn1.shape[0])
-            delta0, touched0 = np.zeros((hot0, dim), np.float32), np.zeros(hot0, np.bool_)
-            delta1, touched1 = np.zeros((hot1, dim), np.float32), np.zeros(hot1, np.bool_)
+            # this thread's buffers for the hottest rows (see kernels.word2vec; the
+            # kernel uses no more rows than a matrix has)
+            delta0, touched0 = np.zeros((hot, dim), np.float32), np.zeros(hot, np.bool_)
+            delta1, touched1 = np.zeros((hot, dim), np.float32), np.zeros(hot, np.bool_)
             while True:
                 job = jobs.get()
                 if job is None:
