@@ -29,8 +29,15 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# Each script runs our code and its peer on the same data in one run and
+# appends its table to BENCHMARKS.md (about two hours in all on 2 cores).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/word2vec_vs_gensim.py
+	$(BIN)/python benchmarks/fasttext_vs_reference.py
+	$(BIN)/python benchmarks/glove_quality.py
+	$(BIN)/python benchmarks/document_vectors.py
+	$(BIN)/python benchmarks/search_compression.py
+	$(BIN)/python benchmarks/collection_throughput.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples

@@ -6,6 +6,7 @@ from .embeddings import Embeddings
 from .errors import (
     CorpusError,
     DatasetError,
+    DuplicateKeyError,
     EmbedforgeError,
     FormatError,
     InvalidParameterError,
@@ -15,11 +16,39 @@ from .errors import (
 )
 from .evaluate import (
     AnalogyResult,
+    RetrievalResult,
+    SentenceSimilarityResult,
     SimilarityResult,
     evaluate_analogies,
+    evaluate_lee,
+    evaluate_retrieval,
+    evaluate_sts,
     evaluate_word_similarity,
+    read_beir,
+    read_stsb,
+    score_retrieval,
 )
+from .search import (
+    BinaryQuantizer,
+    Collection,
+    Encoder,
+    PCAReducer,
+    ScalarQuantizer,
+    SearchResults,
+    SentenceTransformerEncoder,
+    VectorIndex,
+    encoder_spec,
+    load_encoder,
+    minilm_encoder,
+    truncate,
+)
+from .text.classic import LSA, RandomProjection, TfIdf
+from .text.cooccurrence import Cooccurrence
 from .text.corpus import TextCorpus, open_corpus
+from .text.documents import Document, iter_document_batches, iter_documents
+from .text.docvectors import MeanEncoder, SIFEncoder
+from .text.fasttext import FastText, FastTextVectors
+from .text.glove import GloVe
 from .text.vocabulary import Vocabulary
 from .text.word2vec import Word2Vec
 
@@ -27,23 +56,56 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AnalogyResult",
+    "BinaryQuantizer",
+    "Collection",
+    "Cooccurrence",
     "CorpusError",
     "DatasetError",
+    "Document",
+    "DuplicateKeyError",
     "Embeddings",
     "EmbedforgeError",
+    "Encoder",
+    "FastText",
+    "FastTextVectors",
     "FormatError",
+    "GloVe",
     "InvalidParameterError",
+    "LSA",
+    "MeanEncoder",
     "MissingDependencyError",
     "NotFittedError",
+    "PCAReducer",
+    "RandomProjection",
+    "RetrievalResult",
+    "SIFEncoder",
+    "ScalarQuantizer",
+    "SearchResults",
+    "SentenceSimilarityResult",
+    "SentenceTransformerEncoder",
     "SimilarityResult",
     "TextCorpus",
+    "TfIdf",
     "UnknownKeyError",
+    "VectorIndex",
     "Vocabulary",
     "Word2Vec",
     "__version__",
+    "encoder_spec",
     "evaluate_analogies",
+    "evaluate_lee",
+    "evaluate_retrieval",
+    "evaluate_sts",
     "evaluate_word_similarity",
     "fetch_dataset",
+    "iter_document_batches",
+    "iter_documents",
     "list_datasets",
+    "load_encoder",
+    "minilm_encoder",
     "open_corpus",
+    "read_beir",
+    "read_stsb",
+    "score_retrieval",
+    "truncate",
 ]

@@ -70,6 +70,10 @@ class DatasetInfo:
     max_lines : int or None
         When set, only the first ``max_lines`` lines of the file belong to the
         data set (corpus readers take it as their own ``max_lines``).
+    directory : bool
+        When True the data set is the whole ``folder`` (e.g. BEIR's
+        ``corpus.jsonl``, ``queries.jsonl`` and ``qrels/``): :func:`fetch`
+        checks that ``filename`` is in it and returns the folder.
     source : str
         Where the bytes come from (repository, commit, package).
     license : str
@@ -89,6 +93,7 @@ class DatasetInfo:
     citation: str
     archive: str | None = None
     max_lines: int | None = None
+    directory: bool = False
 
     @property
     def files(self) -> tuple[str, ...]:
@@ -230,6 +235,56 @@ _REGISTRY: dict[str, DatasetInfo] = {
             citation='E. Bruni, N. K. Tran, M. Baroni, "Multimodal Distributional Semantics", '
             "JAIR 49:1-47, 2014",
         ),
+        DatasetInfo(
+            name="scifact",
+            description="SciFact in BEIR layout (directory): 5,183 abstracts, 1,109 claims, "
+            "qrels for 300 test and 809 train queries",
+            folder="scifact",
+            filename="corpus.jsonl",
+            url=None,
+            known_hash="sha256:d289bf5d711d1d6b0c9fba52b90e45a76e0b0e9f173fd3ff49cd098588de2581",
+            source="queries and qrels: BEIR's files (GitHub Kirloxious/CSI4107_Assignment2 at "
+            "640c17fd, moorateeahtashil/Information-Retrieval at 00b74e83); corpus.jsonl rebuilt "
+            "from the allenai SciFact corpus (not byte-identical to BEIR's)",
+            license="CC BY-NC 2.0",
+            citation='D. Wadden et al., "Fact or Fiction: Verifying Scientific Claims", EMNLP '
+            '2020; N. Thakur et al., "BEIR: A Heterogeneous Benchmark for Zero-shot Evaluation '
+            'of Information Retrieval Models", NeurIPS 2021 Datasets and Benchmarks',
+            directory=True,
+        ),
+        DatasetInfo(
+            name="stsb",
+            description="STS Benchmark (directory): 5,749 / 1,500 / 1,379 train / dev / test "
+            "sentence pairs scored 0-5",
+            folder="stsb",
+            filename="sts-test.csv",
+            url=None,
+            known_hash="sha256:affe45928a66ee5a708531233c95b7dacbbdc57f974f002a3d32ea0180cf816a",
+            source="the STSbenchmark release; copy in GitHub "
+            "zhangzhenhu/Semantic-Texual-Similarity-Toolkits at commit "
+            "c55a72f51bd15a8bd75114247c06984b432050f9, data/stsbenchmark/",
+            license="CC BY-SA 4.0 (scores); sentences keep their sources' licenses",
+            citation='D. Cer, M. Diab, E. Agirre, I. Lopez-Gazpio, L. Specia, "SemEval-2017 '
+            "Task 1: Semantic Textual Similarity Multilingual and Crosslingual Focused "
+            'Evaluation", SemEval 2017',
+            directory=True,
+        ),
+        DatasetInfo(
+            name="lee_corpus",
+            description="Lee news corpus (directory): 300 background documents, 50 test "
+            "documents and their 50x50 human similarity matrix",
+            folder="lee_corpus",
+            filename="similarities0-1.txt",
+            url=None,
+            known_hash="sha256:23762bc6b728897144dda3d324a2c032dc1e059e1009806226d64b6dd123ed79",
+            source="gensim 4.4.0 gensim/test/test_data/ (lee_background.cor, lee.cor, "
+            "similarities0-1.txt)",
+            license="not stated in the package data",
+            citation='M. D. Lee, B. Pincombe, M. Welsh, "An Empirical Evaluation of Models of '
+            'Text Document Similarity", Proc. 27th Annual Conference of the Cognitive Science '
+            "Society, 2005",
+            directory=True,
+        ),
     )
 }
 
@@ -298,7 +353,8 @@ def fetch(
     Returns
     -------
     pathlib.Path
-        The mirror file if present, otherwise the file in the download cache
+        The mirror file (the folder for a ``directory`` data set) if present,
+        otherwise the file in the download cache
         (``EMBEDFORGE_CACHE_DIR`` or ``pooch.os_cache("embedforge")``), extracted
         from its archive when the download is a zip. For a data set with
         ``max_lines`` set, only that many leading lines of the file belong to it
@@ -325,7 +381,7 @@ def fetch(
         candidate = root / info.folder / info.filename
         if candidate.is_file():
             logger.debug("data set %r found in the mirror: %s", name, candidate)
-            return candidate
+            return candidate.parent if info.directory else candidate
     if info.url is None:
         where = (
             f"looked for {str(root / info.folder / info.filename)!r}"

@@ -40,6 +40,9 @@ FORMAT_VERSION = 1
 # Most keys compared with difflib when looking for a misspelt key.
 _MAX_SPELLING_CANDIDATES = 4000
 
+# Classes whose directories Embeddings.load reads (a model directory names another class).
+_EMBEDDINGS_CLASSES = ("Embeddings", "FastTextVectors")
+
 # Rows normalised per block, so that the float64 temporaries stay small.
 _NORMALIZE_BLOCK_ROWS = 65_536
 
@@ -703,11 +706,12 @@ class Embeddings:
                 "(it has no config.json); refusing to replace it. Choose a new path"
             )
         config = {
-            "class": "Embeddings",
+            "class": type(self).__name__,
             "format_version": FORMAT_VERSION,
             "n": len(self),
             "dim": self.dim,
             "has_counts": self._counts is not None,
+            **self._extra_config(),
         }
         with atomic_directory(target) as tmp:
             (tmp / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
@@ -715,6 +719,14 @@ class Embeddings:
             if self._counts is not None:
                 np.save(tmp / "counts.npy", self._counts, allow_pickle=False)
             (tmp / "keys.txt").write_bytes(keys_bytes)
+            self._save_extra_arrays(tmp)
+
+    # Hooks of subclasses that save more (FastTextVectors: the n-gram matrix).
+    def _extra_config(self) -> dict[str, Any]:
+        return {}
+
+    def _save_extra_arrays(self, directory: Path) -> None:
+        return None
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], mmap: bool = False) -> Embeddings:
@@ -755,18 +767,32 @@ class Embeddings:
                 "Embeddings.load_word2vec_format(path, binary=..., no_header=...)"
             )
         config = _read_config(root / "config.json")
-        if config.get("class") != "Embeddings" and (root / "wv").is_dir():
+        if config.get("class") not in _EMBEDDINGS_CLASSES and (root / "wv").is_dir():
             root = root / "wv"
             config = _read_config(root / "config.json")
+        if config.get("class") == "FastTextVectors":
+            from embedforge.text.fasttext import FastTextVectors
+
+            return FastTextVectors._load_directory(root, config, mmap=mmap)
         return cls._load_directory(root, config, mmap=mmap)
 
     @classmethod
     def _load_directory(cls, root: Path, config: dict[str, Any], mmap: bool) -> Embeddings:
+        keys, vectors, counts = cls._load_parts(root, config, mmap, "Embeddings")
+        try:
+            return cls(keys, vectors, counts)
+        except InvalidParameterError as exc:
+            raise FormatError(f"{root}: {exc}") from exc
+
+    @staticmethod
+    def _load_parts(
+        root: Path, config: dict[str, Any], mmap: bool, expected_class: str
+    ) -> tuple[list[str], np.ndarray, np.ndarray | None]:
         config_path = root / "config.json"
         class_name = config.get("class")
-        if class_name != "Embeddings":
+        if class_name != expected_class:
             raise FormatError(
-                f"{config_path}: names class {class_name!r}, not 'Embeddings'; load it with "
+                f"{config_path}: names class {class_name!r}, not {expected_class!r}; load it with "
                 f"that class's load(), or point Embeddings.load at a directory with a wv/ "
                 "subdirectory"
             )
@@ -807,10 +833,7 @@ class Embeddings:
                     f"{root / 'counts.npy'}: holds a {counts.dtype} array of shape {counts.shape}; "
                     f"expected int64 of shape ({n},)"
                 )
-        try:
-            return cls(keys, vectors, counts)
-        except InvalidParameterError as exc:
-            raise FormatError(f"{root}: {exc}") from exc
+        return keys, vectors, counts
 
     def save_word2vec_format(
         self,

@@ -11,6 +11,7 @@ from __future__ import annotations
 __all__ = [
     "CorpusError",
     "DatasetError",
+    "DuplicateKeyError",
     "EmbedforgeError",
     "FormatError",
     "InvalidParameterError",
@@ -33,6 +34,10 @@ class UnknownKeyError(EmbedforgeError, KeyError):
 
     def __str__(self) -> str:  # KeyError would repr() the message and add quotes
         return str(self.args[0]) if self.args else ""
+
+
+class DuplicateKeyError(EmbedforgeError, ValueError):
+    """A key (document id) that must be new is already present; the message names it."""
 
 
 class FormatError(EmbedforgeError, ValueError):

@@ -17,7 +17,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -185,7 +185,7 @@ class Word2Vec:
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"Word2Vec({args})"
+        return f"{type(self).__name__}({args})"
 
     @property
     def effective_learning_rate(self) -> float:
@@ -310,22 +310,21 @@ class Word2Vec:
         counter, n_tokens = Vocabulary.count(corpus, self.max_vocab_size, self.progress)
         continuing = update_vocab and self.is_fitted
         if continuing:
-            old_vocab, old_syn0, old_syn1 = self.vocabulary_, self.wv.vectors, self.syn1_
+            old_vocab, old_syn0, old_syn1 = self.vocabulary_, self._input_matrix(), self.syn1_
             if old_syn0.shape[1] != self.dim:
                 raise InvalidParameterError(
                     f"dim was changed to {self.dim} but the model was trained with "
                     f"dim={old_syn0.shape[1]}; keep dim to continue training"
                 )
             vocab = old_vocab.extended(counter, self.min_count)
-            syn0 = self._init_input(len(vocab), start=len(old_vocab))
-            syn0[: len(old_vocab)] = old_syn0
+            syn0 = self._grown_input(old_syn0, len(old_vocab), len(vocab))
             syn1 = self._init_output(len(vocab))
             syn1[: old_syn1.shape[0]] = old_syn1[: syn1.shape[0]]
         else:
             vocab = Vocabulary.from_counts(
                 counter, self.min_count, self.max_vocab_size, source=source
             )
-            syn0 = self._init_input(len(vocab))
+            syn0 = self._new_input(vocab)
             syn1 = self._init_output(len(vocab))
         del counter
         logger.info(
@@ -339,30 +338,54 @@ class Word2Vec:
             encoded.remove()
         self.vocabulary_ = vocab
         self.syn1_ = syn1
-        # shares the vocabulary's word list and index (validated there) instead of copying them
-        self.wv = Embeddings._from_trusted(vocab.words, syn0, vocab.counts, vocab.word_to_index)
+        self._set_vectors(vocab, syn0)
         self.epochs_trained_ = getattr(self, "epochs_trained_", 0) * continuing + self.epochs
         return self
+
+    # Hooks that subclasses with another input matrix (FastText) override.
+    def _input_matrix(self) -> np.ndarray:
+        """The trained input weights (here the word vectors themselves)."""
+        return self.wv.vectors
+
+    def _new_input(self, vocab: Vocabulary) -> np.ndarray:
+        return self._init_input(len(vocab))
+
+    def _grown_input(self, old: np.ndarray, n_old: int, n_words: int) -> np.ndarray:
+        """Input weights for ``n_words`` words whose first ``n_old`` rows are ``old``."""
+        syn0 = self._init_input(n_words, start=n_old)
+        syn0[:n_old] = old
+        return syn0
+
+    def _set_vectors(self, vocab: Vocabulary, syn0: np.ndarray) -> None:
+        # shares the vocabulary's word list and index (validated there) instead of copying them
+        self.wv = Embeddings._from_trusted(vocab.words, syn0, vocab.counts, vocab.word_to_index)
 
     def _init_input(self, n: int, start: int = 0) -> np.ndarray:
         """Input vectors uniform in [-1/dim, 1/dim) (as gensim 4); rows before ``start`` left for the caller."""
         rng = np.random.default_rng([self.seed, start])
         syn0 = np.empty((n, self.dim), dtype=np.float32)
-        new = syn0[start:]
-        rng.random(out=new, dtype=np.float32)  # in place: no (n, dim) temporaries
-        new *= 2.0
-        new -= 1.0
-        new /= self.dim
+        # in place and in blocks of ~1 MiB that stay in cache (no (n, dim) temporaries, one
+        # pass over memory); the stream is the same as one call over all the rows
+        step = max(1, (1 << 18) // self.dim)
+        for lo in range(start, n, step):
+            block = syn0[lo : lo + step]
+            rng.random(out=block, dtype=np.float32)
+            block *= 2.0
+            block -= 1.0
+            block /= self.dim
         return syn0
 
     def _init_output(self, n: int) -> np.ndarray:
         rows = n - 1 if self.objective == "hierarchical_softmax" else n
         return np.zeros((max(rows, 1), self.dim), dtype=np.float32)
 
-    def _train(
-        self, encoded: EncodedCorpus, vocab: Vocabulary, syn0: np.ndarray, syn1: np.ndarray
-    ) -> None:
-        workers = self.effective_workers
+    def _piece_trainer(
+        self, vocab: Vocabulary, syn0: np.ndarray, syn1: np.ndarray, workers: int
+    ) -> Callable[[], Callable[..., tuple[float, int]]]:
+        """A factory, called once per thread, of ``run(tokens, a0, a1, seed) -> (loss, examples)``.
+
+        Each call of the factory allocates that thread's own buffers.
+        """
         hierarchical = self.objective == "hierarchical_softmax"
         keep_prob = vocab.keep_probabilities(self.sample)
         if hierarchical:
@@ -376,6 +399,33 @@ class Word2Vec:
         # Rows each thread buffers privately per piece (see kernels.word2vec); the
         # sizes were picked by interleaved A/B runs on 17M tokens with 2 threads.
         hot = 0 if workers == 1 else (_HOT_ROWS_HS if hierarchical else _HOT_ROWS_NS)
+        dim = syn0.shape[1]
+        skipgram, window, negative = self.arch == "skipgram", self.window, self.negative
+
+        def new_thread() -> Callable[..., tuple[float, int]]:
+            # this thread's buffers for the hottest rows (see kernels.word2vec; the
+            # kernel uses no more rows than a matrix has)
+            delta0, touched0 = np.zeros((hot, dim), np.float32), np.zeros(hot, np.bool_)
+            delta1, touched1 = np.zeros((hot, dim), np.float32), np.zeros(hot, np.bool_)
+
+            def run(tokens: np.ndarray, a0: float, a1: float, seed: int) -> tuple[float, int]:
+                return train_piece(
+                    tokens, syn0, syn1, keep_prob, alias_prob, alias_idx,
+                    tree.codes, tree.points, tree.lengths,
+                    skipgram, hierarchical, window, negative,
+                    self.cbow_mean, a0, a1, np.uint64(seed), sig, logsig,
+                    delta0, touched0, delta1, touched1,
+                )  # fmt: skip
+
+            return run
+
+        return new_thread
+
+    def _train(
+        self, encoded: EncodedCorpus, vocab: Vocabulary, syn0: np.ndarray, syn1: np.ndarray
+    ) -> None:
+        workers = self.effective_workers
+        new_thread = self._piece_trainer(vocab, syn0, syn1, workers)
         lr0, lr1 = self.effective_learning_rate, float(self.min_learning_rate)
         total = encoded.n_words * self.epochs
 
@@ -387,13 +437,8 @@ class Word2Vec:
         errors: list[BaseException] = []
         stop = threading.Event()
 
-        dim = syn0.shape[1]
-
         def worker() -> None:
-            # this thread's buffers for the hottest rows (see kernels.word2vec; the
-            # kernel uses no more rows than a matrix has)
-            delta0, touched0 = np.zeros((hot, dim), np.float32), np.zeros(hot, np.bool_)
-            delta1, touched1 = np.zeros((hot, dim), np.float32), np.zeros(hot, np.bool_)
+            run = new_thread()
             while True:
                 job = jobs.get()
                 if job is None:
@@ -402,13 +447,7 @@ class Word2Vec:
                     continue
                 epoch, tokens, n_words, a0, a1, piece_seed = job
                 try:
-                    loss, examples = train_piece(
-                        tokens, syn0, syn1, keep_prob, alias_prob, alias_idx,
-                        tree.codes, tree.points, tree.lengths,
-                        self.arch == "skipgram", hierarchical, self.window, self.negative,
-                        self.cbow_mean, a0, a1, np.uint64(piece_seed), sig, logsig,
-                        delta0, touched0, delta1, touched1,
-                    )  # fmt: skip
+                    loss, examples = run(tokens, a0, a1, piece_seed)
                 except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
                     errors.append(exc)
                     stop.set()
@@ -422,7 +461,7 @@ class Word2Vec:
         for t in threads:
             t.start()
         bar = tqdm(
-            total=total, unit=" words", unit_scale=True, desc="word2vec",
+            total=total, unit=" words", unit_scale=True, desc=type(self).__name__.lower(),
             disable=None if self.progress else True, smoothing=0.1,
         )  # fmt: skip
         started = time.perf_counter()

@@ -1,0 +1,1565 @@
+"""A persistent, searchable collection of documents: SQLite holds the truth, FAISS is derived from it.
+
+A collection is a directory::
+
+    collection.sqlite   documents (id, text, metadata JSON, float32 vector) and a meta table
+    index/              the VectorIndex built from those vectors and the revision it reflects
+    encoder/            a fitted encoder saved with the collection (TF-IDF, LSA, word vectors)
+
+Every committed batch of writes increments a ``revision`` counter in the
+database.  The index is only a cache of the database: an index directory
+that is missing, corrupt or behind the database is repaired from SQLite (a
+warning is logged), never trusted silently.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import math
+import os
+import shutil
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .._io import atomic_directory, atomic_file, utf8_encodable
+from ..errors import (
+    DuplicateKeyError,
+    FormatError,
+    InvalidParameterError,
+    UnknownKeyError,
+)
+from ..text.documents import Document, iter_documents
+from .encoders import encoder_spec, load_encoder
+from .index import VectorIndex
+
+__all__ = ["Collection", "SearchResults"]
+
+logger = logging.getLogger(__name__)
+
+#: Version of the database layout written by :meth:`Collection.create`.
+FORMAT_VERSION = 1
+
+INDEX_KINDS = ("flat", "hnsw", "ivf", "ivf-pq")
+PRECISIONS = ("float32", "int8", "binary")
+FITTED_ENCODERS = ("tfidf", "lsa")
+
+_DB_NAME = "collection.sqlite"
+_INDEX_DIR = "index"
+_INDEX_FILE = "vectors.faiss"
+_INDEX_STATE = "state.json"
+_ENCODER_DIR = "encoder"
+_LOCK_NAME = "index.lock"
+
+# Rows read from SQLite per query when streaming vectors or looking up ids.
+_CHUNK_ROWS = 10_000
+_MAX_SQL_VARIABLES = 900
+# Vectors the trained index kinds learn their quantisers from.
+_MAX_TRAIN_SAMPLE = 100_000
+# A trained index is retrained when the collection has grown this many times since.
+_RETRAIN_GROWTH = 4
+# Terms kept by encoder="tfidf" (its vectors are stored densely).
+_TFIDF_MAX_FEATURES = 4096
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE documents (
+    row INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    text TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    vector BLOB NOT NULL,
+    added INTEGER NOT NULL,
+    revision INTEGER NOT NULL
+);
+CREATE INDEX documents_revision ON documents (revision);
+CREATE TABLE deletions (row INTEGER PRIMARY KEY, revision INTEGER NOT NULL);
+CREATE INDEX deletions_revision ON deletions (revision);
+"""
+
+
+class SearchResults:
+    """The ranked results of a batch of queries (one query is a batch of one).
+
+    Attributes
+    ----------
+    ids : np.ndarray, shape (n_queries, k), object
+        Document ids (str), best first; ``None`` where fewer than k documents
+        matched.
+    scores : np.ndarray, shape (n_queries, k), float32
+        Similarity of each hit (inner product of the stored and query
+        vectors; cosine for the default metric), higher is more similar;
+        ``-inf`` where padded.
+    documents : list of list of Document
+        For each query, the matched documents (id, text, metadata) in rank
+        order, without padding (``len(documents[i])`` is the number of ids
+        that are not None).  Read from SQLite on first access, so a search
+        whose caller needs only ids and scores does not read any text; a
+        document deleted between the search and that access is ``None``.
+    """
+
+    __slots__ = ("_documents", "_loader", "ids", "scores")
+
+    def __init__(
+        self,
+        ids: np.ndarray,
+        scores: np.ndarray,
+        loader: Callable[[], list[list[Document | None]]],
+    ) -> None:
+        self.ids = ids
+        self.scores = scores
+        self._loader = loader
+        self._documents: list[list[Document | None]] | None = None
+
+    @property
+    def documents(self) -> list[list[Document | None]]:
+        if self._documents is None:
+            self._documents = self._loader()
+        return self._documents
+
+    def __len__(self) -> int:
+        return int(self.ids.shape[0])
+
+    def __repr__(self) -> str:
+        n, k = self.ids.shape
+        return f"SearchResults(n_queries={n}, k={k})"
+
+    def to_list(self, documents: bool = True) -> list[dict[str, Any]]:
+        """One JSON-serialisable dict per query, unpadded: ``ids``, ``scores`` (and ``documents``)."""
+        out = []
+        for i in range(len(self)):
+            n = int(np.count_nonzero(self.ids[i] != None))  # noqa: E711 - elementwise
+            entry: dict[str, Any] = {
+                "ids": [str(x) for x in self.ids[i, :n]],
+                "scores": [float(x) for x in self.scores[i, :n]],
+            }
+            if documents:
+                entry["documents"] = [
+                    None if d is None else {"id": d.id, "text": d.text, "metadata": d.metadata}
+                    for d in self.documents[i]
+                ]
+            out.append(entry)
+        return out
+
+
+class Collection:
+    """Documents, their vectors and an approximate-nearest-neighbour index in one directory.
+
+    Use :meth:`create` to make a new collection and :meth:`open` to open an
+    existing one; the constructor is private.
+
+    SQLite (in WAL mode) is the source of truth: a ``documents`` table (id
+    TEXT unique, text, metadata JSON, vector BLOB of float32) and a ``meta``
+    table with the configuration and a ``revision`` counter that every
+    committed batch increments.  The FAISS index (:class:`VectorIndex`) is
+    derived from it; its integer ids are the documents' SQLite row numbers.
+
+    Many processes may search one collection while one of them writes.  Before
+    each search a collection compares the database revision with the revision
+    its index reflects and, when another process has written, applies the
+    changes since (rows added, replaced and deleted are recorded with the
+    revision that wrote them) before searching.
+
+    Attributes
+    ----------
+    path : Path
+        The collection directory.
+    dim : int
+        Width of the stored vectors.
+
+    Notes
+    -----
+    Writes are done in batches (``batch_size`` documents); each batch is one
+    SQLite transaction (``BEGIN IMMEDIATE``), so a batch is stored whole or
+    not at all, even when the process is killed.  An error in the middle of a
+    call (a duplicate id, a malformed line in a JSONL file) rolls back the
+    batch it occurs in; the batches committed before it stay.
+
+    After each committed batch the in-memory index is updated; when the call
+    returns, the index is saved atomically to ``index/`` with the revision it
+    reflects.  A process killed before that save leaves an older index on
+    disk, which the next :meth:`open` brings up to date from SQLite (with a
+    logged warning); a missing or corrupt index is rebuilt in full.
+
+    Index kinds that must be trained (``"ivf"``, ``"ivf-pq"`` and precision
+    ``"int8"``) are trained once the collection holds ``train_size``
+    vectors, on the first (up to 100,000) stored vectors; until then
+    searches are exact (a flat float32 index).  After the data has grown or
+    drifted a lot, :meth:`rebuild_index` retrains on the current vectors.
+
+    Examples
+    --------
+    >>> col = Collection.create("scifact_idx", encoder="minilm")  # doctest: +SKIP
+    >>> col.add(iter_documents("corpus.jsonl"))                   # doctest: +SKIP
+    >>> res = col.search("cancer cells", k=3)                     # doctest: +SKIP
+    >>> res.ids[0], res.scores[0]                                 # doctest: +SKIP
+    """
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, config: dict[str, Any]) -> None:
+        self.path = path
+        self._conn = conn
+        self._config = config
+        self.dim: int = int(config["dim"])
+        self._lock = threading.RLock()
+        self._encoder: Any = None
+        self._index: VectorIndex | None = None
+        self._index_revision = -1
+        self._seen_data_version: int | None = None
+        self._index_trained = False
+        self._trained_count = 0
+        self._saved_revision = -1
+        self._rebuilt = False
+        # Document id of each SQLite row in the index (None for rows not stored), kept in step
+        # with the index so that a search turns FAISS ids into document ids without SQL.
+        self._row_ids = np.full(0, None, dtype=object)
+
+    # ------------------------------------------------------------------ create / open
+
+    @classmethod
+    def create(
+        cls,
+        path: str | os.PathLike[str],
+        encoder: Any = "minilm",
+        index: str = "flat",
+        precision: str = "float32",
+        dim: int | None = None,
+        *,
+        metric: str = "cosine",
+        train_size: int | None = None,
+        fit_documents: Iterable[Any] | str | os.PathLike[str] | None = None,
+        **index_params: Any,
+    ) -> Collection:
+        """Create an empty collection in a new directory.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            A directory that does not exist yet (or is empty).
+        encoder : str, os.PathLike, encoder object or None, default "minilm"
+            What turns text into vectors: ``"minilm"`` (all-MiniLM-L6-v2,
+            offline); ``"tfidf"`` or ``"lsa"`` (fitted on ``fit_documents``);
+            a directory accepted by :func:`load_encoder` (a sentence-
+            transformers model, saved word vectors or model, a saved TF-IDF /
+            LSA / SIF encoder); an object with ``dim`` and ``encode``; or None
+            for a collection of raw vectors (then ``dim`` is required and
+            :meth:`add` needs ``vectors=``).  Fitted encoders (anything with a
+            ``save`` method, such as TF-IDF or mean word vectors) are saved
+            inside the collection, so it does not depend on other files.
+        index : {"flat", "hnsw", "ivf", "ivf-pq"}, default "flat"
+            The FAISS index kind (exact; graph; inverted lists; inverted
+            lists with product quantisation).
+        precision : {"float32", "int8", "binary"}, default "float32"
+            How the index stores vectors.  Results of ``int8`` / ``binary`` /
+            approximate indexes are re-ranked with the float32 vectors kept in
+            SQLite.
+        dim : int, optional
+            Vector width; required when ``encoder`` is None, otherwise it must
+            equal the encoder's.
+        metric : str, default "cosine"
+            Passed to :class:`VectorIndex` (cosine normalises vectors).
+        train_size : int, optional
+            For index kinds that must be trained: the number of vectors the
+            collection must hold before the index is trained (exact search
+            until then).  Default: 39 vectors per IVF list (FAISS's advice),
+            256 for ``int8`` on a flat or HNSW index.
+        fit_documents : iterable of documents, or path, optional
+            Documents (as accepted by :meth:`add`, or a JSONL/CSV path) to
+            fit a ``"tfidf"`` or ``"lsa"`` encoder on.
+        **index_params
+            Further :class:`VectorIndex` parameters (``hnsw_m``,
+            ``ef_search``, ``nlist``, ``pq_m``, ``rescore_multiplier``).
+
+        Returns
+        -------
+        Collection
+            The new, empty collection, open for writing.
+
+        Raises
+        ------
+        InvalidParameterError
+            If a choice is not one of the allowed values, ``dim`` is missing
+            or disagrees with the encoder, ``path`` is a non-empty directory,
+            or the encoder spec is not recognised.
+        """
+        target = Path(path)
+        _check_choice("index", index, INDEX_KINDS)
+        _check_choice("precision", precision, PRECISIONS)
+        if target.exists() and (not target.is_dir() or any(target.iterdir())):
+            raise InvalidParameterError(
+                f"cannot create a collection at {str(target)!r}: it already exists and is not an "
+                "empty directory; choose a new path, or open it with Collection.open"
+            )
+        if dim is not None and (isinstance(dim, bool) or not isinstance(dim, int) or dim < 1):
+            raise InvalidParameterError(f"dim must be an integer >= 1 or None; got {dim!r}")
+        if train_size is not None and (
+            isinstance(train_size, bool) or not isinstance(train_size, int) or train_size < 1
+        ):
+            raise InvalidParameterError(
+                f"train_size must be an integer >= 1 or None; got {train_size!r}"
+            )
+        enc = _resolve_encoder(encoder, fit_documents)
+        if enc is None:
+            if dim is None:
+                raise InvalidParameterError(
+                    "a collection without an encoder stores raw vectors and needs their width: "
+                    "pass dim=..., or pass encoder='minilm' (or another encoder)"
+                )
+        else:
+            if dim is not None and dim != enc.dim:
+                raise InvalidParameterError(
+                    f"dim={dim} disagrees with the encoder, which makes vectors of dim {enc.dim}; "
+                    "leave dim=None when an encoder is given"
+                )
+            dim = int(enc.dim)
+        # Building the index once validates metric and index_params (VectorIndex's messages).
+        probe = VectorIndex(dim, index, precision, metric=metric, **index_params)
+        if train_size is None:
+            train_size = _default_train_size(index, index_params)
+        config: dict[str, Any] = {
+            "class": "Collection",
+            "format_version": FORMAT_VERSION,
+            "dim": dim,
+            "index": index,
+            "precision": precision,
+            "metric": metric,
+            "index_params": index_params,
+            "train_size": train_size if probe.needs_training else None,
+            "encoder": None,
+        }
+        with atomic_directory(target) as tmp:
+            if enc is not None:
+                config["encoder"] = _store_encoder(enc, tmp)
+            conn = sqlite3.connect(tmp / _DB_NAME, isolation_level=None)
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.executescript(_SCHEMA)
+                conn.execute("BEGIN IMMEDIATE")
+                conn.executemany(
+                    "INSERT INTO meta (key, value) VALUES (?, ?)",
+                    [("config", json.dumps(config)), ("revision", "0"), ("count", "0")],
+                )
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
+        col = cls._open(target, new=True)
+        col._encoder = enc
+        return col
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> Collection:
+        """Open an existing collection; its index is checked against the database and repaired.
+
+        Raises
+        ------
+        FormatError
+            If ``path`` is not a collection directory (no
+            ``collection.sqlite``, or a database without embedforge's tables),
+            the database is corrupt, or it was written by a newer embedforge.
+        """
+        return cls._open(Path(path), new=False)
+
+    @classmethod
+    def _open(cls, p: Path, new: bool) -> Collection:
+        db = p / _DB_NAME
+        if not p.is_dir() or not db.is_file():
+            raise FormatError(
+                f"{str(p)!r} is not an embedforge collection: {str(db)!r} does not exist; "
+                "create one with Collection.create (or `embedforge index create`)"
+            )
+        try:
+            conn = sqlite3.connect(
+                f"{db.resolve().as_uri()}?mode=rw",
+                uri=True,
+                isolation_level=None,
+                check_same_thread=False,
+                timeout=60.0,
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            row = conn.execute("SELECT value FROM meta WHERE key = 'config'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise FormatError(
+                f"{str(db)!r} is not a readable embedforge collection database: {exc}"
+            ) from exc
+        if row is None:
+            conn.close()
+            raise FormatError(f"{str(db)!r} has no configuration row; it is not a collection")
+        try:
+            config = json.loads(row[0])
+        except ValueError as exc:
+            conn.close()
+            raise FormatError(f"{str(db)!r} has a corrupt configuration: {exc}") from exc
+        if not isinstance(config, dict) or config.get("class") != "Collection":
+            conn.close()
+            raise FormatError(f"{str(db)!r} does not hold an embedforge collection")
+        if config.get("format_version") != FORMAT_VERSION:
+            conn.close()
+            raise FormatError(
+                f"{str(db)!r} has format_version {config.get('format_version')!r}; this "
+                f"embedforge reads version {FORMAT_VERSION}; upgrade embedforge"
+            )
+        col = cls(p, conn, config)
+        with col._lock:
+            if new:  # an empty collection: its (empty) index is built, not repaired
+                with col._read_snapshot():
+                    col._rebuild(reason=None)
+                col._save_index_quietly()
+            else:
+                col._load_index()
+        return col
+
+    def close(self) -> None:
+        """Save the index if it is newer than the saved one, and close the database."""
+        with self._lock:
+            if self._conn is None:
+                return
+            with contextlib.suppress(OSError):
+                self._save_index()
+            self._conn.close()
+            self._conn = None  # type: ignore[assignment]
+
+    def __enter__(self) -> Collection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"Collection({str(self.path)!r}, count={self.count:,}, dim={self.dim}, "
+            f"index={self._config['index']!r}, precision={self._config['precision']!r})"
+        )
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __contains__(self, doc_id: object) -> bool:
+        if not isinstance(doc_id, str):
+            return False
+        with self._lock:
+            return (
+                self._db.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone()
+                is not None
+            )
+
+    # ------------------------------------------------------------------ properties
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise InvalidParameterError(
+                f"the collection {str(self.path)!r} is closed; open it again"
+            )
+        return self._conn
+
+    @property
+    def count(self) -> int:
+        """int: number of documents stored (committed by any process)."""
+        with self._lock:
+            return int(self._meta("count"))
+
+    @property
+    def revision(self) -> int:
+        """int: number of batches committed so far; it grows with every write."""
+        with self._lock:
+            return int(self._meta("revision"))
+
+    @property
+    def encoder(self) -> Any:
+        """The collection's encoder (loaded on first use), or None for a raw-vector collection."""
+        with self._lock:
+            if self._encoder is None and self._config["encoder"] is not None:
+                self._encoder = _load_stored_encoder(self._config["encoder"], self.path)
+            return self._encoder
+
+    def info(self) -> dict[str, Any]:
+        """A summary of the collection, JSON-serialisable.
+
+        Returns
+        -------
+        dict
+            ``path``, ``count`` (documents), ``revision``, ``dim``,
+            ``encoder`` (the spec it is reopened from, or None), ``index``
+            (kind), ``precision``, ``metric``, ``index_params``,
+            ``index_trained`` (False while a trained index kind still searches
+            exactly), ``index_count`` (vectors in the index; equals ``count``),
+            ``index_bytes_per_vector`` (bytes) and ``bytes_on_disk``
+            (every file in the directory, bytes).
+        """
+        with self._lock, self._read_snapshot():  # one snapshot: the index matches count
+            self._refresh()
+            assert self._index is not None
+            disk = _bytes_on_disk(self.path)
+            return {
+                "path": str(self.path),
+                "count": self.count,
+                "revision": self.revision,
+                "dim": self.dim,
+                "encoder": self._config["encoder"],
+                "index": self._config["index"],
+                "precision": self._config["precision"],
+                "metric": self._config["metric"],
+                "index_params": self._config["index_params"],
+                "index_trained": self._index_trained,
+                "index_count": int(self._index.ntotal),
+                "index_bytes_per_vector": float(self._index.nbytes_per_vector()),
+                "bytes_on_disk": int(disk),
+            }
+
+    # ------------------------------------------------------------------ writing
+
+    def add(
+        self,
+        documents: Iterable[Any] | str | os.PathLike[str],
+        *,
+        vectors: np.ndarray | None = None,
+        batch_size: int = 256,
+        id_field: str = "_id",
+        text_fields: Sequence[str] = ("title", "text"),
+        progress: bool = True,
+    ) -> int:
+        """Store new documents; an id that is already stored is an error.
+
+        Parameters
+        ----------
+        documents : iterable or path
+            :class:`~embedforge.text.documents.Document` objects, dicts
+            (``id`` or ``_id``, ``text``, optional ``metadata``), ``(id,
+            text)`` or ``(id, text, metadata)`` tuples; or the path of a
+            JSONL or CSV file, streamed with
+            :func:`~embedforge.text.documents.iter_documents` (``id_field``
+            and ``text_fields`` are passed to it).
+        vectors : np.ndarray, shape (n, dim), float32, optional
+            The documents' vectors, row i for document i (then ``documents``
+            must be a sequence of the same length).  Required when the
+            collection has no encoder; otherwise the encoder computes them.
+        batch_size : int, default 256
+            Documents per transaction (and per encoder call).
+        progress : bool, default True
+            Show a tqdm bar (documents), hidden when not on a terminal.
+
+        Returns
+        -------
+        int
+            Number of documents added.
+
+        Raises
+        ------
+        DuplicateKeyError
+            If an id appears twice in a batch or is already stored (the
+            message names it); nothing from that batch is committed, earlier
+            batches stay.
+        InvalidParameterError
+            If a document is malformed (no id, a text that is not valid
+            UTF-8, metadata that is not a JSON object), a vector has the
+            wrong width or is not finite, or ``vectors`` is missing.
+        FormatError
+            If a line of a JSONL/CSV file is malformed (the message gives the
+            line number); nothing from that batch is committed.
+        """
+        return self._write(documents, vectors, "add", batch_size, id_field, text_fields, progress)
+
+    def upsert(
+        self,
+        documents: Iterable[Any] | str | os.PathLike[str],
+        *,
+        vectors: np.ndarray | None = None,
+        batch_size: int = 256,
+        id_field: str = "_id",
+        text_fields: Sequence[str] = ("title", "text"),
+        progress: bool = True,
+    ) -> int:
+        """Store documents, replacing the text, metadata and vector of ids already stored.
+
+        Takes the same arguments as :meth:`add`.  Within one batch, the last
+        document with a given id wins.
+
+        Returns
+        -------
+        int
+            Number of documents written (added or replaced).
+        """
+        return self._write(
+            documents, vectors, "upsert", batch_size, id_field, text_fields, progress
+        )
+
+    def delete(
+        self, ids: str | Iterable[str], *, missing_ok: bool = False, batch_size: int = 256
+    ) -> int:
+        """Remove documents by id.
+
+        Parameters
+        ----------
+        ids : str or iterable of str
+            One id or many.
+        missing_ok : bool, default False
+            Skip ids that are not stored instead of raising.
+        batch_size : int, default 256
+            Ids per transaction.
+
+        Returns
+        -------
+        int
+            Number of documents removed.
+
+        Raises
+        ------
+        UnknownKeyError
+            If an id is not stored and ``missing_ok`` is False; nothing from
+            that batch is removed.
+        """
+        _check_positive_int("batch_size", batch_size)
+        if isinstance(ids, str):
+            ids = [ids]
+        removed = 0
+        try:
+            for batch in _batched(iter(ids), batch_size):
+                bad = next((x for x in batch if not isinstance(x, str)), None)
+                if bad is not None:
+                    raise InvalidParameterError(
+                        f"document ids are str; got {type(bad).__name__} {bad!r} in ids"
+                    )
+                removed += self._delete_batch(list(dict.fromkeys(batch)), missing_ok)
+        finally:
+            self._save_index_quietly()
+        return removed
+
+    def rebuild_index(self) -> None:
+        """Rebuild (and retrain, for trained kinds) the index from every vector in SQLite, and save it."""
+        with self._lock, self._read_snapshot():
+            self._rebuild(reason=None)
+        self._save_index_quietly()
+
+    # ------------------------------------------------------------------ reading
+
+    def get(self, ids: str | Sequence[str]) -> list[Document]:
+        """The stored documents with these ids, in the same order.
+
+        Raises
+        ------
+        UnknownKeyError
+            If an id is not stored.
+        """
+        if isinstance(ids, str):
+            ids = [ids]
+        ids = list(ids)
+        found: dict[str, Document] = {}
+        with self._lock:
+            for chunk in _chunks(ids, _MAX_SQL_VARIABLES):
+                marks = ",".join("?" * len(chunk))
+                for doc_id, text, meta in self._db.execute(
+                    f"SELECT id, text, metadata FROM documents WHERE id IN ({marks})", chunk
+                ):
+                    found[doc_id] = Document(doc_id, text, json.loads(meta))
+        missing = [x for x in ids if x not in found]
+        if missing:
+            raise UnknownKeyError(
+                f"{len(missing):,} of the {len(ids):,} ids are not in the collection "
+                f"{str(self.path)!r}, e.g. {missing[0]!r}"
+            )
+        return [found[x] for x in ids]
+
+    def get_vectors(self, ids: str | Sequence[str]) -> np.ndarray:
+        """The stored float32 vectors of these ids, in the same order.
+
+        Returns
+        -------
+        np.ndarray, shape (n, dim), float32
+
+        Raises
+        ------
+        UnknownKeyError
+            If an id is not stored.
+        """
+        if isinstance(ids, str):
+            ids = [ids]
+        ids = list(ids)
+        found: dict[str, bytes] = {}
+        with self._lock:
+            for chunk in _chunks(ids, _MAX_SQL_VARIABLES):
+                marks = ",".join("?" * len(chunk))
+                found.update(
+                    self._db.execute(
+                        f"SELECT id, vector FROM documents WHERE id IN ({marks})", chunk
+                    )
+                )
+        missing = [x for x in ids if x not in found]
+        if missing:
+            raise UnknownKeyError(
+                f"{len(missing):,} of the {len(ids):,} ids are not in the collection "
+                f"{str(self.path)!r}, e.g. {missing[0]!r}"
+            )
+        if not ids:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._decode_vectors([found[x] for x in ids])
+
+    def ids(self) -> list[str]:
+        """Every stored document id, in insertion order (list of str)."""
+        with self._lock:
+            return [x for (x,) in self._db.execute("SELECT id FROM documents ORDER BY row")]
+
+    def embed(self, texts: str | Sequence[str], batch_size: int = 64) -> np.ndarray:
+        """Encode texts with the collection's encoder.
+
+        Returns
+        -------
+        np.ndarray, shape (n, dim), float32
+
+        Raises
+        ------
+        InvalidParameterError
+            If the collection has no encoder, ``texts`` is empty, or a text is
+            empty or not valid UTF-8.
+        """
+        texts = _check_texts(texts, "texts")
+        return self._encode(texts, batch_size)
+
+    def search(
+        self,
+        queries: str | Sequence[str] | np.ndarray,
+        k: int = 10,
+        *,
+        filter: Mapping[str, Any] | None = None,  # noqa: A002 - the name users expect
+    ) -> SearchResults:
+        """The k stored documents most similar to each query, best first.
+
+        Parameters
+        ----------
+        queries : str, sequence of str, or array_like
+            One query text, a list of them (encoded with the collection's
+            encoder), or query vectors: shape (dim,) or (n_queries, dim),
+            float32.
+        k : int, default 10
+            Results per query.
+        filter : mapping of str to scalar, optional
+            Metadata equality conditions, all of which must hold, e.g.
+            ``{"lang": "en", "year": 2020}``.  The top k among the matching
+            documents are returned (not the matching part of a global top k).
+
+        Returns
+        -------
+        SearchResults
+            ``ids`` and ``scores`` of shape (n_queries, k), padded with
+            ``None`` / ``-inf`` when fewer than k documents match, and the
+            documents.  The same type for one query and for many.
+
+        Raises
+        ------
+        InvalidParameterError
+            If a query is empty, a query vector has the wrong width or is not
+            finite, ``k`` is not a positive integer, the filter is not a
+            mapping of field names to str / int / float / bool / None, or text
+            queries are given to a collection without an encoder.
+        """
+        _check_positive_int("k", k)
+        where = _filter_sql(filter)
+        vectors = self._query_vectors(queries)
+        with self._lock, self._snapshot_unless_current(where is None):
+            assert self._index is not None
+            allowed = None
+            if where is not None:
+                sql, params = where
+                allowed = np.fromiter(
+                    (
+                        r
+                        for (r,) in self._db.execute(
+                            f"SELECT row FROM documents WHERE {sql}", params
+                        )
+                    ),
+                    dtype=np.int64,
+                )
+            n = vectors.shape[0]
+            if allowed is not None and allowed.size == 0:
+                scores = np.full((n, k), -np.inf, dtype=np.float32)
+                rows = np.full((n, k), -1, dtype=np.int64)
+            else:
+                scores, rows = self._index.search(
+                    vectors, k, allowed_ids=allowed, rescore=self._rescore_vectors
+                )
+            ids = np.full((n, k), None, dtype=object)
+            found = rows >= 0
+            ids[found] = self._row_ids[rows[found]]
+        scores = np.asarray(scores, dtype=np.float32)
+        scores[~found] = -np.inf
+        return SearchResults(ids, scores, lambda: self._documents_for(rows))
+
+    # ------------------------------------------------------------------ write internals
+
+    def _write(
+        self,
+        documents: Any,
+        vectors: np.ndarray | None,
+        mode: str,
+        batch_size: int,
+        id_field: str,
+        text_fields: Sequence[str],
+        progress: bool,
+    ) -> int:
+        _check_positive_int("batch_size", batch_size)
+        if isinstance(documents, (str, os.PathLike)):
+            if vectors is not None:
+                raise InvalidParameterError(
+                    "vectors= cannot be combined with a file of documents; read the file into a "
+                    "list of documents first"
+                )
+            documents = iter_documents(documents, id_field=id_field, text_fields=text_fields)
+        matrix = None
+        if vectors is not None:
+            matrix = _as_vectors(vectors, self.dim, "vectors")
+            if not hasattr(documents, "__len__"):
+                raise InvalidParameterError(
+                    "when vectors= is given, documents must be a sequence (list) of the same "
+                    f"length; got a {type(documents).__name__} without a length"
+                )
+            if len(documents) != matrix.shape[0]:
+                raise InvalidParameterError(
+                    f"documents and vectors must have the same length; got {len(documents):,} "
+                    f"documents and vectors of shape {matrix.shape}"
+                )
+        elif self._config["encoder"] is None:
+            raise InvalidParameterError(
+                f"the collection {str(self.path)!r} has no encoder; pass the documents' vectors "
+                "with vectors=... (shape (n, dim) float32)"
+            )
+        written = 0
+        start = 0
+        bar = tqdm(
+            total=len(documents) if hasattr(documents, "__len__") else None,
+            unit=" docs", desc=mode, disable=None if progress else True,
+        )  # fmt: skip
+        try:
+            for batch in _batched(iter(documents), batch_size):
+                parsed = [_parse_document(d, start + i) for i, d in enumerate(batch)]
+                if matrix is not None:
+                    vecs = matrix[start : start + len(parsed)]
+                else:
+                    vecs = self._encode([d.text for d in parsed], min(batch_size, 64))
+                start += len(parsed)
+                written += self._write_batch(parsed, vecs, mode)
+                bar.update(len(parsed))
+        finally:
+            bar.close()
+            self._save_index_quietly()
+        return written
+
+    def _write_batch(self, docs: list[Document], vectors: np.ndarray, mode: str) -> int:
+        if mode == "add":
+            seen: set[str] = set()
+            for d in docs:
+                if d.id in seen:
+                    raise DuplicateKeyError(
+                        f"document id {d.id!r} appears twice in one batch of add(); ids must be "
+                        "unique (use upsert to replace documents)"
+                    )
+                seen.add(d.id)
+        else:  # the last occurrence of an id wins
+            last = {d.id: i for i, d in enumerate(docs)}
+            keep = sorted(last.values())
+            docs = [docs[i] for i in keep]
+            vectors = vectors[keep]
+        ids = [d.id for d in docs]
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                revision = int(self._meta("revision")) + 1
+                existing = set()
+                for chunk in _chunks(ids, _MAX_SQL_VARIABLES):
+                    marks = ",".join("?" * len(chunk))
+                    existing.update(
+                        x
+                        for (x,) in db.execute(
+                            f"SELECT id FROM documents WHERE id IN ({marks})", chunk
+                        )
+                    )
+                if mode == "add" and existing:
+                    first = next(x for x in ids if x in existing)
+                    raise DuplicateKeyError(
+                        f"document id {first!r} is already in the collection {str(self.path)!r}; "
+                        "nothing from this batch was added. Use upsert to replace documents"
+                    )
+                rows = [
+                    (
+                        d.id,
+                        d.text,
+                        json.dumps(d.metadata),
+                        vectors[i].astype("<f4").tobytes(),
+                        revision,
+                        revision,
+                    )
+                    for i, d in enumerate(docs)
+                ]
+                db.executemany(
+                    "INSERT INTO documents (id, text, metadata, vector, added, revision) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET text = excluded.text, "
+                    "metadata = excluded.metadata, vector = excluded.vector, revision = excluded.revision",
+                    rows,
+                )
+                count = int(self._meta("count")) + len(docs) - len(existing)
+                self._set_meta(revision=revision, count=count)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            self._refresh()
+        return len(docs)
+
+    def _delete_batch(self, ids: list[str], missing_ok: bool) -> int:
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                found: dict[str, int] = {}
+                for chunk in _chunks(ids, _MAX_SQL_VARIABLES):
+                    marks = ",".join("?" * len(chunk))
+                    found.update(
+                        db.execute(f"SELECT id, row FROM documents WHERE id IN ({marks})", chunk)
+                    )
+                if not missing_ok and len(found) < len(ids):
+                    first = next(x for x in ids if x not in found)
+                    raise UnknownKeyError(
+                        f"cannot delete {first!r}: it is not in the collection {str(self.path)!r}; "
+                        "nothing from this batch was deleted (pass missing_ok=True to skip unknown ids)"
+                    )
+                if found:
+                    revision = int(self._meta("revision")) + 1
+                    rows = [(r,) for r in found.values()]
+                    db.executemany("DELETE FROM documents WHERE row = ?", rows)
+                    db.executemany(
+                        "INSERT OR REPLACE INTO deletions (row, revision) VALUES (?, ?)",
+                        [(r, revision) for (r,) in rows],
+                    )
+                    self._set_meta(revision=revision, count=int(self._meta("count")) - len(found))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            self._refresh()
+        return len(found)
+
+    def _meta(self, key: str) -> str:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            raise FormatError(f"{str(self.path / _DB_NAME)!r} has no {key!r} row; it is corrupt")
+        return row[0]
+
+    def _set_meta(self, **values: Any) -> None:
+        self._db.executemany(
+            "UPDATE meta SET value = ? WHERE key = ?", [(str(v), k) for k, v in values.items()]
+        )
+
+    # ------------------------------------------------------------------ encoding and queries
+
+    def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        encoder = self.encoder
+        if encoder is None:
+            raise InvalidParameterError(
+                f"the collection {str(self.path)!r} has no encoder, so it cannot encode text; "
+                "search with query vectors of shape (n_queries, dim) instead"
+            )
+        out = encoder.encode(texts, batch_size=batch_size, progress=False)
+        return _as_vectors(out, self.dim, "encoder output")
+
+    def _query_vectors(self, queries: Any) -> np.ndarray:
+        if isinstance(queries, str) or (
+            isinstance(queries, Sequence)
+            and not isinstance(queries, np.ndarray)
+            and len(queries) > 0
+            and all(isinstance(q, str) for q in queries)
+        ):
+            return self._encode(_check_texts(queries, "queries"), 64)
+        if (
+            isinstance(queries, Sequence)
+            and not isinstance(queries, np.ndarray)
+            and len(queries) == 0
+        ):
+            raise InvalidParameterError(
+                "queries is empty; pass a query text, a list of them, or vectors"
+            )
+        try:
+            arr = np.asarray(queries, dtype=np.float32)
+        except (TypeError, ValueError) as exc:
+            raise InvalidParameterError(
+                "queries must be a str, a list of str, or query vectors of shape (n_queries, "
+                f"{self.dim}); got {type(queries).__name__}"
+            ) from exc
+        if arr.ndim == 1:
+            arr = arr[None, :]
+        return _as_vectors(arr, self.dim, "query vectors")
+
+    # ------------------------------------------------------------------ index internals
+
+    @contextlib.contextmanager
+    def _snapshot_unless_current(self, fast_path: bool) -> Iterator[None]:
+        """Refresh the index inside a read snapshot, skipped when nothing changed.
+
+        ``PRAGMA data_version`` changes only when another connection commits;
+        this connection's own writes refresh the index as they commit.  So when
+        it is unchanged and an index is loaded, a search needs no SQL at all
+        (with a filter, ``fast_path`` is False: the filter's rows and the index
+        are read from one snapshot).
+        """
+        version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        if fast_path and self._index is not None and version == self._seen_data_version:
+            yield
+            return
+        with self._read_snapshot():
+            self._refresh()
+            self._seen_data_version = version
+            yield
+
+    @contextlib.contextmanager
+    def _read_snapshot(self) -> Iterator[None]:
+        """A read transaction (a consistent snapshot of the database) unless one is open."""
+        db = self._db
+        if db.in_transaction:
+            yield
+            return
+        db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            db.execute("COMMIT")
+
+    def _new_index(self, trained_kind: bool) -> VectorIndex:
+        c = self._config
+        if trained_kind:
+            return VectorIndex(
+                self.dim, c["index"], c["precision"], metric=c["metric"], **c["index_params"]
+            )
+        return VectorIndex(self.dim, "flat", "float32", metric=c["metric"])
+
+    def _needs_training(self) -> bool:
+        return self._config["train_size"] is not None
+
+    def _iter_vectors(
+        self, where: str = "", params: Sequence[Any] = ()
+    ) -> Iterator[tuple[np.ndarray, list[str], np.ndarray]]:
+        """Rows, ids and vectors of the documents matching ``where``, in chunks, by row."""
+        cur = self._db.execute(
+            f"SELECT row, id, vector FROM documents {where} ORDER BY row", params
+        )
+        while True:
+            chunk = cur.fetchmany(_CHUNK_ROWS)
+            if not chunk:
+                return
+            rows = np.fromiter((c[0] for c in chunk), dtype=np.int64, count=len(chunk))
+            yield rows, [c[1] for c in chunk], self._decode_vectors([c[2] for c in chunk])
+
+    def _decode_vectors(self, blobs: list[bytes]) -> np.ndarray:
+        expected = self.dim * 4
+        bad = next((len(b) for b in blobs if len(b) != expected), None)
+        if bad is not None:
+            raise FormatError(
+                f"{str(self.path / _DB_NAME)!r} holds a vector of {bad} bytes where {expected} "
+                f"(dim {self.dim} float32) were expected; the database is corrupt"
+            )
+        return (
+            np.frombuffer(b"".join(blobs), dtype="<f4")
+            .reshape(len(blobs), self.dim)
+            .astype(np.float32)
+        )
+
+    def _rebuild(self, reason: str | None) -> None:
+        """Build the index from every vector in SQLite (inside a read snapshot)."""
+        if reason is not None:
+            logger.warning("collection %s: %s; rebuilding the index from SQLite", self.path, reason)
+        revision = int(self._meta("revision"))
+        count = int(self._meta("count"))
+        trained = self._needs_training() and count >= self._config["train_size"]
+        index = self._new_index(trained_kind=trained or not self._needs_training())
+        if trained:
+            index.train(self._train_sample())
+        row_ids = np.full(0, None, dtype=object)
+        for rows, ids, vecs in self._iter_vectors():
+            index.add(rows, vecs)
+            row_ids = _set_row_ids(row_ids, rows, ids)
+        self._row_ids = row_ids
+        self._index = index
+        self._index_trained = trained or not self._needs_training()
+        self._trained_count = count if trained else 0
+        self._index_revision = revision
+        self._saved_revision = -1
+        self._rebuilt = True
+
+    def _read_row_ids(self) -> np.ndarray:
+        row_ids = np.full(0, None, dtype=object)
+        cur = self._db.execute("SELECT row, id FROM documents ORDER BY row")
+        while chunk := cur.fetchmany(_CHUNK_ROWS):
+            rows = np.fromiter((c[0] for c in chunk), dtype=np.int64, count=len(chunk))
+            row_ids = _set_row_ids(row_ids, rows, [c[1] for c in chunk])
+        return row_ids
+
+    def _train_sample(self) -> np.ndarray:
+        limit = max(self._config["train_size"], min(_MAX_TRAIN_SAMPLE, int(self._meta("count"))))
+        parts = []
+        got = 0
+        for _, _, vecs in self._iter_vectors():
+            parts.append(vecs)
+            got += len(vecs)
+            if got >= limit:
+                break
+        return np.concatenate(parts)[:limit]
+
+    def _refresh(self) -> None:
+        """Bring the in-memory index up to the database's revision."""
+        with self._read_snapshot():
+            revision = int(self._meta("revision"))
+            if self._index is None:
+                self._rebuild(reason="no index is loaded")
+                return
+            if revision == self._index_revision:
+                return
+            if revision < self._index_revision:
+                self._rebuild(
+                    reason=f"the index reflects revision {self._index_revision}, newer than the "
+                    f"database's {revision}"
+                )
+                return
+            self._apply_changes_since(self._index_revision)
+            self._index_revision = revision
+            count = int(self._meta("count"))
+            if self._index.ntotal != count:
+                self._rebuild(
+                    reason=f"the index holds {self._index.ntotal:,} vectors but the database "
+                    f"{count:,} documents"
+                )
+            elif self._needs_training() and (
+                (not self._index_trained and count >= self._config["train_size"])
+                or (self._index_trained and count >= _RETRAIN_GROWTH * self._trained_count)
+            ):
+                logger.info(
+                    "collection %s holds %d vectors (trained on %d; train_size %d): training the "
+                    "%s index", self.path, count, self._trained_count, self._config["train_size"],
+                    self._config["index"],
+                )  # fmt: skip
+                self._rebuild(reason=None)
+
+    def _apply_changes_since(self, since: int) -> None:
+        assert self._index is not None
+        gone = [
+            r for (r,) in self._db.execute("SELECT row FROM deletions WHERE revision > ?", (since,))
+        ]
+        gone += [
+            r
+            for (r,) in self._db.execute(
+                "SELECT row FROM documents WHERE added <= ? AND revision > ?", (since, since)
+            )
+        ]
+        if gone:
+            removed = np.asarray(gone, dtype=np.int64)
+            self._index.remove(removed)
+            self._row_ids[removed[removed < len(self._row_ids)]] = None
+        for rows, ids, vecs in self._iter_vectors("WHERE revision > ?", (since,)):
+            self._index.add(rows, vecs)
+            self._row_ids = _set_row_ids(self._row_ids, rows, ids)
+
+    def _rescore_vectors(self, rows: np.ndarray) -> np.ndarray:
+        """float32 vectors of these rows, (m, dim); zeros for -1 or rows not stored."""
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.zeros((rows.shape[0], self.dim), dtype=np.float32)
+        wanted = [int(r) for r in np.unique(rows) if r >= 0]
+        found: dict[int, np.ndarray] = {}
+        for chunk in _chunks(wanted, _MAX_SQL_VARIABLES):
+            marks = ",".join("?" * len(chunk))
+            got = self._db.execute(
+                f"SELECT row, vector FROM documents WHERE row IN ({marks})", chunk
+            ).fetchall()
+            if got:
+                vecs = self._decode_vectors([v for _, v in got])
+                found.update((r, vecs[i]) for i, (r, _) in enumerate(got))
+        for i, r in enumerate(rows.tolist()):
+            vec = found.get(r)
+            if vec is not None:
+                out[i] = vec
+        return out
+
+    def _documents_for(self, rows: np.ndarray) -> list[list[Document | None]]:
+        """Documents of a (n_queries, k) row matrix, per query, padding dropped."""
+        with self._lock:
+            docs = self._documents_by_row(np.unique(rows[rows >= 0]))
+        return [[docs.get(int(r)) for r in row if r >= 0] for row in rows]
+
+    def _documents_by_row(self, rows: np.ndarray) -> dict[int, Document]:
+        out: dict[int, Document] = {}
+        for chunk in _chunks([int(r) for r in rows], _MAX_SQL_VARIABLES):
+            marks = ",".join("?" * len(chunk))
+            for row, doc_id, text, meta in self._db.execute(
+                f"SELECT row, id, text, metadata FROM documents WHERE row IN ({marks})", chunk
+            ):
+                out[row] = Document(doc_id, text, {} if meta == "{}" else json.loads(meta))
+        return out
+
+    @contextlib.contextmanager
+    def _file_lock(self, shared: bool) -> Iterator[None]:
+        """Serialise index saves (and loads against saves) between processes."""
+        with open(self.path / _LOCK_NAME, "a+b") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+    def _save_index(self) -> None:
+        with self._lock:
+            if self._index is None or self._saved_revision == self._index_revision:
+                return
+            state = {
+                "revision": self._index_revision,
+                "ntotal": int(self._index.ntotal),
+                "trained": self._index_trained,
+                "trained_count": self._trained_count,
+                "dim": self.dim,
+                "index": self._config["index"],
+                "precision": self._config["precision"],
+            }
+            with self._file_lock(shared=False):
+                self._remove_leftovers()
+                # Another process may have saved a newer index meanwhile: keep the newer one
+                # (unless ours was rebuilt, e.g. because the saved one is corrupt).
+                if not self._rebuilt and self._revision_on_disk() >= self._index_revision:
+                    self._saved_revision = self._index_revision
+                    return
+                self._write_index(state)
+            self._saved_revision = self._index_revision
+            self._rebuilt = False
+
+    def _revision_on_disk(self) -> int:
+        """The revision recorded by the saved index, or -1 when it cannot be read."""
+        try:
+            state = json.loads((self.path / _INDEX_DIR / _INDEX_STATE).read_text(encoding="utf-8"))
+            return int(state["revision"])
+        except (OSError, ValueError, TypeError, KeyError):
+            return -1
+
+    def _remove_leftovers(self) -> None:
+        """Remove temporary index directories left by a process killed while saving (under the lock)."""
+        for leftover in self.path.glob(f".{_INDEX_DIR}.*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+    def _write_index(self, state: dict[str, Any]) -> None:
+        assert self._index is not None
+        with atomic_directory(self.path / _INDEX_DIR) as tmp:
+            self._index.save(tmp / _INDEX_FILE)
+            with atomic_file(tmp / _INDEX_STATE, "w") as fh:
+                fh.write(json.dumps(state) + "\n")
+
+    def _save_index_quietly(self) -> None:
+        """Save the index; a failure is logged (the database stays right; the next open repairs)."""
+        try:
+            self._save_index()
+        except OSError as exc:
+            logger.warning("collection %s: could not save the index (%s)", self.path, exc)
+
+    def _load_index(self) -> None:
+        """Load index/ if it matches the database; otherwise repair it (logged) and save it."""
+        folder = self.path / _INDEX_DIR
+        with self._read_snapshot():
+            revision = int(self._meta("revision"))
+            problem = None
+            try:
+                with self._file_lock(shared=True):
+                    if not (folder / _INDEX_STATE).is_file():
+                        raise FileNotFoundError(folder / _INDEX_STATE)
+                    state = json.loads((folder / _INDEX_STATE).read_text(encoding="utf-8"))
+                    index = VectorIndex.load(folder / _INDEX_FILE)
+            except FileNotFoundError:
+                problem = "the index is missing"
+            except Exception as exc:  # noqa: BLE001 - a derived cache: any failure means rebuild
+                problem = f"the index is corrupt ({type(exc).__name__}: {exc})"
+            if problem is None:
+                if (
+                    not isinstance(state, dict)
+                    or any(
+                        state.get(key) != self._config[key] for key in ("dim", "index", "precision")
+                    )
+                    or index.ntotal != state.get("ntotal")
+                    or not isinstance(state.get("revision"), int)
+                ):
+                    problem = "the index does not match the collection's configuration"
+                elif state["revision"] > revision:
+                    problem = (
+                        f"the index reflects revision {state['revision']}, newer than the "
+                        f"database's {revision}"
+                    )
+                else:
+                    self._row_ids = self._read_row_ids()
+                    self._index = index
+                    self._index_trained = not self._needs_training() or state.get("trained") is True
+                    self._trained_count = int(state.get("trained_count") or 0)
+                    self._index_revision = state["revision"]
+                    self._saved_revision = state["revision"]
+                    if state["revision"] < revision:
+                        logger.warning(
+                            "collection %s: the index reflects revision %d but the database is at "
+                            "revision %d; applying the missing changes from SQLite",
+                            self.path, state["revision"], revision,
+                        )  # fmt: skip
+                    self._refresh()
+            if problem is not None:
+                self._rebuild(reason=problem)
+        self._save_index_quietly()
+        if any(self.path.glob(f".{_INDEX_DIR}.*")):
+            with contextlib.suppress(OSError), self._file_lock(shared=False):
+                self._remove_leftovers()
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _check_choice(name: str, value: object, allowed: Sequence[str]) -> None:
+    if value not in allowed:
+        raise InvalidParameterError(
+            f"{name} must be one of {', '.join(repr(a) for a in allowed)}; got {value!r}"
+        )
+
+
+def _check_positive_int(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise InvalidParameterError(f"{name} must be an integer >= 1; got {value!r}")
+
+
+def _default_train_size(kind: str, params: Mapping[str, Any]) -> int:
+    nlist = params.get("nlist")
+    if kind in ("ivf", "ivf-pq"):
+        # FAISS wants about 39 training points per list; PQ's 256 codewords need 256 points.
+        return max(39 * int(nlist), 256) if nlist else 1024
+    return 256
+
+
+def _bytes_on_disk(folder: Path) -> int:
+    """Size of every file under ``folder`` (bytes); files removed meanwhile (by a writer) are skipped."""
+    total = 0
+    for root, _, files in os.walk(folder):
+        for name in files:
+            with contextlib.suppress(FileNotFoundError):
+                total += os.stat(os.path.join(root, name)).st_size
+    return total
+
+
+def _set_row_ids(row_ids: np.ndarray, rows: np.ndarray, ids: list[str]) -> np.ndarray:
+    """``row_ids[rows] = ids``, growing the (object) array geometrically when needed."""
+    top = int(rows.max()) + 1 if len(rows) else 0
+    if top > len(row_ids):
+        grown = np.full(max(top, 2 * len(row_ids)), None, dtype=object)
+        grown[: len(row_ids)] = row_ids
+        row_ids = grown
+    values = np.empty(len(ids), dtype=object)
+    values[:] = ids
+    row_ids[rows] = values
+    return row_ids
+
+
+def _batched(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    while True:
+        batch = []
+        for item in items:
+            batch.append(item)
+            if len(batch) == size:
+                break
+        if not batch:
+            return
+        yield batch
+        if len(batch) < size:
+            return
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _as_vectors(values: Any, dim: int, name: str) -> np.ndarray:
+    arr = np.asarray(values)
+    if arr.dtype.kind not in "fiu" or arr.ndim != 2:
+        raise InvalidParameterError(
+            f"{name} must be a numeric array of shape (n, {dim}); got shape {arr.shape}, "
+            f"dtype {arr.dtype}"
+        )
+    if arr.shape[1] != dim:
+        raise InvalidParameterError(
+            f"{name} have dim {arr.shape[1]}, but this collection stores vectors of dim {dim}"
+        )
+    arr = np.ascontiguousarray(arr, dtype=np.float32)
+    if not np.isfinite(arr).all():
+        row = int(np.nonzero(~np.isfinite(arr).all(axis=1))[0][0])
+        raise InvalidParameterError(f"{name} row {row} contains NaN or infinity")
+    return arr
+
+
+def _check_texts(texts: Any, name: str) -> list[str]:
+    if isinstance(texts, str):
+        texts = [texts]
+    texts = list(texts)
+    if not texts:
+        raise InvalidParameterError(f"{name} is empty; pass at least one text")
+    for i, t in enumerate(texts):
+        if not isinstance(t, str):
+            raise InvalidParameterError(f"{name}[{i}] must be a str; got {type(t).__name__}")
+        if not t.strip():
+            raise InvalidParameterError(f"{name}[{i}] is empty; a query needs some text")
+        if not utf8_encodable(t):
+            raise InvalidParameterError(
+                f"{name}[{i}] is not valid UTF-8 text (it holds lone surrogates, e.g. from bytes "
+                "decoded with errors='surrogateescape'); decode the input correctly"
+            )
+    return texts
+
+
+_DICT_KEYS = {"id", "_id", "text", "metadata"}
+
+
+def _parse_document(item: Any, position: int) -> Document:
+    """A Document, a dict or an (id, text[, metadata]) tuple, validated."""
+    if isinstance(item, Document):
+        doc_id, text, meta = item.id, item.text, item.metadata
+    elif isinstance(item, Mapping):
+        unknown = set(item) - _DICT_KEYS
+        if unknown:
+            raise InvalidParameterError(
+                f"document {position} has unknown fields {sorted(unknown)}; a document dict has "
+                "'id' (or '_id'), 'text' and optionally 'metadata'"
+            )
+        doc_id = item.get("id", item.get("_id"))
+        text = item.get("text", "")
+        meta = item.get("metadata")
+    elif isinstance(item, (tuple, list)) and len(item) in (2, 3):
+        doc_id, text = item[0], item[1]
+        meta = item[2] if len(item) == 3 else None
+    else:
+        raise InvalidParameterError(
+            f"document {position} must be a Document, a dict or an (id, text) tuple; got "
+            f"{type(item).__name__}"
+        )
+    if not isinstance(doc_id, str) or not doc_id:
+        raise InvalidParameterError(
+            f"document {position} needs a non-empty str id; got {doc_id!r}. Convert ids with str()"
+        )
+    if text is None:
+        text = ""
+    if not isinstance(text, str):
+        raise InvalidParameterError(
+            f"document {doc_id!r} has text of type {type(text).__name__}; expected str"
+        )
+    if not utf8_encodable(text) or not utf8_encodable(doc_id):
+        raise InvalidParameterError(
+            f"document {doc_id!r} is not valid UTF-8 text (lone surrogates, e.g. from bytes "
+            "decoded with errors='surrogateescape'); decode the input as UTF-8"
+        )
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, Mapping):
+        raise InvalidParameterError(
+            f"document {doc_id!r} has metadata of type {type(meta).__name__}; expected a dict "
+            "(a JSON object)"
+        )
+    try:
+        json.dumps(meta, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(
+            f"document {doc_id!r} has metadata that is not JSON-serialisable: {exc}"
+        ) from exc
+    return Document(doc_id, text, dict(meta))
+
+
+def _filter_sql(filter: Mapping[str, Any] | None) -> tuple[str, list[Any]] | None:  # noqa: A002
+    """``json_extract`` equality conditions for a metadata filter."""
+    if filter is None:
+        return None
+    if not isinstance(filter, Mapping):
+        raise InvalidParameterError(
+            f"filter must be a dict of metadata field to value; got {type(filter).__name__}"
+        )
+    if not filter:
+        return None
+    clauses, params = [], []
+    for field, value in filter.items():
+        if not isinstance(field, str) or not field:
+            raise InvalidParameterError(f"filter field names must be non-empty str; got {field!r}")
+        path = '$."' + field.replace('"', '\\"') + '"'
+        if value is None:
+            clauses.append("json_type(metadata, ?) = 'null'")
+            params.append(path)
+        elif isinstance(value, (str, bool, int, float)) and not (
+            isinstance(value, float) and not math.isfinite(value)
+        ):
+            clauses.append("json_extract(metadata, ?) = ?")
+            params.extend([path, int(value) if isinstance(value, bool) else value])
+        else:
+            raise InvalidParameterError(
+                f"filter value for {field!r} must be a str, int, float, bool or None; got "
+                f"{type(value).__name__} {value!r}"
+            )
+    return " AND ".join(clauses), params
+
+
+def _resolve_encoder(encoder: Any, fit_documents: Any) -> Any:
+    """The encoder object for Collection.create (None for raw vectors)."""
+    if encoder is None:
+        return None
+    if isinstance(encoder, str) and encoder in FITTED_ENCODERS:
+        if fit_documents is None:
+            raise InvalidParameterError(
+                f"encoder={encoder!r} must be fitted: pass fit_documents=... (documents or a "
+                "JSONL/CSV path) to fit it on"
+            )
+        from ..text.classic import LSA, TfIdf
+
+        if isinstance(fit_documents, (str, os.PathLike)):
+            fit_documents = iter_documents(fit_documents)
+        texts = [_parse_document(d, i).text for i, d in enumerate(fit_documents)]
+        # Dense vectors are stored per document, so TF-IDF keeps the most frequent terms only.
+        model = (
+            TfIdf(max_features=_TFIDF_MAX_FEATURES, sublinear_tf=True)
+            if encoder == "tfidf"
+            else LSA()
+        )
+        return model.fit(texts)
+    if fit_documents is not None:
+        raise InvalidParameterError(
+            f"fit_documents is only used with encoder='tfidf' or 'lsa'; got encoder={encoder!r}"
+        )
+    if isinstance(encoder, (str, os.PathLike)):
+        return load_encoder(encoder)
+    if not hasattr(encoder, "encode") or not hasattr(encoder, "dim"):
+        raise InvalidParameterError(
+            "encoder must be 'minilm', 'tfidf', 'lsa', a directory, or an object with dim and "
+            f"encode(texts); got {type(encoder).__name__}"
+        )
+    return encoder
+
+
+def _store_encoder(encoder: Any, folder: Path) -> dict[str, Any]:
+    """Record how to reopen ``encoder``; fitted encoders are saved inside the collection."""
+    try:
+        spec = encoder_spec(encoder)
+    except (InvalidParameterError, TypeError, ValueError):
+        spec = None
+    if spec is not None and spec.get("kind") in ("minilm", "sentence-transformers"):
+        return spec
+    if hasattr(encoder, "save"):
+        encoder.save(folder / _ENCODER_DIR)
+        return {"kind": "saved", "path": _ENCODER_DIR}
+    if spec is None:
+        raise InvalidParameterError(
+            f"cannot record the encoder {type(encoder).__name__} in the collection: it has no save "
+            "method and encoder_spec does not know it; use 'minilm', a model directory or a "
+            "savable encoder"
+        )
+    return spec
+
+
+def _load_stored_encoder(spec: Mapping[str, Any], folder: Path) -> Any:
+    spec = dict(spec)
+    path = spec.get("path")
+    if isinstance(path, str) and not Path(path).is_absolute():
+        spec["path"] = str(folder / path)
+    return load_encoder(spec)

@@ -1,0 +1,239 @@
+"""The HTTP API against a real uvicorn server on 127.0.0.1, driven with httpx."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+httpx = pytest.importorskip("httpx")
+uvicorn = pytest.importorskip("uvicorn")
+pytest.importorskip("fastapi")
+
+from embedforge.errors import FormatError, InvalidParameterError  # noqa: E402
+from embedforge.search.collection import Collection  # noqa: E402
+from embedforge.search.server import create_app  # noqa: E402
+from embedforge.text.classic import LSA  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+KEY = "s3cret-key"
+MAX_BYTES = 64 * 1024
+MAX_BATCH = 16
+
+
+class LiveServer:
+    """uvicorn serving ``app`` on a free 127.0.0.1 port in a background thread."""
+
+    def __init__(self, app) -> None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.02)
+        self.url = f"http://127.0.0.1:{port}"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def chunks() -> list[tuple[str, str]]:
+    tokens = (DATA / "text8_head.txt").read_text(encoding="ascii").split()
+    return [(f"p{i}", " ".join(tokens[j : j + 150])) for i, j in enumerate(range(0, 30_000, 150))]
+
+
+@pytest.fixture(scope="module")
+def collection(tmp_path_factory, chunks) -> Collection:
+    lsa = LSA(dim=32, seed=0).fit([t for _, t in chunks])
+    col = Collection.create(tmp_path_factory.mktemp("srv") / "col", encoder=lsa)
+    col.add(
+        [(d, t, {"half": "first" if i < 100 else "second"}) for i, (d, t) in enumerate(chunks)],
+        progress=False,
+    )
+    yield col
+    col.close()
+
+
+@pytest.fixture(scope="module")
+def client(collection):
+    app = create_app(collection, api_key=KEY, max_request_bytes=MAX_BYTES, max_batch=MAX_BATCH)
+    live = LiveServer(app)
+    with httpx.Client(base_url=live.url, timeout=30) as c:
+        yield c
+    live.stop()
+
+
+def error_of(response, status: int) -> str:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"} and "Traceback" not in body["error"]
+    return body["error"]
+
+
+def test_health(client, collection):
+    r = client.get("/health")
+    assert r.status_code == 200
+    assert r.json() == {
+        "status": "ok", "count": collection.count, "revision": collection.revision, "dim": 32,
+    }  # fmt: skip
+
+
+def test_search_one_and_many_queries(client, collection, chunks):
+    r = client.post("/search", json={"queries": chunks[3][1], "k": 3})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert len(body["results"]) == 1 and body["revision"] == collection.revision
+    hit = body["results"][0]
+    assert hit["ids"][0] == "p3" and len(hit["ids"]) == len(hit["scores"]) == 3
+    assert hit["documents"][0] == {"id": "p3", "text": chunks[3][1], "metadata": {"half": "first"}}
+    expected = collection.search(chunks[3][1], k=3)
+    np.testing.assert_allclose(hit["scores"], expected.scores[0], rtol=1e-6)
+    r = client.post("/search", json={"queries": [chunks[5][1], chunks[150][1]], "k": 2})
+    assert [res["ids"][0] for res in r.json()["results"]] == ["p5", "p150"]
+
+
+def test_search_with_vectors_and_filter(client, collection, chunks):
+    vec = collection.embed(chunks[150][1])[0].tolist()
+    r = client.post("/search", json={"vectors": [vec], "k": 5, "filter": {"half": "second"}})
+    assert r.status_code == 200, r.text
+    res = r.json()["results"][0]
+    assert res["ids"][0] == "p150"
+    assert all(d["metadata"]["half"] == "second" for d in res["documents"])
+    r = client.post("/search", json={"vectors": [vec], "k": 5, "filter": {"half": "first"}})
+    assert "p150" not in r.json()["results"][0]["ids"]
+
+
+def test_embed_matches_the_collection_encoder(client, collection):
+    r = client.post("/embed", json={"texts": ["the history of anarchism", "philosophy"]})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["dim"] == 32
+    np.testing.assert_allclose(
+        body["vectors"], collection.embed(["the history of anarchism", "philosophy"]), rtol=1e-6
+    )
+
+
+def test_add_upsert_and_delete_need_the_api_key(client, collection, chunks):
+    doc = {"id": "new-1", "text": chunks[10][1][::-1], "metadata": {"src": "api"}}
+    error = error_of(client.post("/documents", json={"documents": [doc]}), 401)
+    assert "X-API-Key" in error
+    wrong = {"X-API-Key": "guess"}
+    error_of(client.post("/documents", json={"documents": [doc]}, headers=wrong), 401)
+    assert "new-1" not in collection
+
+    auth = {"X-API-Key": KEY}
+    before = collection.count
+    r = client.post("/documents", json={"documents": [doc]}, headers=auth)
+    assert r.status_code == 200, r.text
+    assert r.json()["written"] == 1 and r.json()["count"] == before + 1
+    assert collection.get("new-1")[0].metadata == {"src": "api"}
+
+    error = error_of(client.post("/documents", json={"documents": [doc]}, headers=auth), 409)
+    assert "'new-1' is already in the collection" in error
+    doc["text"] = chunks[11][1]
+    r = client.post("/documents", json={"documents": [doc], "upsert": True}, headers=auth)
+    assert r.status_code == 200 and r.json()["count"] == before + 1
+    found = client.post("/search", json={"queries": chunks[11][1], "k": 2}).json()
+    assert "new-1" in found["results"][0]["ids"]
+
+    error_of(client.request("DELETE", "/documents", json={"ids": ["new-1"]}), 401)
+    r = client.request("DELETE", "/documents", json={"ids": ["new-1"]}, headers=auth)
+    assert r.status_code == 200 and r.json()["deleted"] == 1 and r.json()["count"] == before
+    error = error_of(
+        client.request("DELETE", "/documents", json={"ids": ["new-1"]}, headers=auth), 404
+    )
+    assert "'new-1'" in error
+
+
+def test_documents_with_vectors_of_the_wrong_dim(client, collection):
+    doc = {"id": "vec-1", "text": "x", "vector": [0.5] * 31}
+    error = error_of(
+        client.post("/documents", json={"documents": [doc]}, headers={"X-API-Key": KEY}), 422
+    )
+    assert "'vec-1' has a vector of 31 numbers; the collection's dim is 32" in error
+    assert "vec-1" not in collection
+
+
+@pytest.mark.parametrize(
+    "body,status,message",
+    [
+        ({"queries": "", "k": 3}, 422, "queries[0] is empty"),
+        ({"queries": [], "k": 3}, 422, "queries is empty"),
+        ({"vectors": [[1.0, 2.0]], "k": 3}, 422, "must each have 32 numbers"),
+        ({"queries": "x", "k": 0}, 422, "k: Input should be greater than or equal to 1"),
+        ({"queries": "x", "colour": "red"}, 422, "unknown field 'colour'"),
+        ({"k": 3}, 422, "exactly one of 'queries'"),
+        ({"queries": ["x"] * (MAX_BATCH + 1)}, 422, f"at most {MAX_BATCH} per request"),
+        ({"queries": "x", "filter": {"half": [1]}}, 422, "invalid request: filter.half"),
+    ],
+)
+def test_bad_search_requests(client, body, status, message):
+    assert message in error_of(client.post("/search", json=body), status)
+
+
+def test_text_that_is_not_utf8_is_422(client, collection):
+    body = b'{"documents": [{"id": "bad-utf8", "text": "caf\\udce9"}]}'  # a lone surrogate
+    r = client.post(
+        "/documents",
+        content=body,
+        headers={"content-type": "application/json", "X-API-Key": KEY},
+    )
+    assert "not valid UTF-8" in error_of(r, 422)
+    assert "bad-utf8" not in collection
+
+
+def test_malformed_json_is_400(client):
+    r = client.post(
+        "/search", content=b'{"queries": "x", ', headers={"content-type": "application/json"}
+    )
+    assert "not valid JSON" in error_of(r, 400)
+
+
+def test_too_large_request_is_413(client, collection):
+    docs = [{"id": f"big-{i}", "text": "word " * 2000} for i in range(10)]  # ~100 KB
+    r = client.post("/documents", json={"documents": docs}, headers={"X-API-Key": KEY})
+    assert "larger than the limit of 65,536 bytes" in error_of(r, 413)
+    assert "big-0" not in collection
+    r = client.get("/health")  # the server is still fine
+    assert r.status_code == 200
+
+
+def test_unknown_route_is_a_json_404(client):
+    assert error_of(client.get("/nope"), 404) == "Not Found"
+
+
+def test_openapi_schema_describes_every_endpoint(client):
+    schema = client.get("/openapi.json").json()
+    paths = schema["paths"]
+    assert set(paths) == {"/search", "/embed", "/documents", "/health"}
+    assert set(paths["/documents"]) == {"post", "delete"}
+    models = schema["components"]["schemas"]
+    assert {
+        "SearchRequest",
+        "SearchResponse",
+        "AddRequest",
+        "DeleteRequest",
+        "EmbedRequest",
+    } <= set(models)
+    assert set(models["SearchRequest"]["properties"]) == {"queries", "vectors", "k", "filter"}
+    assert "APIKeyHeader" in json.dumps(schema["components"].get("securitySchemes", {}))
+
+
+def test_create_app_validates_its_arguments(tmp_path, collection):
+    with pytest.raises(FormatError, match="is not an embedforge collection"):
+        create_app(tmp_path)
+    with pytest.raises(InvalidParameterError, match="max_batch must be an integer >= 1; got 0"):
+        create_app(collection, max_batch=0)
