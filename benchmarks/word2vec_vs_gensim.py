@@ -20,17 +20,19 @@ Appends a table to BENCHMARKS.md (``--no-record`` to skip).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
-import os
-import platform
-import resource
-import subprocess
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from _harness import (
+    command_line,
+    interleaved_best,
+    peak_rss_bytes,
+    print_child_result,
+    publish,
+    run_child,
+    section,
+    versions,
+)
+
 MODES = {
     "sg-ns": ("skipgram", "negative_sampling"),
     "cbow-ns": ("cbow", "negative_sampling"),
@@ -83,7 +85,7 @@ def child(tool: str, mode: str, corpus_name: str, workers: int, epochs: int) -> 
         total = time.perf_counter() - started
         words = int(sum(model.wv.get_vecattr(w, "count") for w in model.wv.index_to_key))
         wv = Embeddings(list(model.wv.index_to_key), np.asarray(model.wv.vectors))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+    peak = peak_rss_bytes()
     analogies = evaluate_analogies(wv, "google_analogy", restrict_vocab=30_000)
     ws353 = evaluate_word_similarity(wv, "wordsim353")
     simlex = evaluate_word_similarity(wv, "simlex999")
@@ -104,35 +106,20 @@ def child(tool: str, mode: str, corpus_name: str, workers: int, epochs: int) -> 
     }
 
 
-def run_child(tool: str, mode: str, args: argparse.Namespace) -> dict:
-    cmd = [sys.executable, __file__, "--child", tool, "--modes", mode, "--corpus", args.corpus,
-           "--workers", str(args.workers), "--epochs", str(args.epochs)]  # fmt: skip
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+def run_tool(tool: str, mode: str, args: argparse.Namespace) -> dict:
+    """Train ``tool`` on ``mode`` in a child process and return its figures."""
+    argv = ["--child", tool, "--modes", mode, "--corpus", args.corpus,
+            "--workers", str(args.workers), "--epochs", str(args.epochs)]  # fmt: skip
+    return run_child(__file__, argv)
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}"
-
-
-def versions() -> str:
-    import gensim
-    import numba
-    import numpy
-
-    import embedforge
-
-    return (f"embedforge {embedforge.__version__}, gensim {gensim.__version__}, "
-            f"numba {numba.__version__}, numpy {numpy.__version__}")  # fmt: skip
+def print_run(mode: str, tool: str, r: dict) -> None:
+    print(
+        f"{mode:8s} {tool:10s} {r['words_per_s']:>10,.0f} words/s  train {r['train_s']:6.1f} s  "
+        f"total {r['total_s']:6.1f} s  peak {r['peak_rss_bytes'] / 2**20:6.0f} MiB  "
+        f"analogy {r['analogy']:.3f}  ws353 {r['wordsim353']:.3f}",
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -148,36 +135,31 @@ def main() -> None:
     parser.add_argument("--child", choices=["embedforge", "gensim"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.modes, args.corpus, args.workers, args.epochs)))
+        print_child_result(child(args.child, args.modes, args.corpus, args.workers, args.epochs))
         return
 
-    command = "python benchmarks/word2vec_vs_gensim.py " + " ".join(sys.argv[1:])
+    command = command_line(__file__)
     rows = []
     for mode in args.modes.split(","):
-        pair: dict[str, dict] = {}
         # Interleaved repeats, best throughput of each tool kept: a shared VM's
         # speed drifts by up to 2x over minutes, and the best run is the one least
         # disturbed (as timeit does).
-        for _ in range(args.repeats):
-            for tool in ("gensim", "embedforge"):
-                r = run_child(tool, mode, args)
-                if tool not in pair or r["words_per_s"] > pair[tool]["words_per_s"]:
-                    pair[tool] = r
-                print(
-                    f"{mode:8s} {tool:10s} {r['words_per_s']:>10,.0f} words/s  train {r['train_s']:6.1f} s  "
-                    f"total {r['total_s']:6.1f} s  peak {r['peak_rss_bytes'] / 2**20:6.0f} MiB  "
-                    f"analogy {r['analogy']:.3f}  ws353 {r['wordsim353']:.3f}",
-                    flush=True,
-                )
+        pair = interleaved_best(
+            ("gensim", "embedforge"),
+            lambda tool, mode=mode: run_tool(tool, mode, args),
+            args.repeats,
+            score=lambda r: r["words_per_s"],
+            report=lambda tool, r, mode=mode: print_run(mode, tool, r),
+        )
         rows.append(pair)
 
     lines = [
-        f"\n### word2vec vs gensim: {args.corpus}, {args.workers} workers, {args.epochs} epochs, "
-        f"best of {args.repeats} "
-        f"({dt.date.today().isoformat()})\n",
-        f"Command: `{command}`  ",
-        f"Machine: {machine()}  ",
-        f"Versions: {versions()}  ",
+        *section(
+            f"word2vec vs gensim: {args.corpus}, {args.workers} workers, {args.epochs} epochs, "
+            f"best of {args.repeats}",
+            command,
+            versions("embedforge", "gensim", "numba", "numpy"),
+        ),
         "Settings: dim 100, window 5, min_count 5, sample 1e-3, negative 5 (NS) / hs (HS), "
         "learning rate 0.025 (skip-gram) / 0.05 (CBOW) decaying to 1e-4.  ",
         "Analogies: Google set, 3CosAdd over the 30,000 most frequent words; similarity: Spearman.\n",
@@ -196,11 +178,7 @@ def main() -> None:
                 f"{r['analogy']:.3f} | {r['semantic']:.3f} | {r['syntactic']:.3f} | "
                 f"{r['wordsim353']:.3f} | {r['simlex999']:.3f} |"
             )
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if not args.no_record:
-        with open(ROOT / "BENCHMARKS.md", "a", encoding="utf-8") as fh:
-            fh.write(text)
+    publish(lines, record=not args.no_record)
 
 
 if __name__ == "__main__":
