@@ -518,7 +518,7 @@ def _corrupt(path: Path, name: str, how: str) -> None:
 @pytest.mark.parametrize(
     ("name", "how", "match"),
     [
-        ("config.json", "delete", "config.json is missing"),
+        ("config.json", "delete", "config.json' is missing"),
         ("config.json", "{not json", "config.json: not valid JSON"),
         ("config.json", "[1, 2]", "config.json: expected a JSON object"),
         (

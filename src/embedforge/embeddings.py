@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from embedforge._io import atomic_directory, utf8_encodable
+from embedforge._io import atomic_directory, read_config, utf8_encodable
 from embedforge.errors import (
     FormatError,
     InvalidParameterError,
@@ -766,10 +766,10 @@ class Embeddings:
                 "word2vec, GloVe or fastText files use "
                 "Embeddings.load_word2vec_format(path, binary=..., no_header=...)"
             )
-        config = _read_config(root / "config.json")
+        config = _read_config(root)
         if config.get("class") not in _EMBEDDINGS_CLASSES and (root / "wv").is_dir():
             root = root / "wv"
-            config = _read_config(root / "config.json")
+            config = _read_config(root)
         if config.get("class") == "FastTextVectors":
             from embedforge.text.fasttext import FastTextVectors
 
@@ -980,20 +980,16 @@ def _encode_keys_for_save(keys: list[str]) -> bytes:
         ) from exc
 
 
-def _read_config(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise FormatError(
-            f"{path} is missing: {str(path.parent)!r} is not a directory written by "
-            "Embeddings.save. For word2vec, GloVe or fastText files use "
-            "Embeddings.load_word2vec_format"
-        )
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FormatError(f"{path}: not valid JSON ({exc}); the file is corrupt") from exc
-    if not isinstance(config, dict):
-        raise FormatError(f"{path}: expected a JSON object; got {type(config).__name__}")
-    return config
+def _read_config(root: Path) -> dict[str, Any]:
+    # Any class: Embeddings.load follows a model directory to its wv/, and
+    # _load_parts checks the class and format_version of the directory it reads.
+    return read_config(
+        root,
+        expected=None,
+        format_version=None,
+        what="Embeddings directory",
+        hint="for word2vec, GloVe or fastText files use Embeddings.load_word2vec_format",
+    )
 
 
 def _config_int(config: dict[str, Any], name: str, path: Path, minimum: int) -> int:

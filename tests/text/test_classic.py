@@ -231,7 +231,7 @@ def test_lsa_dim_must_be_below_the_vocabulary():
 
 
 def test_load_errors(texts, tmp_path):
-    with pytest.raises(FormatError, match="config.json is missing"):
+    with pytest.raises(FormatError, match="config.json' is missing"):
         TfIdf.load(tmp_path)
     LSA(dim=4).fit(texts).save(tmp_path / "lsa")
     with pytest.raises(FormatError, match="holds a 'LSA' model, not 'TfIdf'"):

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from embedforge._io import atomic_directory
+from embedforge._io import atomic_directory, read_config
 from embedforge.errors import FormatError, InvalidParameterError, NotFittedError
 from embedforge.search.quantize import BinaryQuantizer, ScalarQuantizer, as_vectors, l2_normalize
 
@@ -727,29 +727,12 @@ class VectorIndex:
         if not root.exists():
             raise FileNotFoundError(f"no VectorIndex directory at {str(root)!r}")
         config_path = root / "config.json"
+        config = read_config(
+            root, expected="VectorIndex", format_version=FORMAT_VERSION, what="VectorIndex"
+        )
         try:
-            config = json.loads(config_path.read_text(encoding="utf-8"))
-            if config.get("class") != "VectorIndex":
-                raise FormatError(
-                    f"{config_path}: names class {config.get('class')!r}, not 'VectorIndex'"
-                )
-            if (
-                not isinstance(config.get("format_version"), int)
-                or config["format_version"] > FORMAT_VERSION
-            ):
-                raise FormatError(
-                    f"{config_path}: format_version {config.get('format_version')!r} is newer than "
-                    f"this embedforge reads ({FORMAT_VERSION}); upgrade embedforge"
-                )
             index = cls(**config["params"])
-        except (
-            OSError,
-            UnicodeDecodeError,
-            json.JSONDecodeError,
-            AttributeError,
-            KeyError,
-            TypeError,
-        ) as exc:
+        except (KeyError, TypeError) as exc:
             raise FormatError(
                 f"{config_path}: missing or corrupt ({exc}); save the index again"
             ) from exc

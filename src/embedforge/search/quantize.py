@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from embedforge._io import atomic_directory
+from embedforge._io import atomic_directory, read_config
 from embedforge.embeddings import Embeddings
 from embedforge.errors import FormatError, InvalidParameterError, NotFittedError
 
@@ -104,26 +104,7 @@ def _read(path: str | os.PathLike[str], cls: str, names: tuple[str, ...]) -> tup
         raise FileNotFoundError(
             f"no {cls} directory at {str(root)!r}; save one with {cls}.save(path)"
         )
-    config_path = root / "config.json"
-    try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FormatError(
-            f"{config_path} is missing; {str(root)!r} was not written by {cls}.save"
-        ) from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FormatError(f"{config_path}: not valid JSON ({exc}); the file is corrupt") from exc
-    if not isinstance(config, dict) or config.get("class") != cls:
-        found = config.get("class") if isinstance(config, dict) else None
-        raise FormatError(
-            f"{config_path}: names class {found!r}, not {cls!r}; load it with that class"
-        )
-    version = config.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise FormatError(
-            f"{config_path}: format_version {version!r} is not one this embedforge reads "
-            f"(up to {FORMAT_VERSION}); upgrade embedforge"
-        )
+    config = read_config(root, expected=cls, format_version=FORMAT_VERSION, what=cls)
     arrays = {}
     for name in names:
         file = root / f"{name}.npy"

@@ -26,7 +26,9 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
-from .._io import atomic_directory
+from .._io import atomic_directory, read_config
+from .._validation import is_int as _is_int
+from .._validation import need as _need
 from ..embeddings import Embeddings
 from ..errors import CorpusError, FormatError, InvalidParameterError, NotFittedError
 from .documents import Document, _texts_and_ids
@@ -43,17 +45,8 @@ _KINDS = ("sparse", "gaussian")
 SKLEARN_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-
-
-def _need(ok: bool, name: str, expected: str, value: object) -> None:
-    if not ok:
-        raise InvalidParameterError(f"{name} must be {expected}; got {value!r}")
 
 
 def _unit_rows(matrix: np.ndarray) -> np.ndarray:
@@ -389,13 +382,13 @@ class _TfidfBase:
             by a newer embedforge, or a file is corrupt.
         """
         root = Path(path)
-        config = _read_config(root)
-        if config.get("class") != cls._CLASS:
-            raise FormatError(
-                f"{root / 'config.json'}: holds a {config.get('class')!r} model, not "
-                f"{cls._CLASS!r}; load it with {config.get('class')}.load or "
-                "embedforge.text.classic.load_model"
-            )
+        config = read_config(
+            root,
+            expected=cls._CLASS,
+            format_version=_FORMAT_VERSION,
+            what=f"{cls._CLASS} model",
+            hint="any TfIdf, LSA or RandomProjection loads with embedforge.text.classic.load_model",
+        )
         params = dict(config.get("params") or {})
         params["ngram_range"] = tuple(params.get("ngram_range", (1, 1)))
         try:
@@ -955,13 +948,13 @@ def load_model(path: str | os.PathLike[str]) -> TfIdf | LSA | RandomProjection:
         If the directory was not written by one of these classes, or is corrupt.
     """
     root = Path(path)
-    config = _read_config(root)
-    name = config.get("class")
-    if name not in _CLASSES:
-        raise FormatError(
-            f"{root / 'config.json'}: class {name!r} is not one of {sorted(_CLASSES)}"
-        )
-    return _CLASSES[name].load(root)  # type: ignore[return-value]
+    config = read_config(
+        root,
+        expected=tuple(_CLASSES),
+        format_version=_FORMAT_VERSION,
+        what="TfIdf, LSA or RandomProjection model",
+    )
+    return _CLASSES[config["class"]].load(root)  # type: ignore[return-value]
 
 
 # ---------------------------------------------------------------------- file helpers
@@ -974,26 +967,6 @@ def _read_json(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise FormatError(f"{path}: not valid JSON ({exc}); the file is corrupt") from exc
-
-
-def _read_config(root: Path) -> dict[str, Any]:
-    path = root / "config.json"
-    if not path.is_file():
-        raise FormatError(
-            f"{path} is missing: {str(root)!r} is not a directory written by a model's save()"
-        )
-    config = _read_json(path)
-    if not isinstance(config, dict):
-        raise FormatError(f"{path}: expected a JSON object; got {type(config).__name__}")
-    version = config.get("format_version")
-    if not _is_int(version):
-        raise FormatError(f"{path}: 'format_version' must be an int; got {version!r}")
-    if version > _FORMAT_VERSION:
-        raise FormatError(
-            f"{path}: format_version {version} was written by a newer embedforge (this one "
-            f"reads up to {_FORMAT_VERSION}); upgrade embedforge"
-        )
-    return config
 
 
 def _read_npy(path: Path) -> np.ndarray:

@@ -26,7 +26,9 @@ import numpy as np
 import scipy.sparse
 from tqdm.auto import tqdm
 
-from .._io import atomic_directory
+from .._io import atomic_directory, read_config
+from .._validation import is_int
+from .._validation import need as _need
 from ..embeddings import _encode_keys_for_save, _read_keys
 from ..errors import FormatError, InvalidParameterError, NotFittedError
 from ..kernels.glove import count_piece
@@ -351,9 +353,6 @@ class Cooccurrence:
         return hasattr(self, "matrix_")
 
     def _validate(self) -> int:
-        def is_int(v: object) -> bool:
-            return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
         checks = (
             ("window", is_int(self.window) and self.window >= 1, "an integer >= 1"),
             ("min_count", is_int(self.min_count) and self.min_count >= 1, "an integer >= 1"),
@@ -367,10 +366,7 @@ class Cooccurrence:
             ("progress", isinstance(self.progress, bool), "True or False"),
         )
         for name, ok, expected in checks:
-            if not ok:
-                raise InvalidParameterError(
-                    f"{name} must be {expected}; got {getattr(self, name)!r}"
-                )
+            _need(ok, name, expected, getattr(self, name))
         budget = parse_memory(self.memory)
         need = -(-2 * self.window * _SORT_BYTES_PER_ENTRY // _BUFFER_SHARE) * 4
         if budget < need:
@@ -590,14 +586,15 @@ class Cooccurrence:
             missing, truncated or inconsistent.
         """
         p = Path(path)
-        config = _read_model_config(p, "Cooccurrence")
-        params = dict(config.get("params", {}))
-        unknown = set(params) - set(cls._PARAMS)
-        if unknown:
-            raise FormatError(
-                f"{str(p / 'config.json')!r} has unknown parameters {sorted(unknown)}"
-            )
-        model = cls(**params)
+        config = read_config(
+            p,
+            expected="Cooccurrence",
+            format_version=_FORMAT_VERSION,
+            what="Cooccurrence matrix",
+            hint="count one with Cooccurrence().fit(corpus).save(path)",
+            params=cls._PARAMS,
+        )
+        model = cls(**(config.get("params") or {}))
         state = config.get("state", {})
         words = _read_keys(p / "words.txt")
         counts = _load_array(p / "counts.npy", mmap=False)
@@ -625,27 +622,6 @@ class Cooccurrence:
         model.counting_time_ = float(state.get("counting_time", 0.0))
         model.spilled_runs_ = int(state.get("spilled_runs", 0))
         return model
-
-
-def _read_model_config(p: Path, class_name: str) -> dict[str, Any]:
-    config_path = p / "config.json"
-    try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise FormatError(
-            f"{str(p)!r} is not a saved {class_name}: {str(config_path)!r} is missing"
-        ) from exc
-    except (OSError, ValueError) as exc:
-        raise FormatError(f"cannot read {str(config_path)!r}: {exc}") from exc
-    if not isinstance(config, dict) or config.get("class") != class_name:
-        found = config.get("class") if isinstance(config, dict) else None
-        raise FormatError(f"{str(p)!r} holds a {found!r}, not a {class_name}")
-    if config.get("format_version") != _FORMAT_VERSION:
-        raise FormatError(
-            f"{str(config_path)!r} has format_version {config.get('format_version')!r}; "
-            f"this embedforge reads version {_FORMAT_VERSION}; upgrade embedforge"
-        )
-    return config
 
 
 def _load_array(path: Path, mmap: bool) -> np.ndarray:

@@ -26,10 +26,11 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .._io import atomic_directory
+from .._io import atomic_directory, read_config
+from .._validation import is_int as _is_int
 from ..embeddings import Embeddings
 from ..errors import FormatError, InvalidParameterError, NotFittedError
-from .classic import _read_config, _read_npy
+from .classic import _read_npy
 from .documents import Document, _texts_and_ids
 from .tokenize import DEFAULT_TOKEN_PATTERN, compile_token_pattern
 
@@ -38,10 +39,6 @@ __all__ = ["MeanEncoder", "SIFEncoder", "load_encoder_dir"]
 logger = logging.getLogger(__name__)
 
 _FORMAT_VERSION = 1
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 class _WordAverage:
@@ -202,11 +199,13 @@ class _WordAverage:
             If the directory was written by another class or is incomplete.
         """
         root = Path(path)
-        config = _read_config(root)
-        if config.get("class") != cls._CLASS:
-            raise FormatError(
-                f"{root / 'config.json'}: holds a {config.get('class')!r}, not {cls._CLASS!r}"
-            )
+        config = read_config(
+            root,
+            expected=cls._CLASS,
+            format_version=_FORMAT_VERSION,
+            what=cls._CLASS,
+            hint="either encoder loads with embedforge.text.docvectors.load_encoder_dir",
+        )
         wv = Embeddings.load(root / "word_vectors")
         try:
             encoder = cls(wv, **(config.get("params") or {}))
@@ -496,10 +495,11 @@ def load_encoder_dir(path: str | os.PathLike[str]) -> MeanEncoder | SIFEncoder:
         If the directory holds neither.
     """
     root = Path(path)
-    name = _read_config(root).get("class")
     classes = {"MeanEncoder": MeanEncoder, "SIFEncoder": SIFEncoder}
-    if name not in classes:
-        raise FormatError(
-            f"{root / 'config.json'}: class {name!r} is not 'MeanEncoder' or 'SIFEncoder'"
-        )
-    return classes[name].load(root)
+    config = read_config(
+        root,
+        expected=tuple(classes),
+        format_version=_FORMAT_VERSION,
+        what="MeanEncoder or SIFEncoder",
+    )
+    return classes[config["class"]].load(root)

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._io import atomic_directory
+from .._io import atomic_directory, read_config
 from ..embeddings import Embeddings
 from ..errors import FormatError, InvalidParameterError, UnknownKeyError
 from ..kernels.fasttext import subword_table, train_piece, word_vectors
@@ -635,31 +635,18 @@ class FastText(Word2Vec):
             If ``path`` is not a saved FastText model or a file is missing or inconsistent.
         """
         p = Path(path)
-        config_path = p / "config.json"
-        try:
-            config = json.loads(config_path.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise FormatError(
-                f"{str(p)!r} is not a saved FastText model: {str(config_path)!r} is missing"
-            ) from exc
-        except (OSError, ValueError) as exc:
-            raise FormatError(f"cannot read {str(config_path)!r}: {exc}") from exc
-        if not isinstance(config, dict) or config.get("class") != "FastText":
-            found = config.get("class") if isinstance(config, dict) else None
-            raise FormatError(
-                f"{str(p)!r} holds a {found!r}, not a FastText model; load word vectors with "
-                "Embeddings.load, or a Word2Vec model with Word2Vec.load"
-            )
-        if config.get("format_version") != _FORMAT_VERSION:
-            raise FormatError(
-                f"{str(config_path)!r} has format_version {config.get('format_version')!r}; "
-                f"this embedforge reads version {_FORMAT_VERSION}; upgrade embedforge"
-            )
-        params = dict(config.get("params", {}))
-        unknown = set(params) - set(cls._PARAMS)
-        if unknown:
-            raise FormatError(f"{str(config_path)!r} has unknown parameters {sorted(unknown)}")
-        model = cls(**params)
+        config = read_config(
+            p,
+            expected="FastText",
+            format_version=_FORMAT_VERSION,
+            what="FastText model",
+            hint=(
+                "word vectors load with Embeddings.load, a Word2Vec model with Word2Vec.load, "
+                "a fastText .bin with FastText.load_facebook"
+            ),
+            params=cls._PARAMS,
+        )
+        model = cls(**(config.get("params") or {}))
         wv = Embeddings.load(p / "wv", mmap=True)  # read once, straight into syn0 below
         try:
             rows = np.load(p / "word_rows.npy", allow_pickle=False)

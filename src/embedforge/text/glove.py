@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import time
 from collections.abc import Iterable
@@ -25,11 +24,13 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from .._io import atomic_directory
+from .._io import atomic_directory, read_config
+from .._validation import is_int, is_real
+from .._validation import need as _need
 from ..embeddings import Embeddings
 from ..errors import CorpusError, FormatError, InvalidParameterError, NotFittedError
 from ..kernels.glove import train_piece
-from .cooccurrence import Cooccurrence, _load_array, _read_model_config, parse_memory
+from .cooccurrence import Cooccurrence, _load_array, parse_memory
 from .vocabulary import Vocabulary
 
 __all__ = ["GloVe"]
@@ -185,20 +186,7 @@ class GloVe:
 
     def _validate(self) -> None:
         def need(ok: bool, name: str, expected: str) -> None:
-            if not ok:
-                raise InvalidParameterError(
-                    f"{name} must be {expected}; got {getattr(self, name)!r}"
-                )
-
-        def is_int(v: object) -> bool:
-            return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
-        def is_real(v: object) -> bool:
-            return (
-                isinstance(v, (int, float, np.integer, np.floating))
-                and not isinstance(v, bool)
-                and math.isfinite(v)
-            )
+            _need(ok, name, expected, getattr(self, name))
 
         need(self.vectors in _VECTORS, "vectors", "one of " + ", ".join(map(repr, _VECTORS)))
         need(is_int(self.dim) and self.dim >= 1, "dim", "an integer >= 1")
@@ -424,14 +412,15 @@ class GloVe:
             truncated or inconsistent.
         """
         p = Path(path)
-        config = _read_model_config(p, "GloVe")
-        params = dict(config.get("params", {}))
-        unknown = set(params) - set(cls._PARAMS)
-        if unknown:
-            raise FormatError(
-                f"{str(p / 'config.json')!r} has unknown parameters {sorted(unknown)}"
-            )
-        model = cls(**params)
+        config = read_config(
+            p,
+            expected="GloVe",
+            format_version=_FORMAT_VERSION,
+            what="GloVe model",
+            hint="word vectors load with Embeddings.load",
+            params=cls._PARAMS,
+        )
+        model = cls(**(config.get("params") or {}))
         state = config.get("state", {})
         wv = Embeddings.load(p / "wv", mmap=mmap)
         arrays = {

@@ -24,7 +24,9 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from .._io import atomic_directory
+from .._io import atomic_directory, read_config
+from .._validation import is_int
+from .._validation import need as _need
 from ..embeddings import Embeddings
 from ..errors import FormatError, InvalidParameterError, NotFittedError
 from ..kernels.word2vec import make_tables, train_piece
@@ -201,13 +203,7 @@ class Word2Vec:
 
     def _validate(self) -> None:
         def need(ok: bool, name: str, expected: str) -> None:
-            if not ok:
-                raise InvalidParameterError(
-                    f"{name} must be {expected}; got {getattr(self, name)!r}"
-                )
-
-        def is_int(v: object) -> bool:
-            return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+            _need(ok, name, expected, getattr(self, name))
 
         need(self.arch in _ARCHS, "arch", "one of " + ", ".join(map(repr, _ARCHS)))
         need(
@@ -556,31 +552,15 @@ class Word2Vec:
             missing, truncated or inconsistent.
         """
         p = Path(path)
-        config_path = p / "config.json"
-        try:
-            config = json.loads(config_path.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise FormatError(
-                f"{str(p)!r} is not a saved Word2Vec model: {str(config_path)!r} is missing"
-            ) from exc
-        except (OSError, ValueError) as exc:
-            raise FormatError(f"cannot read {str(config_path)!r}: {exc}") from exc
-        if not isinstance(config, dict) or config.get("class") != "Word2Vec":
-            found = config.get("class") if isinstance(config, dict) else None
-            raise FormatError(
-                f"{str(p)!r} holds a {found!r}, not a Word2Vec model; "
-                "load word vectors with Embeddings.load instead"
-            )
-        if config.get("format_version") != _FORMAT_VERSION:
-            raise FormatError(
-                f"{str(config_path)!r} has format_version {config.get('format_version')!r}; "
-                f"this embedforge reads version {_FORMAT_VERSION}; upgrade embedforge"
-            )
-        params = dict(config.get("params", {}))
-        unknown = set(params) - set(cls._PARAMS)
-        if unknown:
-            raise FormatError(f"{str(config_path)!r} has unknown parameters {sorted(unknown)}")
-        model = cls(**params)
+        config = read_config(
+            p,
+            expected="Word2Vec",
+            format_version=_FORMAT_VERSION,
+            what="Word2Vec model",
+            hint="word vectors load with Embeddings.load",
+            params=cls._PARAMS,
+        )
+        model = cls(**(config.get("params") or {}))
         wv = Embeddings.load(p / "wv", mmap=mmap)
         try:
             syn1 = np.load(p / "syn1.npy", mmap_mode="r" if mmap else None)
