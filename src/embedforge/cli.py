@@ -44,6 +44,28 @@ class Objective(str, Enum):
     hierarchical_softmax = "hierarchical_softmax"
 
 
+# Options shared by the trainers: type and help here, each command keeps its own default.
+CorpusArg = Annotated[
+    str,
+    typer.Argument(
+        help="Text file (one sentence per line; .gz/.bz2 ok) or a data set name "
+        "(text8, text8_prefix, enwiki2015, enwiki2015_text8size)."
+    ),
+]
+OutputOpt = Annotated[Path, typer.Option("--output", "-o", help="Directory to save the model to.")]
+ArchOpt = Annotated[Arch, typer.Option(help="Skip-gram or CBOW.")]
+ObjectiveOpt = Annotated[Objective, typer.Option()]
+DimOpt = Annotated[int, typer.Option(help="Vector width.")]
+WindowOpt = Annotated[int, typer.Option(help="Largest context distance.")]
+NegativeOpt = Annotated[int, typer.Option(help="Noise words per prediction.")]
+MinCountOpt = Annotated[int, typer.Option(help="Drop words seen fewer times.")]
+SampleOpt = Annotated[float, typer.Option(help="Subsampling threshold (0: off).")]
+EpochsOpt = Annotated[int, typer.Option(help="Passes over the corpus.")]
+WorkersOpt = Annotated[int | None, typer.Option(help="Threads [default: all cores].")]
+SeedOpt = Annotated[int, typer.Option(help="Random seed.")]
+ProgressOpt = Annotated[bool, typer.Option(help="Show a progress bar.")]
+
+
 class GloVeVectors(str, Enum):
     sum = "sum"
     input = "input"
@@ -84,32 +106,26 @@ def main(
 
 @train_app.command("word2vec")
 def train_word2vec(
-    corpus: Annotated[
-        str,
-        typer.Argument(
-            help="Text file (one sentence per line; .gz/.bz2 ok) or a data set name "
-            "(text8, text8_prefix, enwiki2015, enwiki2015_text8size)."
-        ),
-    ],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Directory to save the model to.")],
-    arch: Annotated[Arch, typer.Option(help="Skip-gram or CBOW.")] = Arch.skipgram,
-    objective: Annotated[Objective, typer.Option()] = Objective.negative_sampling,
-    dim: Annotated[int, typer.Option(help="Vector width.")] = 100,
-    window: Annotated[int, typer.Option(help="Largest context distance.")] = 5,
-    negative: Annotated[int, typer.Option(help="Noise words per prediction.")] = 5,
-    min_count: Annotated[int, typer.Option(help="Drop words seen fewer times.")] = 5,
-    sample: Annotated[float, typer.Option(help="Subsampling threshold (0: off).")] = 1e-3,
-    epochs: Annotated[int, typer.Option(help="Passes over the corpus.")] = 5,
+    corpus: CorpusArg,
+    output: OutputOpt,
+    arch: ArchOpt = Arch.skipgram,
+    objective: ObjectiveOpt = Objective.negative_sampling,
+    dim: DimOpt = 100,
+    window: WindowOpt = 5,
+    negative: NegativeOpt = 5,
+    min_count: MinCountOpt = 5,
+    sample: SampleOpt = 1e-3,
+    epochs: EpochsOpt = 5,
     learning_rate: Annotated[
         float | None, typer.Option(help="Starting rate [default: 0.025 skipgram, 0.05 cbow].")
     ] = None,
-    workers: Annotated[int | None, typer.Option(help="Threads [default: all cores].")] = None,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
+    workers: WorkersOpt = None,
+    seed: SeedOpt = 1,
     continue_from: Annotated[
         Path | None,
         typer.Option(help="A saved model to keep training on CORPUS (its vocabulary grows)."),
     ] = None,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    progress: ProgressOpt = True,
 ) -> None:
     """Train word2vec on CORPUS and save the model to OUTPUT."""
     from .text.corpus import open_corpus
@@ -150,10 +166,10 @@ def train_glove(
             "Cooccurrence.save (its counts are reused)."
         ),
     ],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Directory to save the model to.")],
-    dim: Annotated[int, typer.Option(help="Vector width.")] = 100,
+    output: OutputOpt,
+    dim: DimOpt = 100,
     window: Annotated[int, typer.Option(help="Co-occurrence window (tokens each side).")] = 15,
-    min_count: Annotated[int, typer.Option(help="Drop words seen fewer times.")] = 5,
+    min_count: MinCountOpt = 5,
     x_max: Annotated[float, typer.Option(help="Count where the weight reaches 1.")] = 100.0,
     weighting_power: Annotated[float, typer.Option(help="Exponent of the weight.")] = 0.75,
     epochs: Annotated[int, typer.Option(help="Passes over the nonzero counts.")] = 25,
@@ -164,9 +180,9 @@ def train_glove(
     memory: Annotated[
         str, typer.Option(help="Memory bound of the counting: bytes, or 512M, 4G (1G = 2**30).")
     ] = "4G",
-    workers: Annotated[int | None, typer.Option(help="Threads [default: all cores].")] = None,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    workers: WorkersOpt = None,
+    seed: SeedOpt = 1,
+    progress: ProgressOpt = True,
 ) -> None:
     """Train GloVe on CORPUS and save the model to OUTPUT."""
     from .text.cooccurrence import Cooccurrence
@@ -196,35 +212,29 @@ def train_glove(
 
 @train_app.command("fasttext")
 def train_fasttext(
-    corpus: Annotated[
-        str,
-        typer.Argument(
-            help="Text file (one sentence per line; .gz/.bz2 ok) or a data set name "
-            "(text8, text8_prefix, enwiki2015, enwiki2015_text8size)."
-        ),
-    ],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Directory to save the model to.")],
-    arch: Annotated[Arch, typer.Option(help="Skip-gram or CBOW.")] = Arch.skipgram,
-    objective: Annotated[Objective, typer.Option()] = Objective.negative_sampling,
-    dim: Annotated[int, typer.Option(help="Vector width.")] = 100,
-    window: Annotated[int, typer.Option(help="Largest context distance.")] = 5,
-    negative: Annotated[int, typer.Option(help="Noise words per prediction.")] = 5,
-    min_count: Annotated[int, typer.Option(help="Drop words seen fewer times.")] = 5,
-    sample: Annotated[float, typer.Option(help="Subsampling threshold (0: off).")] = 1e-4,
-    epochs: Annotated[int, typer.Option(help="Passes over the corpus.")] = 5,
+    corpus: CorpusArg,
+    output: OutputOpt,
+    arch: ArchOpt = Arch.skipgram,
+    objective: ObjectiveOpt = Objective.negative_sampling,
+    dim: DimOpt = 100,
+    window: WindowOpt = 5,
+    negative: NegativeOpt = 5,
+    min_count: MinCountOpt = 5,
+    sample: SampleOpt = 1e-4,
+    epochs: EpochsOpt = 5,
     learning_rate: Annotated[
         float | None, typer.Option(help="Starting rate [default: 0.05].")
     ] = None,
     min_n: Annotated[int, typer.Option(help="Shortest character n-gram.")] = 3,
     max_n: Annotated[int, typer.Option(help="Longest character n-gram (< min-n: none).")] = 6,
     bucket: Annotated[int, typer.Option(help="N-gram hash buckets.")] = 2_000_000,
-    workers: Annotated[int | None, typer.Option(help="Threads [default: all cores].")] = None,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
+    workers: WorkersOpt = None,
+    seed: SeedOpt = 1,
     continue_from: Annotated[
         Path | None,
         typer.Option(help="A saved model directory or a fastText .bin to keep training on CORPUS."),
     ] = None,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    progress: ProgressOpt = True,
 ) -> None:
     """Train fastText subword vectors on CORPUS and save the model to OUTPUT."""
     from .text.corpus import open_corpus
@@ -352,7 +362,7 @@ def train_lsa(
     docs: _DocsArg,
     output: _OutputOpt,
     dim: Annotated[int, typer.Option(help="Singular vectors kept.")] = 256,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    seed: SeedOpt = 0,
     id_field: _IdFieldOpt = "_id",
     text_fields: _TextFieldsOpt = "title,text",
     fmt: _FormatOpt = None,
@@ -384,7 +394,7 @@ def train_random_projection(
     output: _OutputOpt,
     dim: Annotated[int, typer.Option(help="Output width.")] = 256,
     kind: Annotated[ProjectionKind, typer.Option(help="Random matrix.")] = ProjectionKind.sparse,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    seed: SeedOpt = 0,
     id_field: _IdFieldOpt = "_id",
     text_fields: _TextFieldsOpt = "title,text",
     fmt: _FormatOpt = None,
@@ -648,7 +658,7 @@ def index_add(
     ] = "title,text",
     upsert: Annotated[bool, typer.Option(help="Replace documents whose id is stored.")] = False,
     batch_size: Annotated[int, typer.Option(help="Documents per transaction.")] = 256,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    progress: ProgressOpt = True,
 ) -> None:
     """Add the documents of a file to a collection (each batch is committed whole or not at all)."""
     from .search.collection import Collection
