@@ -648,24 +648,10 @@ class Collection:
         UnknownKeyError
             If an id is not stored.
         """
-        if isinstance(ids, str):
-            ids = [ids]
-        ids = list(ids)
-        found: dict[str, Document] = {}
-        with self._lock:
-            for chunk in _chunks(ids, _MAX_SQL_VARIABLES):
-                marks = ",".join("?" * len(chunk))
-                for doc_id, text, meta in self._db.execute(
-                    f"SELECT id, text, metadata FROM documents WHERE id IN ({marks})", chunk
-                ):
-                    found[doc_id] = Document(doc_id, text, json.loads(meta))
-        missing = [x for x in ids if x not in found]
-        if missing:
-            raise UnknownKeyError(
-                f"{len(missing):,} of the {len(ids):,} ids are not in the collection "
-                f"{str(self.path)!r}, e.g. {missing[0]!r}"
-            )
-        return [found[x] for x in ids]
+        return [
+            Document(doc_id, text, json.loads(meta))
+            for doc_id, text, meta in self._rows_by_id(ids, "text, metadata")
+        ]
 
     def get_vectors(self, ids: str | Sequence[str]) -> np.ndarray:
         """The stored float32 vectors of these ids, in the same order.
@@ -679,27 +665,32 @@ class Collection:
         UnknownKeyError
             If an id is not stored.
         """
-        if isinstance(ids, str):
-            ids = [ids]
-        ids = list(ids)
-        found: dict[str, bytes] = {}
+        rows = self._rows_by_id(ids, "vector")
+        if not rows:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._decode_vectors([vector for _, vector in rows])
+
+    def _rows_by_id(self, ids: str | Sequence[str], columns: str) -> list[tuple[Any, ...]]:
+        """``(id, *columns)`` of the stored documents with these ids, in the same order.
+
+        Raises UnknownKeyError naming the first id that is not stored.
+        """
+        ids = [ids] if isinstance(ids, str) else list(ids)
+        found: dict[str, tuple[Any, ...]] = {}
         with self._lock:
             for chunk in _chunks(ids, _MAX_SQL_VARIABLES):
                 marks = ",".join("?" * len(chunk))
-                found.update(
-                    self._db.execute(
-                        f"SELECT id, vector FROM documents WHERE id IN ({marks})", chunk
-                    )
-                )
+                for row in self._db.execute(
+                    f"SELECT id, {columns} FROM documents WHERE id IN ({marks})", chunk
+                ):
+                    found[row[0]] = row
         missing = [x for x in ids if x not in found]
         if missing:
             raise UnknownKeyError(
                 f"{len(missing):,} of the {len(ids):,} ids are not in the collection "
                 f"{str(self.path)!r}, e.g. {missing[0]!r}"
             )
-        if not ids:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return self._decode_vectors([found[x] for x in ids])
+        return [found[x] for x in ids]
 
     def ids(self) -> list[str]:
         """Every stored document id, in insertion order (list of str)."""

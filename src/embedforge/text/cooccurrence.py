@@ -20,14 +20,13 @@ import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import scipy.sparse
 from tqdm.auto import tqdm
 
 from .._io import atomic_directory, read_config
-from .._validation import is_int
+from .._validation import Params, is_int
 from .._validation import need as _need
 from ..embeddings import _encode_keys_for_save, _read_keys
 from ..errors import FormatError, InvalidParameterError, NotFittedError
@@ -253,7 +252,7 @@ class _Runs:
         return loaded + self.memory
 
 
-class Cooccurrence:
+class Cooccurrence(Params):
     """Word-word co-occurrence counts over a window, weighted by 1/distance, as GloVe's ``cooccur``.
 
     Every pair of in-vocabulary words at most ``window`` apart in the same
@@ -339,14 +338,6 @@ class Cooccurrence:
         self.symmetric = symmetric
         self.memory = memory
         self.progress = progress
-
-    def get_params(self) -> dict[str, Any]:
-        """The constructor arguments, as a dict."""
-        return {name: getattr(self, name) for name in self._PARAMS}
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"Cooccurrence({args})"
 
     @property
     def is_fitted(self) -> bool:

@@ -19,13 +19,12 @@ import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from .._io import atomic_directory, read_config
-from .._validation import is_int, is_real
+from .._validation import Params, is_int, is_real
 from .._validation import need as _need
 from ..embeddings import Embeddings
 from ..errors import CorpusError, FormatError, InvalidParameterError, NotFittedError
@@ -45,7 +44,7 @@ GRAD_CLIP = 100.0
 _PIECE = 1 << 20
 
 
-class GloVe:
+class GloVe(Params):
     """Word vectors trained with GloVe (global log-bilinear regression on co-occurrence counts).
 
     Minimises ``sum_ij f(X_ij) (w_i . w~_j + b_i + b~_j - log X_ij)^2`` over
@@ -166,14 +165,6 @@ class GloVe:
         self.workers = workers
         self.seed = seed
         self.progress = progress
-
-    def get_params(self) -> dict[str, Any]:
-        """The constructor arguments, as a dict."""
-        return {name: getattr(self, name) for name in self._PARAMS}
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"GloVe({args})"
 
     @property
     def effective_workers(self) -> int:

@@ -19,13 +19,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from .._io import atomic_directory, read_config
-from .._validation import is_int
+from .._validation import Params, is_int
 from .._validation import need as _need
 from ..embeddings import Embeddings
 from ..errors import FormatError, InvalidParameterError, NotFittedError
@@ -57,7 +56,7 @@ def _piece_seed(seed: int, epoch: int, piece: int) -> int:
     return z ^ (z >> 31)
 
 
-class Word2Vec:
+class Word2Vec(Params):
     """Word vectors trained with word2vec (skip-gram or CBOW).
 
     The constructor only stores the hyper-parameters; :meth:`fit` does the
@@ -180,14 +179,6 @@ class Word2Vec:
         "min_count", "max_vocab_size", "epochs", "learning_rate", "min_learning_rate",
         "cbow_mean", "workers", "seed", "batch_words", "max_sentence_length", "progress",
     )  # fmt: skip
-
-    def get_params(self) -> dict[str, Any]:
-        """The constructor arguments, as a dict."""
-        return {name: getattr(self, name) for name in self._PARAMS}
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"
 
     @property
     def effective_learning_rate(self) -> float:
