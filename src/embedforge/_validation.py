@@ -61,10 +61,10 @@ class Params:
         """
         unknown = sorted(set(params) - set(self._PARAMS))
         if unknown:
+            valid = ", ".join(sorted(self._PARAMS)) or "none (it takes no parameters)"
             raise InvalidParameterError(
                 f"{type(self).__name__}.set_params: unknown parameter "
-                f"{', '.join(map(repr, unknown))}; valid parameters are "
-                f"{', '.join(sorted(self._PARAMS))}"
+                f"{', '.join(map(repr, unknown))}; valid parameters: {valid}"
             )
         for name, value in params.items():
             setattr(self, name, value)
