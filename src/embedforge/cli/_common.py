@@ -94,6 +94,6 @@ CorpusArg = Annotated[
     ),
 ]
 OutputOpt = Annotated[Path, typer.Option("--output", "-o", help="Directory to save the model to.")]
-WorkersOpt = Annotated[int | None, typer.Option(help="Threads [default: all cores].")]
+WorkersOpt = Annotated[int | None, typer.Option(help="Threads (default: all cores).")]
 SeedOpt = Annotated[int, typer.Option(help="Random seed.")]
 ProgressOpt = Annotated[bool, typer.Option(help="Show a progress bar.")]

@@ -99,7 +99,7 @@ def train_word2vec(
     corpus: CorpusArg,
     output: OutputOpt,
     learning_rate: Annotated[
-        float | None, typer.Option(help="Starting rate [default: 0.025 skipgram, 0.05 cbow].")
+        float | None, typer.Option(help="Starting rate (default: 0.025 skipgram, 0.05 cbow).")
     ] = None,
     continue_from: Annotated[
         Path | None,
@@ -127,7 +127,7 @@ def train_fasttext(
     corpus: CorpusArg,
     output: OutputOpt,
     learning_rate: Annotated[
-        float | None, typer.Option(help="Starting rate [default: 0.05].")
+        float | None, typer.Option(help="Starting rate (default: 0.05).")
     ] = None,
     min_n: Annotated[int, typer.Option(help="Shortest character n-gram.")] = 3,
     max_n: Annotated[int, typer.Option(help="Longest character n-gram (< min-n: none).")] = 6,
