@@ -31,3 +31,15 @@ def test_unknown_key_is_a_key_error_with_a_readable_message():
     err = embedforge.UnknownKeyError("'kingg' is not in the vocabulary")
     assert isinstance(err, KeyError)
     assert str(err) == "'kingg' is not in the vocabulary"
+
+
+def test_public_names_are_exactly_all():
+    """httpx's rule: every public name of the package is in __all__, and only those."""
+    public = {
+        name
+        for name, value in vars(embedforge).items()
+        if not name.startswith("_") and not inspect.ismodule(value)
+    }
+    exported = set(embedforge.__all__) - {"__version__"}
+    assert public == exported, (sorted(public - exported), sorted(exported - public))
+    assert all(not inspect.ismodule(getattr(embedforge, name)) for name in embedforge.__all__)

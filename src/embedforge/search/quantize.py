@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from embedforge._io import atomic_directory, read_config
+from embedforge._validation import Params
 from embedforge.embeddings import Embeddings
 from embedforge.errors import FormatError, InvalidParameterError, NotFittedError
 
@@ -160,7 +161,7 @@ def truncate(vectors: Embeddings | ArrayLike, dim: int) -> np.ndarray:
 # ---------------------------------------------------------------------- scalar quantization
 
 
-class ScalarQuantizer:
+class ScalarQuantizer(Params):
     """Per-dimension uniform scalar quantization to ``bits`` bits (int8 for ``bits=8``).
 
     Parameters
@@ -200,6 +201,8 @@ class ScalarQuantizer:
     Jacob et al. (2018), "Quantization and Training of Neural Networks for
     Efficient Integer-Arithmetic-Only Inference", CVPR, arXiv:1712.05877.
     """
+
+    _PARAMS = ("bits", "calibration", "percentile")
 
     def __init__(
         self, bits: int = 8, calibration: str = "minmax", percentile: float = 99.9
@@ -332,11 +335,7 @@ class ScalarQuantizer:
         config = {
             "class": "ScalarQuantizer",
             "format_version": FORMAT_VERSION,
-            "params": {
-                "bits": self.bits,
-                "calibration": self.calibration,
-                "percentile": self.percentile,
-            },
+            "params": self.get_params(),
         }
         _write(path, config, {"lower": self.lower_, "width": self.width_})
 
@@ -368,7 +367,7 @@ class ScalarQuantizer:
 # ---------------------------------------------------------------------- binary quantization
 
 
-class BinaryQuantizer:
+class BinaryQuantizer(Params):
     """One bit per dimension (the sign), packed 8 dimensions per byte.
 
     Attributes
@@ -391,6 +390,8 @@ class BinaryQuantizer:
     Charikar (2002), "Similarity Estimation Techniques from Rounding
     Algorithms", STOC (sign random projections and Hamming distance).
     """
+
+    _PARAMS = ()  # nothing to set: the width comes from the data
 
     def fit(self, sample: Embeddings | ArrayLike | None = None) -> BinaryQuantizer:
         """Record the dimension of ``sample`` (nothing to learn); returns self."""
@@ -476,7 +477,7 @@ class BinaryQuantizer:
 # ---------------------------------------------------------------------- PCA
 
 
-class PCAReducer:
+class PCAReducer(Params):
     """Principal component projection to ``dim`` dimensions (the classic baseline).
 
     Parameters
@@ -504,6 +505,8 @@ class PCAReducer:
     ----------
     Jolliffe (2002), "Principal Component Analysis", 2nd ed., Springer.
     """
+
+    _PARAMS = ("dim", "whiten", "seed")
 
     def __init__(self, dim: int, whiten: bool = False, seed: int = 0) -> None:
         self.dim = dim
@@ -558,7 +561,7 @@ class PCAReducer:
         config = {
             "class": "PCAReducer",
             "format_version": FORMAT_VERSION,
-            "params": {"dim": self.dim, "whiten": self.whiten, "seed": self.seed},
+            "params": self.get_params(),
         }
         _write(
             path,

@@ -27,6 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._io import atomic_directory, read_config
+from .._validation import Params
 from .._validation import is_int as _is_int
 from .._validation import need as _need
 from ..embeddings import Embeddings
@@ -72,11 +73,10 @@ def _as_texts(texts: Iterable[str | Document]) -> list[str]:
     return _texts_and_ids(texts)[0]
 
 
-class _TfidfBase:
+class _TfidfBase(Params):
     """TF-IDF front end shared by the three models (not public)."""
 
     _CLASS: ClassVar[str] = ""
-    _EXTRA_PARAMS: ClassVar[tuple[str, ...]] = ()
     _TFIDF_PARAMS: ClassVar[tuple[str, ...]] = (
         "lowercase", "token_pattern", "ngram_range", "min_df", "max_df", "max_features",
         "sublinear_tf", "norm", "stop_words",
@@ -106,20 +106,6 @@ class _TfidfBase:
         self.sublinear_tf = sublinear_tf
         self.norm = norm
         self.stop_words = stop_words
-
-    # ------------------------------------------------------------------ params
-
-    @classmethod
-    def _param_names(cls) -> tuple[str, ...]:
-        return cls._EXTRA_PARAMS + cls._TFIDF_PARAMS
-
-    def get_params(self) -> dict[str, Any]:
-        """The constructor arguments, as a dict."""
-        return {name: getattr(self, name) for name in self._param_names()}
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"
 
     def _validate_tfidf(self) -> None:
         _need(isinstance(self.lowercase, bool), "lowercase", "True or False", self.lowercase)
@@ -496,6 +482,7 @@ class TfIdf(_TfidfBase):
     """
 
     _CLASS = "TfIdf"
+    _PARAMS = _TfidfBase._TFIDF_PARAMS
 
     def __init__(
         self,
@@ -725,7 +712,7 @@ class LSA(_ReducedBase):
     """
 
     _CLASS = "LSA"
-    _EXTRA_PARAMS = ("dim", "seed", "algorithm", "n_iter")
+    _PARAMS = ("dim", "seed", "algorithm", "n_iter", *_TfidfBase._TFIDF_PARAMS)
 
     def __init__(
         self,
@@ -843,7 +830,7 @@ class RandomProjection(_ReducedBase):
     """
 
     _CLASS = "RandomProjection"
-    _EXTRA_PARAMS = ("dim", "kind", "seed")
+    _PARAMS = ("dim", "kind", "seed", *_TfidfBase._TFIDF_PARAMS)
 
     def __init__(
         self,

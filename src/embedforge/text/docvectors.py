@@ -27,6 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._io import atomic_directory, read_config
+from .._validation import Params
 from .._validation import is_int as _is_int
 from ..embeddings import Embeddings
 from ..errors import FormatError, InvalidParameterError, NotFittedError
@@ -41,10 +42,12 @@ logger = logging.getLogger(__name__)
 _FORMAT_VERSION = 1
 
 
-class _WordAverage:
+class _WordAverage(Params):
     """Weighted mean of known word vectors (shared by MeanEncoder and SIFEncoder)."""
 
     _CLASS = ""
+    #: Constructor arguments kept out of config.json (the word vectors are saved as arrays).
+    _NOT_IN_CONFIG = ("wv", "counts")
 
     def _check_common(self) -> None:
         if not isinstance(self.wv, Embeddings):
@@ -164,7 +167,8 @@ class _WordAverage:
     # ------------------------------------------------------------------ save / load
 
     def _params(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """The constructor arguments written to config.json."""
+        return {k: v for k, v in self.get_params().items() if k not in self._NOT_IN_CONFIG}
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the encoder to the directory ``path`` (replaced atomically).
@@ -255,6 +259,7 @@ class MeanEncoder(_WordAverage):
     """
 
     _CLASS = "MeanEncoder"
+    _PARAMS = ("wv", "token_pattern", "lowercase", "normalize")
 
     def __init__(
         self,
@@ -278,10 +283,6 @@ class MeanEncoder(_WordAverage):
 
     def _check_ready(self) -> None:
         self._check_params()
-
-    def _params(self) -> dict[str, Any]:
-        return {"token_pattern": self.token_pattern, "lowercase": self.lowercase,
-                "normalize": self.normalize}  # fmt: skip
 
 
 class SIFEncoder(_WordAverage):
@@ -341,6 +342,7 @@ class SIFEncoder(_WordAverage):
     """
 
     _CLASS = "SIFEncoder"
+    _PARAMS = ("wv", "a", "counts", "n_components", "token_pattern", "lowercase", "normalize")
 
     def __init__(
         self,
@@ -461,9 +463,9 @@ class SIFEncoder(_WordAverage):
         return (v - (v @ u.T) @ u).astype(np.float32)
 
     def _params(self) -> dict[str, Any]:
-        return {"a": float(self.a), "n_components": int(self.n_components),
-                "token_pattern": self.token_pattern, "lowercase": self.lowercase,
-                "normalize": self.normalize}  # fmt: skip
+        params = super()._params()
+        params["a"], params["n_components"] = float(self.a), int(self.n_components)
+        return params
 
     def _vectors_to_save(self) -> Embeddings:
         counts = self._resolved_counts()

@@ -250,6 +250,7 @@ class Word2Vec(Params):
             "an integer >= 1",
         )
         need(isinstance(self.cbow_mean, bool), "cbow_mean", "True or False")
+        need(isinstance(self.progress, bool), "progress", "True or False")
 
     # ------------------------------------------------------------------ fitting
     @property

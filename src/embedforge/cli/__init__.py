@@ -1,0 +1,61 @@
+"""The ``embedforge`` command line: a thin layer over the library, one module per command group.
+
+Each subcommand parses its arguments and calls one public function; errors
+from embedforge are printed as one line (``error: ...``) with exit status 2,
+never as a traceback. The command tree:
+
+- ``train word2vec|fasttext|glove|tfidf|lsa|random-projection`` (:mod:`.train`)
+- ``evaluate``, ``evaluate-retrieval`` (:mod:`.evaluate`)
+- ``similar``, ``analogy`` (:mod:`.query`)
+- ``convert`` (:mod:`.convert`)
+- ``datasets list|fetch`` (:mod:`.datasets`)
+- ``index create|add|info``, ``search``, ``serve`` (:mod:`.search`)
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from . import convert, evaluate, query, search
+from .datasets import datasets_app
+from .train import train_app
+
+__all__ = ["app", "run"]
+
+app = typer.Typer(
+    name="embedforge",
+    help="Train, evaluate, query and convert embeddings.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False,
+) -> None:
+    """embedforge: vectors that keep your data's meaning."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+app.add_typer(train_app, name="train")
+app.add_typer(datasets_app, name="datasets")
+app.command("evaluate-retrieval")(evaluate.evaluate_retrieval_command)
+app.command("similar")(query.similar)
+app.command("analogy")(query.analogy)
+app.command("evaluate")(evaluate.evaluate)
+app.command("convert")(convert.convert)
+app.add_typer(search.index_app, name="index")
+app.command("search")(search.search)
+app.command("serve")(search.serve)
+
+
+def run() -> None:  # pragma: no cover - console entry point
+    app(prog_name="embedforge")

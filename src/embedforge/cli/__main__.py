@@ -1,0 +1,5 @@
+"""``python -m embedforge.cli``."""
+
+from . import run
+
+run()
