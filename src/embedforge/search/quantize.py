@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from embedforge._io import atomic_directory, read_config
+from embedforge._registry import register
 from embedforge.embeddings import Embeddings
 from embedforge.errors import FormatError, InvalidParameterError, NotFittedError
 
@@ -160,6 +161,7 @@ def truncate(vectors: Embeddings | ArrayLike, dim: int) -> np.ndarray:
 # ---------------------------------------------------------------------- scalar quantization
 
 
+@register("ScalarQuantizer")
 class ScalarQuantizer:
     """Per-dimension uniform scalar quantization to ``bits`` bits (int8 for ``bits=8``).
 
@@ -368,6 +370,7 @@ class ScalarQuantizer:
 # ---------------------------------------------------------------------- binary quantization
 
 
+@register("BinaryQuantizer")
 class BinaryQuantizer:
     """One bit per dimension (the sign), packed 8 dimensions per byte.
 
@@ -476,6 +479,7 @@ class BinaryQuantizer:
 # ---------------------------------------------------------------------- PCA
 
 
+@register("PCAReducer")
 class PCAReducer:
     """Principal component projection to ``dim`` dimensions (the classic baseline).
 

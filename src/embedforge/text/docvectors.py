@@ -27,6 +27,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._io import atomic_directory, read_config
+from .._registry import load as load_saved
+from .._registry import register
 from .._validation import is_int as _is_int
 from ..embeddings import Embeddings
 from ..errors import FormatError, InvalidParameterError, NotFittedError
@@ -204,7 +206,7 @@ class _WordAverage:
             expected=cls._CLASS,
             format_version=_FORMAT_VERSION,
             what=cls._CLASS,
-            hint="either encoder loads with embedforge.text.docvectors.load_encoder_dir",
+            hint="any saved encoder loads with embedforge.load",
         )
         wv = Embeddings.load(root / "word_vectors")
         try:
@@ -226,6 +228,7 @@ class _WordAverage:
         return f"{type(self).__name__}({self.wv!r}, {args})"
 
 
+@register("MeanEncoder")
 class MeanEncoder(_WordAverage):
     """Document vector = mean of the vectors of its known words.
 
@@ -284,6 +287,7 @@ class MeanEncoder(_WordAverage):
                 "normalize": self.normalize}  # fmt: skip
 
 
+@register("SIFEncoder")
 class SIFEncoder(_WordAverage):
     """Smooth inverse frequency (SIF) sentence vectors (Arora, Liang, Ma 2017).
 
@@ -489,17 +493,18 @@ class SIFEncoder(_WordAverage):
 def load_encoder_dir(path: str | os.PathLike[str]) -> MeanEncoder | SIFEncoder:
     """Load a MeanEncoder or SIFEncoder directory, whichever ``config.json`` names.
 
+    :func:`embedforge.load` restricted to these two classes.
+
     Raises
     ------
     FormatError
         If the directory holds neither.
     """
     root = Path(path)
-    classes = {"MeanEncoder": MeanEncoder, "SIFEncoder": SIFEncoder}
-    config = read_config(
+    read_config(
         root,
-        expected=tuple(classes),
+        expected=(MeanEncoder._CLASS, SIFEncoder._CLASS),
         format_version=_FORMAT_VERSION,
         what="MeanEncoder or SIFEncoder",
     )
-    return classes[config["class"]].load(root)
+    return load_saved(root)
