@@ -737,7 +737,9 @@ class Embeddings:
         path : str or os.PathLike
             The directory.  A model directory (whose ``config.json`` names
             another class, e.g. ``"Word2Vec"``) with a ``wv/`` subdirectory is
-            accepted: its ``wv/`` is loaded.
+            accepted: its ``wv/`` is loaded.  A directory saved by a registered
+            subclass (FastTextVectors) loads as that subclass; to open any saved
+            directory as the object that wrote it, use :func:`embedforge.load`.
         mmap : bool, default False
             Memory-map ``vectors.npy`` read-only instead of reading it into
             memory (for matrices larger than RAM, or shared between processes).
