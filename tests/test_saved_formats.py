@@ -173,12 +173,16 @@ def test_word_models_hold_their_stored_word_vectors(name):
 
 
 def test_word2vec_keeps_its_output_weights_and_objective():
-    for name, objective in (
-        ("word2vec", "negative_sampling"),
-        ("word2vec_hs", "hierarchical_softmax"),
+    # (n_words, dim) for negative sampling, (n_words - 1, dim) for the Huffman tree's inner nodes
+    for name, objective, rows in (
+        ("word2vec", "negative_sampling", 202),
+        ("word2vec_hs", "hierarchical_softmax", 201),
     ):
         model = ef.load(SAVED / name)
         assert model.objective == objective and model.dim == 8
+        syn1 = np.load(SAVED / name / "syn1.npy")
+        assert syn1.shape == (rows, 8)
+        np.testing.assert_array_equal(model.syn1_, syn1)
         assert model.get_params() == ef.Word2Vec.load(SAVED / name).get_params()
 
 
@@ -356,3 +360,17 @@ def test_round_trip_through_embedforge_load(tmp_path):
     again = ef.load(tmp_path / "q")
     assert type(again) is ef.ScalarQuantizer and again.bits == 4
     np.testing.assert_array_equal(again.encode(x), ef.ScalarQuantizer(bits=4).fit(x).encode(x))
+
+
+def test_a_saved_class_name_registers_once():
+    from embedforge._registry import register
+
+    with pytest.raises(InvalidParameterError, match="'Word2Vec' is already registered by"):
+
+        @register("Word2Vec")
+        class Impostor:
+            @classmethod
+            def load(cls, path):
+                return cls()
+
+    assert type(ef.load(SAVED / "word2vec")) is ef.Word2Vec
