@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from embedforge import formats
+from embedforge import _word2vec_format
 from embedforge.embeddings import Embeddings
 from embedforge.errors import FormatError, InvalidParameterError
 from embedforge.formats import read_word2vec, write_word2vec
@@ -166,7 +166,7 @@ def test_limit_reads_the_first_rows(path, options):
 
 def test_duplicate_keys_keep_the_first_row(tmp_path, caplog):
     (tmp_path / "dup.txt").write_text("3 2\na 1 2\nb 3 4\na 5 6\n", encoding="utf-8")
-    with caplog.at_level(logging.WARNING, logger="embedforge.formats"):
+    with caplog.at_level(logging.WARNING, logger="embedforge._word2vec_format"):
         e = read_word2vec(tmp_path / "dup.txt")
     assert e.keys == ["a", "b"]
     np.testing.assert_array_equal(e.vectors, [[1, 2], [3, 4]])
@@ -174,8 +174,8 @@ def test_duplicate_keys_keep_the_first_row(tmp_path, caplog):
 
 
 def test_large_files_are_read_in_chunks(tmp_path, monkeypatch):
-    monkeypatch.setattr(formats, "_TEXT_CHUNK_ROWS", 7)
-    monkeypatch.setattr(formats, "_BINARY_CHUNK_BYTES", 100)
+    monkeypatch.setattr(_word2vec_format, "_TEXT_CHUNK_ROWS", 7)
+    monkeypatch.setattr(_word2vec_format, "_BINARY_CHUNK_BYTES", 100)
     rng = np.random.default_rng(3)
     e = Embeddings([f"key{i}" for i in range(100)], rng.standard_normal((100, 5)))
     for binary in (False, True):
@@ -370,7 +370,7 @@ def test_failed_write_leaves_the_previous_file(emb, tmp_path, monkeypatch):
     path = tmp_path / "v.bin"
     emb.save_word2vec_format(path, binary=True)
     before = path.read_bytes()
-    monkeypatch.setattr(formats, "_TEXT_CHUNK_ROWS", 10)
+    monkeypatch.setattr(_word2vec_format, "_TEXT_CHUNK_ROWS", 10)
     real = np.ascontiguousarray
     calls = []
 
@@ -380,7 +380,7 @@ def test_failed_write_leaves_the_previous_file(emb, tmp_path, monkeypatch):
             raise OSError(28, "No space left on device")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(formats.np, "ascontiguousarray", fail_on_third_block)
+    monkeypatch.setattr(_word2vec_format.np, "ascontiguousarray", fail_on_third_block)
     other = Embeddings(emb.keys, emb.vectors * 2)
     with pytest.raises(OSError, match="No space left"):
         other.save_word2vec_format(path, binary=True)

@@ -1,8 +1,10 @@
 """embedforge: train, evaluate, compress, index and audit embeddings."""
 
+from ._registry import load
 from .datasets import fetch as fetch_dataset
 from .datasets import list_datasets
 from .embeddings import Embeddings
+from .encoders import Encoder
 from .errors import (
     CorpusError,
     DatasetError,
@@ -31,7 +33,6 @@ from .evaluate import (
 from .search import (
     BinaryQuantizer,
     Collection,
-    Encoder,
     PCAReducer,
     ScalarQuantizer,
     SearchResults,
@@ -101,6 +102,7 @@ __all__ = [
     "iter_document_batches",
     "iter_documents",
     "list_datasets",
+    "load",
     "load_encoder",
     "minilm_encoder",
     "open_corpus",

@@ -22,6 +22,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from embedforge._io import atomic_directory, read_config, utf8_encodable
+from embedforge._registry import lookup, register
+from embedforge._word2vec_format import read_rows, write_rows
 from embedforge.errors import (
     FormatError,
     InvalidParameterError,
@@ -40,13 +42,11 @@ FORMAT_VERSION = 1
 # Most keys compared with difflib when looking for a misspelt key.
 _MAX_SPELLING_CANDIDATES = 4000
 
-# Classes whose directories Embeddings.load reads (a model directory names another class).
-_EMBEDDINGS_CLASSES = ("Embeddings", "FastTextVectors")
-
 # Rows normalised per block, so that the float64 temporaries stay small.
 _NORMALIZE_BLOCK_ROWS = 65_536
 
 
+@register("Embeddings")
 class Embeddings:
     """Unique string keys, one float32 vector per key, and optional counts.
 
@@ -737,7 +737,9 @@ class Embeddings:
         path : str or os.PathLike
             The directory.  A model directory (whose ``config.json`` names
             another class, e.g. ``"Word2Vec"``) with a ``wv/`` subdirectory is
-            accepted: its ``wv/`` is loaded.
+            accepted: its ``wv/`` is loaded.  A directory saved by a registered
+            subclass (FastTextVectors) loads as that subclass; to open any saved
+            directory as the object that wrote it, use :func:`embedforge.load`.
         mmap : bool, default False
             Memory-map ``vectors.npy`` read-only instead of reading it into
             memory (for matrices larger than RAM, or shared between processes).
@@ -767,14 +769,14 @@ class Embeddings:
                 "Embeddings.load_word2vec_format(path, binary=..., no_header=...)"
             )
         config = _read_config(root)
-        if config.get("class") not in _EMBEDDINGS_CLASSES and (root / "wv").is_dir():
+        if not _is_embeddings_class(config) and (root / "wv").is_dir():
             root = root / "wv"
             config = _read_config(root)
-        if config.get("class") == "FastTextVectors":
-            from embedforge.text.fasttext import FastTextVectors
-
-            return FastTextVectors._load_directory(root, config, mmap=mmap)
-        return cls._load_directory(root, config, mmap=mmap)
+        # The class config.json names, when it is this one or a subclass (FastTextVectors);
+        # otherwise this class, whose _load_parts names the mismatch.
+        saved = lookup(config.get("class"))
+        loader = saved if saved is not None and issubclass(saved, cls) else cls
+        return loader._load_directory(root, config, mmap=mmap)
 
     @classmethod
     def _load_directory(cls, root: Path, config: dict[str, Any], mmap: bool) -> Embeddings:
@@ -842,9 +844,7 @@ class Embeddings:
         write_header: bool = True,
     ) -> None:
         """Write the word2vec C text or binary format (see :func:`embedforge.formats.write_word2vec`)."""
-        from embedforge.formats import write_word2vec
-
-        write_word2vec(self, path, binary=binary, write_header=write_header)
+        write_rows(self._keys, self._vectors, path, binary=binary, write_header=write_header)
 
     @classmethod
     def load_word2vec_format(
@@ -857,9 +857,7 @@ class Embeddings:
         unicode_errors: str = "strict",
     ) -> Embeddings:
         """Read word2vec C text/binary, GloVe or fastText ``.vec`` files (see :func:`embedforge.formats.read_word2vec`)."""
-        from embedforge.formats import read_word2vec
-
-        return read_word2vec(
+        keys, vectors, key_to_index = read_rows(
             path,
             binary=binary,
             no_header=no_header,
@@ -867,6 +865,7 @@ class Embeddings:
             encoding=encoding,
             unicode_errors=unicode_errors,
         )
+        return Embeddings._from_trusted(keys, vectors, None, key_to_index)
 
     # ------------------------------------------------------------------ interop
 
@@ -990,6 +989,12 @@ def _read_config(root: Path) -> dict[str, Any]:
         what="Embeddings directory",
         hint="for word2vec, GloVe or fastText files use Embeddings.load_word2vec_format",
     )
+
+
+def _is_embeddings_class(config: dict[str, Any]) -> bool:
+    # True when config.json names Embeddings or a registered subclass of it (FastTextVectors).
+    saved = lookup(config.get("class"))
+    return saved is not None and issubclass(saved, Embeddings)
 
 
 def _config_int(config: dict[str, Any], name: str, path: Path, minimum: int) -> int:

@@ -140,3 +140,48 @@ def test_unknown_specs_are_clear_errors(tmp_path):
         SentenceTransformerEncoder(tmp_path)
     with pytest.raises(InvalidParameterError, match="built in memory.*save"):
         encoder_spec(object())
+
+
+def test_embedforge_load_opens_a_sentence_transformers_directory(minilm):
+    import embedforge
+
+    encoder = embedforge.load(minilm.path, device="cpu", max_seq_length=16)
+    assert isinstance(encoder, SentenceTransformerEncoder) and encoder.dim == 384
+    assert encoder.model.max_seq_length == 16
+    texts = ["A man is playing a guitar.", "The stock market fell sharply today."]
+    np.testing.assert_allclose(
+        encoder.encode(texts), load_encoder(minilm.path, max_seq_length=16).encode(texts), atol=1e-6
+    )
+
+
+SAVED = TEST_DATA / "saved_v1"
+
+
+def test_saved_encoder_directories_open_through_the_registry():
+    docs = ["anarchism is a political philosophy", "the first state of the war"]
+    for name, cls in (("mean_encoder", "MeanEncoder"), ("sif_encoder", "SIFEncoder"),
+                      ("lsa", "LSA"), ("random_projection", "RandomProjection")):  # fmt: skip
+        encoder = load_encoder(SAVED / name)
+        assert type(encoder).__name__ == cls
+        assert encoder_spec(encoder) == {"kind": "saved", "path": str((SAVED / name).resolve())}
+        np.testing.assert_array_equal(
+            encoder.encode(docs), load_encoder(encoder_spec(encoder)).encode(docs)
+        )
+
+
+def test_fasttext_vectors_directory_gives_a_pooling_encoder():
+    # FastTextVectors is an Embeddings subclass: its directory pools like any word vectors.
+    encoder = load_encoder(SAVED / "fasttext_vectors")
+    assert type(encoder).__name__ == "MeanEncoder"
+    wv = Embeddings.load(SAVED / "fasttext_vectors")
+    expected = wv.vectors[[wv.index("the"), wv.index("of")]].mean(axis=0)
+    np.testing.assert_allclose(
+        encoder.encode(["the of"])[0], expected / np.linalg.norm(expected), atol=1e-6
+    )
+
+
+def test_saved_non_encoders_are_clear_errors():
+    for name, cls in (("vector_index", "VectorIndex"), ("scalar_quantizer", "ScalarQuantizer"),
+                      ("cooccurrence", "Cooccurrence")):  # fmt: skip
+        with pytest.raises(InvalidParameterError, match=f"names class '{cls}'.*Accepted"):
+            load_encoder(SAVED / name)

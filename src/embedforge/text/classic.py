@@ -27,6 +27,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._io import atomic_directory, read_config
+from .._registry import load as load_saved
+from .._registry import register
 from .._validation import Params
 from .._validation import is_int as _is_int
 from .._validation import need as _need
@@ -373,7 +375,7 @@ class _TfidfBase(Params):
             expected=cls._CLASS,
             format_version=_FORMAT_VERSION,
             what=f"{cls._CLASS} model",
-            hint="any TfIdf, LSA or RandomProjection loads with embedforge.text.classic.load_model",
+            hint="any saved model loads with embedforge.load",
         )
         params = dict(config.get("params") or {})
         params["ngram_range"] = tuple(params.get("ngram_range", (1, 1)))
@@ -411,6 +413,7 @@ class _TfidfBase(Params):
         raise NotImplementedError
 
 
+@register("TfIdf")
 class TfIdf(_TfidfBase):
     """TF-IDF document vectors (scikit-learn's ``TfidfVectorizer``).
 
@@ -664,6 +667,7 @@ class _ReducedBase(_TfidfBase):
         self.embeddings_ = Embeddings(self.ids_, vectors)
 
 
+@register("LSA")
 class LSA(_ReducedBase):
     """Latent semantic analysis: TF-IDF then truncated SVD, rows L2-normalised.
 
@@ -797,6 +801,7 @@ class LSA(_ReducedBase):
         self._load_vectors(root)
 
 
+@register("RandomProjection")
 class RandomProjection(_ReducedBase):
     """TF-IDF then a random projection to ``dim`` columns, rows L2-normalised.
 
@@ -923,11 +928,10 @@ class RandomProjection(_ReducedBase):
         self._load_vectors(root)
 
 
-_CLASSES: dict[str, type[_TfidfBase]] = {c._CLASS: c for c in (TfIdf, LSA, RandomProjection)}
-
-
 def load_model(path: str | os.PathLike[str]) -> TfIdf | LSA | RandomProjection:
     """Load a TfIdf, LSA or RandomProjection directory, whichever ``config.json`` names.
+
+    :func:`embedforge.load` restricted to these three classes.
 
     Raises
     ------
@@ -935,13 +939,13 @@ def load_model(path: str | os.PathLike[str]) -> TfIdf | LSA | RandomProjection:
         If the directory was not written by one of these classes, or is corrupt.
     """
     root = Path(path)
-    config = read_config(
+    read_config(
         root,
-        expected=tuple(_CLASSES),
+        expected=tuple(c._CLASS for c in (TfIdf, LSA, RandomProjection)),
         format_version=_FORMAT_VERSION,
         what="TfIdf, LSA or RandomProjection model",
     )
-    return _CLASSES[config["class"]].load(root)  # type: ignore[return-value]
+    return load_saved(root)
 
 
 # ---------------------------------------------------------------------- file helpers

@@ -26,6 +26,7 @@ import scipy.sparse
 from tqdm.auto import tqdm
 
 from .._io import atomic_directory, read_config
+from .._registry import register
 from .._validation import Params, is_int
 from .._validation import need as _need
 from ..embeddings import _encode_keys_for_save, _read_keys
@@ -252,6 +253,7 @@ class _Runs:
         return loaded + self.memory
 
 
+@register("Cooccurrence")
 class Cooccurrence(Params):
     """Word-word co-occurrence counts over a window, weighted by 1/distance, as GloVe's ``cooccur``.
 

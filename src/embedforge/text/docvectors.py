@@ -27,6 +27,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._io import atomic_directory, read_config
+from .._registry import load as load_saved
+from .._registry import register
 from .._validation import Params
 from .._validation import is_int as _is_int
 from ..embeddings import Embeddings
@@ -208,7 +210,7 @@ class _WordAverage(Params):
             expected=cls._CLASS,
             format_version=_FORMAT_VERSION,
             what=cls._CLASS,
-            hint="either encoder loads with embedforge.text.docvectors.load_encoder_dir",
+            hint="any saved encoder loads with embedforge.load",
         )
         wv = Embeddings.load(root / "word_vectors")
         try:
@@ -230,6 +232,7 @@ class _WordAverage(Params):
         return f"{type(self).__name__}({self.wv!r}, {args})"
 
 
+@register("MeanEncoder")
 class MeanEncoder(_WordAverage):
     """Document vector = mean of the vectors of its known words.
 
@@ -285,6 +288,7 @@ class MeanEncoder(_WordAverage):
         self._check_params()
 
 
+@register("SIFEncoder")
 class SIFEncoder(_WordAverage):
     """Smooth inverse frequency (SIF) sentence vectors (Arora, Liang, Ma 2017).
 
@@ -491,17 +495,18 @@ class SIFEncoder(_WordAverage):
 def load_encoder_dir(path: str | os.PathLike[str]) -> MeanEncoder | SIFEncoder:
     """Load a MeanEncoder or SIFEncoder directory, whichever ``config.json`` names.
 
+    :func:`embedforge.load` restricted to these two classes.
+
     Raises
     ------
     FormatError
         If the directory holds neither.
     """
     root = Path(path)
-    classes = {"MeanEncoder": MeanEncoder, "SIFEncoder": SIFEncoder}
-    config = read_config(
+    read_config(
         root,
-        expected=tuple(classes),
+        expected=(MeanEncoder._CLASS, SIFEncoder._CLASS),
         format_version=_FORMAT_VERSION,
         what="MeanEncoder or SIFEncoder",
     )
-    return classes[config["class"]].load(root)
+    return load_saved(root)

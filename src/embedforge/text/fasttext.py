@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._io import atomic_directory, read_config
+from .._registry import register
 from ..embeddings import Embeddings
 from ..errors import FormatError, InvalidParameterError, UnknownKeyError
 from ..kernels.fasttext import subword_table, train_piece, word_vectors
@@ -120,6 +121,7 @@ def _zero_matrix(rows: int, dim: int) -> np.ndarray:
     return np.frombuffer(buffer, dtype=np.float32).reshape(rows, dim)
 
 
+@register("FastTextVectors")
 class FastTextVectors(Embeddings):
     """Word vectors plus the n-gram matrix that builds vectors for unseen words.
 
@@ -349,6 +351,7 @@ class FastTextVectors(Embeddings):
             raise FormatError(f"{root}: {exc}") from exc
 
 
+@register("FastText")
 class FastText(Word2Vec):
     """fastText subword word vectors (skip-gram or CBOW), trained with embedforge's threads.
 

@@ -24,6 +24,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .._io import atomic_directory, read_config
+from .._registry import register
 from .._validation import Params, is_int, is_real
 from .._validation import need as _need
 from ..embeddings import Embeddings
@@ -44,6 +45,7 @@ GRAD_CLIP = 100.0
 _PIECE = 1 << 20
 
 
+@register("GloVe")
 class GloVe(Params):
     """Word vectors trained with GloVe (global log-bilinear regression on co-occurrence counts).
 

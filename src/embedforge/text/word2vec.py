@@ -24,6 +24,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .._io import atomic_directory, read_config
+from .._registry import register
 from .._validation import Params, is_int
 from .._validation import need as _need
 from ..embeddings import Embeddings
@@ -56,6 +57,7 @@ def _piece_seed(seed: int, epoch: int, piece: int) -> int:
     return z ^ (z >> 31)
 
 
+@register("Word2Vec")
 class Word2Vec(Params):
     """Word vectors trained with word2vec (skip-gram or CBOW).
 
