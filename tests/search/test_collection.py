@@ -534,3 +534,21 @@ def test_an_index_save_waits_for_the_index_lock(tmp_path, vectors):
     col.add(raw_docs(10, start=50), vectors=vectors[50:60], progress=False)
     assert json.loads((tmp_path / "c" / "index" / "state.json").read_text())["revision"] == 2
     col.close()
+
+
+def test_loading_the_index_waits_for_a_save_in_progress(tmp_path, vectors, caplog):
+    # A save replaces index/ with two renames; a process loading it must not see the moment
+    # between them (no index/) or state.json and vectors.faiss of different saves.
+    with Collection.create(tmp_path / "c", encoder=None, dim=24) as col:
+        col.add(raw_docs(50), vectors=vectors[:50], progress=False)
+    opened: list[Collection] = []
+    opening = threading.Thread(target=lambda: opened.append(Collection.open(tmp_path / "c")))
+    with caplog.at_level(logging.WARNING, logger="embedforge.search.collection"):
+        with FileLock(tmp_path / "c" / "index.lock"):  # as a saving process holds it
+            opening.start()
+            opening.join(timeout=0.5)
+            assert opening.is_alive() and not opened  # the load waits
+        opening.join()
+    assert caplog.text == ""  # then it loads the saved index as it is
+    assert opened[0].search(vectors[7], k=1).ids[0, 0] == "d7"
+    opened[0].close()
