@@ -33,7 +33,7 @@ from tqdm.auto import tqdm
 from .._io import atomic_directory, utf8_encodable
 from ..errors import DuplicateKeyError, InvalidParameterError
 from ..text.documents import Document, iter_documents
-from ._store import FORMAT_VERSION, SQLiteStore
+from ._store import FORMAT_VERSION, SQLiteStore, Store
 from ._sync import IndexSync
 from .encoders import encoder_spec, load_encoder
 from .index import VectorIndex
@@ -172,7 +172,7 @@ class Collection:
     >>> res.ids[0], res.scores[0]                                 # doctest: +SKIP
     """
 
-    def __init__(self, path: Path, store: SQLiteStore) -> None:
+    def __init__(self, path: Path, store: Store) -> None:
         self.path = path
         self._store = store
         self._config = store.config
