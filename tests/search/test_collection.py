@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
+from filelock import FileLock
 
 from embedforge.errors import (
     DuplicateKeyError,
@@ -476,3 +480,75 @@ def test_scifact_corpus_loads_and_claims_find_their_abstracts(tmp_path, data_fil
     hits = np.mean([d in set(res.ids[i]) for i, (_, d) in enumerate(pairs)])
     assert hits >= 0.5, hits  # measured 0.66: TF-IDF + random projection, top 100
     col.close()
+
+
+# ---------------------------------------------------------------------- portability and locking
+
+WITHOUT_FCNTL = """
+import sys
+sys.modules["fcntl"] = None  # as on Windows: `import fcntl` fails
+import numpy as np
+import embedforge
+from embedforge.search import Collection
+
+vectors = np.random.default_rng(0).normal(size=(30, 8)).astype(np.float32)
+with Collection.create(sys.argv[1], encoder=None, dim=8) as col:
+    col.add([(f"d{i}", f"text {i}") for i in range(30)], vectors=vectors, progress=False)
+    first = list(col.search(vectors[:5], k=1).ids[:, 0])
+with Collection.open(sys.argv[1]) as col:
+    again = list(col.search(vectors[5:10], k=1).ids[:, 0])
+    print(first + again, col.count, "fcntl" in sys.modules and sys.modules["fcntl"] is None)
+"""
+
+
+def test_embedforge_imports_and_collections_work_without_fcntl(tmp_path):
+    proc = subprocess.run(
+        # filelock warns that it falls back to its soft (lock file) lock; that is expected here.
+        [
+            sys.executable,
+            "-W",
+            "ignore:only soft file lock",
+            "-c",
+            WITHOUT_FCNTL,
+            str(tmp_path / "c"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    expected = [f"d{i}" for i in range(10)]
+    assert proc.stdout.split("\n")[0] == f"{expected} 30 True"
+
+
+def test_an_index_save_waits_for_the_index_lock(tmp_path, vectors):
+    col = Collection.create(tmp_path / "c", encoder=None, dim=24)
+    col.add(raw_docs(50), vectors=vectors[:50], progress=False)
+    saving = threading.Thread(target=col.rebuild_index)
+    with FileLock(tmp_path / "c" / "index.lock"):  # another holder (its own descriptor)
+        saving.start()
+        saving.join(timeout=0.5)
+        assert saving.is_alive()  # the save is blocked on the lock
+        assert json.loads((tmp_path / "c" / "index" / "state.json").read_text())["revision"] == 1
+    saving.join()
+    col.add(raw_docs(10, start=50), vectors=vectors[50:60], progress=False)
+    assert json.loads((tmp_path / "c" / "index" / "state.json").read_text())["revision"] == 2
+    col.close()
+
+
+def test_loading_the_index_waits_for_a_save_in_progress(tmp_path, vectors, caplog):
+    # A save replaces index/ with two renames; a process loading it must not see the moment
+    # between them (no index/) or state.json and vectors.faiss of different saves.
+    with Collection.create(tmp_path / "c", encoder=None, dim=24) as col:
+        col.add(raw_docs(50), vectors=vectors[:50], progress=False)
+    opened: list[Collection] = []
+    opening = threading.Thread(target=lambda: opened.append(Collection.open(tmp_path / "c")))
+    with caplog.at_level(logging.WARNING, logger="embedforge.search.collection"):
+        with FileLock(tmp_path / "c" / "index.lock"):  # as a saving process holds it
+            opening.start()
+            opening.join(timeout=0.5)
+            assert opening.is_alive() and not opened  # the load waits
+        opening.join()
+    assert caplog.text == ""  # then it loads the saved index as it is
+    assert opened[0].search(vectors[7], k=1).ids[0, 0] == "d7"
+    opened[0].close()

@@ -4,7 +4,13 @@ A collection is a directory::
 
     collection.sqlite   documents (id, text, metadata JSON, float32 vector) and a meta table
     index/              the VectorIndex built from those vectors and the revision it reflects
+    index.lock          the inter-process lock around saving and loading index/
     encoder/            a fitted encoder saved with the collection (TF-IDF, LSA, word vectors)
+
+This module is the facade (:class:`Collection`, :class:`SearchResults`):
+argument checks, encoders and the order of the steps.  The storage is
+:mod:`embedforge.search._store` (SQLite today; the only code that knows
+SQL) and the index synchronisation :mod:`embedforge.search._sync`.
 
 Every committed batch of writes increments a ``revision`` counter in the
 database.  The index is only a cache of the database: an index directory
@@ -15,14 +21,8 @@ warning is logged), never trusted silently.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
-import logging
-import math
 import os
-import shutil
-import sqlite3
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,61 +30,25 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from .._io import atomic_directory, atomic_file, utf8_encodable
+from .._io import atomic_directory, utf8_encodable
 from .._registry import register
-from ..errors import (
-    DuplicateKeyError,
-    FormatError,
-    InvalidParameterError,
-    UnknownKeyError,
-)
+from ..errors import DuplicateKeyError, InvalidParameterError
 from ..text.documents import Document, iter_documents
+from ._store import DB_NAME, FORMAT_VERSION, SQLiteStore, Store
+from ._sync import IndexSync
 from .encoders import encoder_spec, load_encoder
 from .index import VectorIndex
 
 __all__ = ["Collection", "SearchResults"]
 
-logger = logging.getLogger(__name__)
-
-#: Version of the database layout written by :meth:`Collection.create`.
-FORMAT_VERSION = 1
-
 INDEX_KINDS = ("flat", "hnsw", "ivf", "ivf-pq")
 PRECISIONS = ("float32", "int8", "binary")
 FITTED_ENCODERS = ("tfidf", "lsa")
 
-_DB_NAME = "collection.sqlite"
-_INDEX_DIR = "index"
-_INDEX_FILE = "vectors.faiss"
-_INDEX_STATE = "state.json"
 _ENCODER_DIR = "encoder"
-_LOCK_NAME = "index.lock"
 
-# Rows read from SQLite per query when streaming vectors or looking up ids.
-_CHUNK_ROWS = 10_000
-_MAX_SQL_VARIABLES = 900
-# Vectors the trained index kinds learn their quantisers from.
-_MAX_TRAIN_SAMPLE = 100_000
-# A trained index is retrained when the collection has grown this many times since.
-_RETRAIN_GROWTH = 4
 # Terms kept by encoder="tfidf" (its vectors are stored densely).
 _TFIDF_MAX_FEATURES = 4096
-
-_SCHEMA = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE documents (
-    row INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
-    text TEXT NOT NULL,
-    metadata TEXT NOT NULL,
-    vector BLOB NOT NULL,
-    added INTEGER NOT NULL,
-    revision INTEGER NOT NULL
-);
-CREATE INDEX documents_revision ON documents (revision);
-CREATE TABLE deletions (row INTEGER PRIMARY KEY, revision INTEGER NOT NULL);
-CREATE INDEX deletions_revision ON deletions (revision);
-"""
 
 
 class SearchResults:
@@ -151,7 +115,7 @@ class SearchResults:
         return out
 
 
-@register("Collection", marker=_DB_NAME, opener=lambda path: Collection.open(path))
+@register("Collection", marker=DB_NAME, opener=lambda path: Collection.open(path))
 class Collection:
     """Documents, their vectors and an approximate-nearest-neighbour index in one directory.
 
@@ -197,6 +161,11 @@ class Collection:
     searches are exact (a flat float32 index).  After the data has grown or
     drifted a lot, :meth:`rebuild_index` retrains on the current vectors.
 
+    The work is split in three: this class checks arguments, encodes text and
+    orders the steps; :class:`~embedforge.search._store.SQLiteStore` stores
+    (the only code that knows SQL); :class:`~embedforge.search._sync.IndexSync`
+    keeps the FAISS index equal to the store.
+
     Examples
     --------
     >>> col = Collection.create("scifact_idx", encoder="minilm")  # doctest: +SKIP
@@ -205,23 +174,15 @@ class Collection:
     >>> res.ids[0], res.scores[0]                                 # doctest: +SKIP
     """
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, config: dict[str, Any]) -> None:
+    def __init__(self, path: Path, store: Store) -> None:
         self.path = path
-        self._conn = conn
-        self._config = config
-        self.dim: int = int(config["dim"])
-        self._lock = threading.RLock()
+        self._store = store
+        self._config = store.config
+        self.dim: int = store.dim
+        # One re-entrant lock for the store's connection and the index (threads of one process).
+        self._lock = store.lock
         self._encoder: Any = None
-        self._index: VectorIndex | None = None
-        self._index_revision = -1
-        self._seen_data_version: int | None = None
-        self._index_trained = False
-        self._trained_count = 0
-        self._saved_revision = -1
-        self._rebuilt = False
-        # Document id of each SQLite row in the index (None for rows not stored), kept in step
-        # with the index so that a search turns FAISS ids into document ids without SQL.
-        self._row_ids = np.full(0, None, dtype=object)
+        self._sync = IndexSync(store, path)
 
     # ------------------------------------------------------------------ create / open
 
@@ -339,18 +300,7 @@ class Collection:
         with atomic_directory(target) as tmp:
             if enc is not None:
                 config["encoder"] = _store_encoder(enc, tmp)
-            conn = sqlite3.connect(tmp / _DB_NAME, isolation_level=None)
-            try:
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.executescript(_SCHEMA)
-                conn.execute("BEGIN IMMEDIATE")
-                conn.executemany(
-                    "INSERT INTO meta (key, value) VALUES (?, ?)",
-                    [("config", json.dumps(config)), ("revision", "0"), ("count", "0")],
-                )
-                conn.execute("COMMIT")
-            finally:
-                conn.close()
+            SQLiteStore.create(tmp, config)
         col = cls._open(target, new=True)
         col._encoder = enc
         return col
@@ -370,63 +320,23 @@ class Collection:
 
     @classmethod
     def _open(cls, p: Path, new: bool) -> Collection:
-        db = p / _DB_NAME
-        if not p.is_dir() or not db.is_file():
-            raise FormatError(
-                f"{str(p)!r} is not an embedforge collection: {str(db)!r} does not exist; "
-                "create one with Collection.create (or `embedforge index create`)"
-            )
-        try:
-            conn = sqlite3.connect(
-                f"{db.resolve().as_uri()}?mode=rw",
-                uri=True,
-                isolation_level=None,
-                check_same_thread=False,
-                timeout=60.0,
-            )
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            row = conn.execute("SELECT value FROM meta WHERE key = 'config'").fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise FormatError(
-                f"{str(db)!r} is not a readable embedforge collection database: {exc}"
-            ) from exc
-        if row is None:
-            conn.close()
-            raise FormatError(f"{str(db)!r} has no configuration row; it is not a collection")
-        try:
-            config = json.loads(row[0])
-        except ValueError as exc:
-            conn.close()
-            raise FormatError(f"{str(db)!r} has a corrupt configuration: {exc}") from exc
-        if not isinstance(config, dict) or config.get("class") != "Collection":
-            conn.close()
-            raise FormatError(f"{str(db)!r} does not hold an embedforge collection")
-        if config.get("format_version") != FORMAT_VERSION:
-            conn.close()
-            raise FormatError(
-                f"{str(db)!r} has format_version {config.get('format_version')!r}; this "
-                f"embedforge reads version {FORMAT_VERSION}; upgrade embedforge"
-            )
-        col = cls(p, conn, config)
+        col = cls(p, SQLiteStore.open(p))
         with col._lock:
             if new:  # an empty collection: its (empty) index is built, not repaired
-                with col._read_snapshot():
-                    col._rebuild(reason=None)
-                col._save_index_quietly()
+                col._sync.rebuild(reason=None)
+                col._sync.save_quietly()
             else:
-                col._load_index()
+                col._sync.load()
         return col
 
     def close(self) -> None:
         """Save the index if it is newer than the saved one, and close the database."""
         with self._lock:
-            if self._conn is None:
+            if self._store.closed:
                 return
             with contextlib.suppress(OSError):
-                self._save_index()
-            self._conn.close()
-            self._conn = None  # type: ignore[assignment]
+                self._sync.save()
+            self._store.close()
 
     def __enter__(self) -> Collection:
         return self
@@ -446,33 +356,19 @@ class Collection:
     def __contains__(self, doc_id: object) -> bool:
         if not isinstance(doc_id, str):
             return False
-        with self._lock:
-            return (
-                self._db.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone()
-                is not None
-            )
+        return self._store.contains(doc_id)
 
     # ------------------------------------------------------------------ properties
 
     @property
-    def _db(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise InvalidParameterError(
-                f"the collection {str(self.path)!r} is closed; open it again"
-            )
-        return self._conn
-
-    @property
     def count(self) -> int:
         """int: number of documents stored (committed by any process)."""
-        with self._lock:
-            return int(self._meta("count"))
+        return self._store.count()
 
     @property
     def revision(self) -> int:
         """int: number of batches committed so far; it grows with every write."""
-        with self._lock:
-            return int(self._meta("revision"))
+        return self._store.revision()
 
     @property
     def encoder(self) -> Any:
@@ -496,9 +392,10 @@ class Collection:
             ``index_bytes_per_vector`` (bytes) and ``bytes_on_disk``
             (every file in the directory, bytes).
         """
-        with self._lock, self._read_snapshot():  # one snapshot: the index matches count
-            self._refresh()
-            assert self._index is not None
+        with self._lock, self._store.snapshot():  # one snapshot: the index matches count
+            self._sync.refresh()
+            index = self._sync.index
+            assert index is not None
             disk = _bytes_on_disk(self.path)
             return {
                 "path": str(self.path),
@@ -510,9 +407,9 @@ class Collection:
                 "precision": self._config["precision"],
                 "metric": self._config["metric"],
                 "index_params": self._config["index_params"],
-                "index_trained": self._index_trained,
-                "index_count": int(self._index.ntotal),
-                "index_bytes_per_vector": float(self._index.nbytes_per_vector()),
+                "index_trained": self._sync.trained,
+                "index_count": int(index.ntotal),
+                "index_bytes_per_vector": float(index.nbytes_per_vector()),
                 "bytes_on_disk": int(disk),
             }
 
@@ -629,16 +526,19 @@ class Collection:
                     raise InvalidParameterError(
                         f"document ids are str; got {type(bad).__name__} {bad!r} in ids"
                     )
-                removed += self._delete_batch(list(dict.fromkeys(batch)), missing_ok)
+                with self._lock:
+                    removed += self._store.delete(list(dict.fromkeys(batch)), missing_ok=missing_ok)
+                    self._sync.refresh()
         finally:
-            self._save_index_quietly()
+            with self._lock:
+                self._sync.save_quietly()
         return removed
 
     def rebuild_index(self) -> None:
         """Rebuild (and retrain, for trained kinds) the index from every vector in SQLite, and save it."""
-        with self._lock, self._read_snapshot():
-            self._rebuild(reason=None)
-        self._save_index_quietly()
+        with self._lock:
+            self._sync.rebuild(reason=None)
+            self._sync.save_quietly()
 
     # ------------------------------------------------------------------ reading
 
@@ -650,10 +550,7 @@ class Collection:
         UnknownKeyError
             If an id is not stored.
         """
-        return [
-            Document(doc_id, text, json.loads(meta))
-            for doc_id, text, meta in self._rows_by_id(ids, "text, metadata")
-        ]
+        return self._store.documents([ids] if isinstance(ids, str) else list(ids))
 
     def get_vectors(self, ids: str | Sequence[str]) -> np.ndarray:
         """The stored float32 vectors of these ids, in the same order.
@@ -667,37 +564,11 @@ class Collection:
         UnknownKeyError
             If an id is not stored.
         """
-        rows = self._rows_by_id(ids, "vector")
-        if not rows:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return self._decode_vectors([vector for _, vector in rows])
-
-    def _rows_by_id(self, ids: str | Sequence[str], columns: str) -> list[tuple[Any, ...]]:
-        """``(id, *columns)`` of the stored documents with these ids, in the same order.
-
-        Raises UnknownKeyError naming the first id that is not stored.
-        """
-        ids = [ids] if isinstance(ids, str) else list(ids)
-        found: dict[str, tuple[Any, ...]] = {}
-        with self._lock:
-            for chunk in _chunks(ids, _MAX_SQL_VARIABLES):
-                marks = ",".join("?" * len(chunk))
-                for row in self._db.execute(
-                    f"SELECT id, {columns} FROM documents WHERE id IN ({marks})", chunk
-                ):
-                    found[row[0]] = row
-        missing = [x for x in ids if x not in found]
-        if missing:
-            raise UnknownKeyError(
-                f"{len(missing):,} of the {len(ids):,} ids are not in the collection "
-                f"{str(self.path)!r}, e.g. {missing[0]!r}"
-            )
-        return [found[x] for x in ids]
+        return self._store.vectors([ids] if isinstance(ids, str) else list(ids))
 
     def ids(self) -> list[str]:
         """Every stored document id, in insertion order (list of str)."""
-        with self._lock:
-            return [x for (x,) in self._db.execute("SELECT id FROM documents ORDER BY row")]
+        return self._store.ids()
 
     def embed(self, texts: str | Sequence[str], batch_size: int = 64) -> np.ndarray:
         """Encode texts with the collection's encoder.
@@ -753,35 +624,11 @@ class Collection:
             queries are given to a collection without an encoder.
         """
         _check_positive_int("k", k)
-        where = _filter_sql(filter)
+        where = self._store.compile_filter(filter)
         vectors = self._query_vectors(queries)
-        with self._lock, self._snapshot_unless_current(where is None):
-            assert self._index is not None
-            allowed = None
-            if where is not None:
-                sql, params = where
-                allowed = np.fromiter(
-                    (
-                        r
-                        for (r,) in self._db.execute(
-                            f"SELECT row FROM documents WHERE {sql}", params
-                        )
-                    ),
-                    dtype=np.int64,
-                )
-            n = vectors.shape[0]
-            if allowed is not None and allowed.size == 0:
-                scores = np.full((n, k), -np.inf, dtype=np.float32)
-                rows = np.full((n, k), -1, dtype=np.int64)
-            else:
-                scores, rows = self._index.search(
-                    vectors, k, allowed_ids=allowed, rescore=self._rescore_vectors
-                )
-            ids = np.full((n, k), None, dtype=object)
-            found = rows >= 0
-            ids[found] = self._row_ids[rows[found]]
-        scores = np.asarray(scores, dtype=np.float32)
-        scores[~found] = -np.inf
+        with self._lock, self._sync.current(fast_path=where is None):
+            allowed = None if where is None else self._store.filter_rows(where)
+            scores, rows, ids = self._sync.search(vectors, k, allowed)
         return SearchResults(ids, scores, lambda: self._documents_for(rows))
 
     # ------------------------------------------------------------------ write internals
@@ -840,7 +687,8 @@ class Collection:
                 bar.update(len(parsed))
         finally:
             bar.close()
-            self._save_index_quietly()
+            with self._lock:
+                self._sync.save_quietly()
         return written
 
     def _write_batch(self, docs: list[Document], vectors: np.ndarray, mode: str) -> int:
@@ -858,96 +706,10 @@ class Collection:
             keep = sorted(last.values())
             docs = [docs[i] for i in keep]
             vectors = vectors[keep]
-        ids = [d.id for d in docs]
         with self._lock:
-            db = self._db
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                revision = int(self._meta("revision")) + 1
-                existing = set()
-                for chunk in _chunks(ids, _MAX_SQL_VARIABLES):
-                    marks = ",".join("?" * len(chunk))
-                    existing.update(
-                        x
-                        for (x,) in db.execute(
-                            f"SELECT id FROM documents WHERE id IN ({marks})", chunk
-                        )
-                    )
-                if mode == "add" and existing:
-                    first = next(x for x in ids if x in existing)
-                    raise DuplicateKeyError(
-                        f"document id {first!r} is already in the collection {str(self.path)!r}; "
-                        "nothing from this batch was added. Use upsert to replace documents"
-                    )
-                rows = [
-                    (
-                        d.id,
-                        d.text,
-                        json.dumps(d.metadata),
-                        vectors[i].astype("<f4").tobytes(),
-                        revision,
-                        revision,
-                    )
-                    for i, d in enumerate(docs)
-                ]
-                db.executemany(
-                    "INSERT INTO documents (id, text, metadata, vector, added, revision) "
-                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET text = excluded.text, "
-                    "metadata = excluded.metadata, vector = excluded.vector, revision = excluded.revision",
-                    rows,
-                )
-                count = int(self._meta("count")) + len(docs) - len(existing)
-                self._set_meta(revision=revision, count=count)
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            self._refresh()
-        return len(docs)
-
-    def _delete_batch(self, ids: list[str], missing_ok: bool) -> int:
-        with self._lock:
-            db = self._db
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                found: dict[str, int] = {}
-                for chunk in _chunks(ids, _MAX_SQL_VARIABLES):
-                    marks = ",".join("?" * len(chunk))
-                    found.update(
-                        db.execute(f"SELECT id, row FROM documents WHERE id IN ({marks})", chunk)
-                    )
-                if not missing_ok and len(found) < len(ids):
-                    first = next(x for x in ids if x not in found)
-                    raise UnknownKeyError(
-                        f"cannot delete {first!r}: it is not in the collection {str(self.path)!r}; "
-                        "nothing from this batch was deleted (pass missing_ok=True to skip unknown ids)"
-                    )
-                if found:
-                    revision = int(self._meta("revision")) + 1
-                    rows = [(r,) for r in found.values()]
-                    db.executemany("DELETE FROM documents WHERE row = ?", rows)
-                    db.executemany(
-                        "INSERT OR REPLACE INTO deletions (row, revision) VALUES (?, ?)",
-                        [(r, revision) for (r,) in rows],
-                    )
-                    self._set_meta(revision=revision, count=int(self._meta("count")) - len(found))
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            self._refresh()
-        return len(found)
-
-    def _meta(self, key: str) -> str:
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        if row is None:
-            raise FormatError(f"{str(self.path / _DB_NAME)!r} has no {key!r} row; it is corrupt")
-        return row[0]
-
-    def _set_meta(self, **values: Any) -> None:
-        self._db.executemany(
-            "UPDATE meta SET value = ? WHERE key = ?", [(str(v), k) for k, v in values.items()]
-        )
+            written = self._store.write(docs, vectors, mode)
+            self._sync.refresh()
+        return written
 
     # ------------------------------------------------------------------ encoding and queries
 
@@ -988,321 +750,10 @@ class Collection:
             arr = arr[None, :]
         return _as_vectors(arr, self.dim, "query vectors")
 
-    # ------------------------------------------------------------------ index internals
-
-    @contextlib.contextmanager
-    def _snapshot_unless_current(self, fast_path: bool) -> Iterator[None]:
-        """Refresh the index inside a read snapshot, skipped when nothing changed.
-
-        ``PRAGMA data_version`` changes only when another connection commits;
-        this connection's own writes refresh the index as they commit.  So when
-        it is unchanged and an index is loaded, a search needs no SQL at all
-        (with a filter, ``fast_path`` is False: the filter's rows and the index
-        are read from one snapshot).
-        """
-        version = self._db.execute("PRAGMA data_version").fetchone()[0]
-        if fast_path and self._index is not None and version == self._seen_data_version:
-            yield
-            return
-        with self._read_snapshot():
-            self._refresh()
-            self._seen_data_version = version
-            yield
-
-    @contextlib.contextmanager
-    def _read_snapshot(self) -> Iterator[None]:
-        """A read transaction (a consistent snapshot of the database) unless one is open."""
-        db = self._db
-        if db.in_transaction:
-            yield
-            return
-        db.execute("BEGIN")
-        try:
-            yield
-        finally:
-            db.execute("COMMIT")
-
-    def _new_index(self, trained_kind: bool) -> VectorIndex:
-        c = self._config
-        if trained_kind:
-            return VectorIndex(
-                self.dim, c["index"], c["precision"], metric=c["metric"], **c["index_params"]
-            )
-        return VectorIndex(self.dim, "flat", "float32", metric=c["metric"])
-
-    def _needs_training(self) -> bool:
-        return self._config["train_size"] is not None
-
-    def _iter_vectors(
-        self, where: str = "", params: Sequence[Any] = ()
-    ) -> Iterator[tuple[np.ndarray, list[str], np.ndarray]]:
-        """Rows, ids and vectors of the documents matching ``where``, in chunks, by row."""
-        cur = self._db.execute(
-            f"SELECT row, id, vector FROM documents {where} ORDER BY row", params
-        )
-        while True:
-            chunk = cur.fetchmany(_CHUNK_ROWS)
-            if not chunk:
-                return
-            rows = np.fromiter((c[0] for c in chunk), dtype=np.int64, count=len(chunk))
-            yield rows, [c[1] for c in chunk], self._decode_vectors([c[2] for c in chunk])
-
-    def _decode_vectors(self, blobs: list[bytes]) -> np.ndarray:
-        expected = self.dim * 4
-        bad = next((len(b) for b in blobs if len(b) != expected), None)
-        if bad is not None:
-            raise FormatError(
-                f"{str(self.path / _DB_NAME)!r} holds a vector of {bad} bytes where {expected} "
-                f"(dim {self.dim} float32) were expected; the database is corrupt"
-            )
-        return (
-            np.frombuffer(b"".join(blobs), dtype="<f4")
-            .reshape(len(blobs), self.dim)
-            .astype(np.float32)
-        )
-
-    def _rebuild(self, reason: str | None) -> None:
-        """Build the index from every vector in SQLite (inside a read snapshot)."""
-        if reason is not None:
-            logger.warning("collection %s: %s; rebuilding the index from SQLite", self.path, reason)
-        revision = int(self._meta("revision"))
-        count = int(self._meta("count"))
-        trained = self._needs_training() and count >= self._config["train_size"]
-        index = self._new_index(trained_kind=trained or not self._needs_training())
-        if trained:
-            index.train(self._train_sample())
-        row_ids = np.full(0, None, dtype=object)
-        for rows, ids, vecs in self._iter_vectors():
-            index.add(rows, vecs)
-            row_ids = _set_row_ids(row_ids, rows, ids)
-        self._row_ids = row_ids
-        self._index = index
-        self._index_trained = trained or not self._needs_training()
-        self._trained_count = count if trained else 0
-        self._index_revision = revision
-        self._saved_revision = -1
-        self._rebuilt = True
-
-    def _read_row_ids(self) -> np.ndarray:
-        row_ids = np.full(0, None, dtype=object)
-        cur = self._db.execute("SELECT row, id FROM documents ORDER BY row")
-        while chunk := cur.fetchmany(_CHUNK_ROWS):
-            rows = np.fromiter((c[0] for c in chunk), dtype=np.int64, count=len(chunk))
-            row_ids = _set_row_ids(row_ids, rows, [c[1] for c in chunk])
-        return row_ids
-
-    def _train_sample(self) -> np.ndarray:
-        limit = max(self._config["train_size"], min(_MAX_TRAIN_SAMPLE, int(self._meta("count"))))
-        parts = []
-        got = 0
-        for _, _, vecs in self._iter_vectors():
-            parts.append(vecs)
-            got += len(vecs)
-            if got >= limit:
-                break
-        return np.concatenate(parts)[:limit]
-
-    def _refresh(self) -> None:
-        """Bring the in-memory index up to the database's revision."""
-        with self._read_snapshot():
-            revision = int(self._meta("revision"))
-            if self._index is None:
-                self._rebuild(reason="no index is loaded")
-                return
-            if revision == self._index_revision:
-                return
-            if revision < self._index_revision:
-                self._rebuild(
-                    reason=f"the index reflects revision {self._index_revision}, newer than the "
-                    f"database's {revision}"
-                )
-                return
-            self._apply_changes_since(self._index_revision)
-            self._index_revision = revision
-            count = int(self._meta("count"))
-            if self._index.ntotal != count:
-                self._rebuild(
-                    reason=f"the index holds {self._index.ntotal:,} vectors but the database "
-                    f"{count:,} documents"
-                )
-            elif self._needs_training() and (
-                (not self._index_trained and count >= self._config["train_size"])
-                or (self._index_trained and count >= _RETRAIN_GROWTH * self._trained_count)
-            ):
-                logger.info(
-                    "collection %s holds %d vectors (trained on %d; train_size %d): training the "
-                    "%s index", self.path, count, self._trained_count, self._config["train_size"],
-                    self._config["index"],
-                )  # fmt: skip
-                self._rebuild(reason=None)
-
-    def _apply_changes_since(self, since: int) -> None:
-        assert self._index is not None
-        gone = [
-            r for (r,) in self._db.execute("SELECT row FROM deletions WHERE revision > ?", (since,))
-        ]
-        gone += [
-            r
-            for (r,) in self._db.execute(
-                "SELECT row FROM documents WHERE added <= ? AND revision > ?", (since, since)
-            )
-        ]
-        if gone:
-            removed = np.asarray(gone, dtype=np.int64)
-            self._index.remove(removed)
-            self._row_ids[removed[removed < len(self._row_ids)]] = None
-        for rows, ids, vecs in self._iter_vectors("WHERE revision > ?", (since,)):
-            self._index.add(rows, vecs)
-            self._row_ids = _set_row_ids(self._row_ids, rows, ids)
-
-    def _rescore_vectors(self, rows: np.ndarray) -> np.ndarray:
-        """float32 vectors of these rows, (m, dim); zeros for -1 or rows not stored."""
-        rows = np.asarray(rows, dtype=np.int64)
-        out = np.zeros((rows.shape[0], self.dim), dtype=np.float32)
-        wanted = [int(r) for r in np.unique(rows) if r >= 0]
-        found: dict[int, np.ndarray] = {}
-        for chunk in _chunks(wanted, _MAX_SQL_VARIABLES):
-            marks = ",".join("?" * len(chunk))
-            got = self._db.execute(
-                f"SELECT row, vector FROM documents WHERE row IN ({marks})", chunk
-            ).fetchall()
-            if got:
-                vecs = self._decode_vectors([v for _, v in got])
-                found.update((r, vecs[i]) for i, (r, _) in enumerate(got))
-        for i, r in enumerate(rows.tolist()):
-            vec = found.get(r)
-            if vec is not None:
-                out[i] = vec
-        return out
-
     def _documents_for(self, rows: np.ndarray) -> list[list[Document | None]]:
         """Documents of a (n_queries, k) row matrix, per query, padding dropped."""
-        with self._lock:
-            docs = self._documents_by_row(np.unique(rows[rows >= 0]))
+        docs = self._store.documents_by_row(np.unique(rows[rows >= 0]).tolist())
         return [[docs.get(int(r)) for r in row if r >= 0] for row in rows]
-
-    def _documents_by_row(self, rows: np.ndarray) -> dict[int, Document]:
-        out: dict[int, Document] = {}
-        for chunk in _chunks([int(r) for r in rows], _MAX_SQL_VARIABLES):
-            marks = ",".join("?" * len(chunk))
-            for row, doc_id, text, meta in self._db.execute(
-                f"SELECT row, id, text, metadata FROM documents WHERE row IN ({marks})", chunk
-            ):
-                out[row] = Document(doc_id, text, {} if meta == "{}" else json.loads(meta))
-        return out
-
-    @contextlib.contextmanager
-    def _file_lock(self, shared: bool) -> Iterator[None]:
-        """Serialise index saves (and loads against saves) between processes."""
-        with open(self.path / _LOCK_NAME, "a+b") as fh:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-
-    def _save_index(self) -> None:
-        with self._lock:
-            if self._index is None or self._saved_revision == self._index_revision:
-                return
-            state = {
-                "revision": self._index_revision,
-                "ntotal": int(self._index.ntotal),
-                "trained": self._index_trained,
-                "trained_count": self._trained_count,
-                "dim": self.dim,
-                "index": self._config["index"],
-                "precision": self._config["precision"],
-            }
-            with self._file_lock(shared=False):
-                self._remove_leftovers()
-                # Another process may have saved a newer index meanwhile: keep the newer one
-                # (unless ours was rebuilt, e.g. because the saved one is corrupt).
-                if not self._rebuilt and self._revision_on_disk() >= self._index_revision:
-                    self._saved_revision = self._index_revision
-                    return
-                self._write_index(state)
-            self._saved_revision = self._index_revision
-            self._rebuilt = False
-
-    def _revision_on_disk(self) -> int:
-        """The revision recorded by the saved index, or -1 when it cannot be read."""
-        try:
-            state = json.loads((self.path / _INDEX_DIR / _INDEX_STATE).read_text(encoding="utf-8"))
-            return int(state["revision"])
-        except (OSError, ValueError, TypeError, KeyError):
-            return -1
-
-    def _remove_leftovers(self) -> None:
-        """Remove temporary index directories left by a process killed while saving (under the lock)."""
-        for leftover in self.path.glob(f".{_INDEX_DIR}.*"):
-            shutil.rmtree(leftover, ignore_errors=True)
-
-    def _write_index(self, state: dict[str, Any]) -> None:
-        assert self._index is not None
-        with atomic_directory(self.path / _INDEX_DIR) as tmp:
-            self._index.save(tmp / _INDEX_FILE)
-            with atomic_file(tmp / _INDEX_STATE, "w") as fh:
-                fh.write(json.dumps(state) + "\n")
-
-    def _save_index_quietly(self) -> None:
-        """Save the index; a failure is logged (the database stays right; the next open repairs)."""
-        try:
-            self._save_index()
-        except OSError as exc:
-            logger.warning("collection %s: could not save the index (%s)", self.path, exc)
-
-    def _load_index(self) -> None:
-        """Load index/ if it matches the database; otherwise repair it (logged) and save it."""
-        folder = self.path / _INDEX_DIR
-        with self._read_snapshot():
-            revision = int(self._meta("revision"))
-            problem = None
-            try:
-                with self._file_lock(shared=True):
-                    if not (folder / _INDEX_STATE).is_file():
-                        raise FileNotFoundError(folder / _INDEX_STATE)
-                    state = json.loads((folder / _INDEX_STATE).read_text(encoding="utf-8"))
-                    index = VectorIndex.load(folder / _INDEX_FILE)
-            except FileNotFoundError:
-                problem = "the index is missing"
-            except Exception as exc:  # noqa: BLE001 - a derived cache: any failure means rebuild
-                problem = f"the index is corrupt ({type(exc).__name__}: {exc})"
-            if problem is None:
-                if (
-                    not isinstance(state, dict)
-                    or any(
-                        state.get(key) != self._config[key] for key in ("dim", "index", "precision")
-                    )
-                    or index.ntotal != state.get("ntotal")
-                    or not isinstance(state.get("revision"), int)
-                ):
-                    problem = "the index does not match the collection's configuration"
-                elif state["revision"] > revision:
-                    problem = (
-                        f"the index reflects revision {state['revision']}, newer than the "
-                        f"database's {revision}"
-                    )
-                else:
-                    self._row_ids = self._read_row_ids()
-                    self._index = index
-                    self._index_trained = not self._needs_training() or state.get("trained") is True
-                    self._trained_count = int(state.get("trained_count") or 0)
-                    self._index_revision = state["revision"]
-                    self._saved_revision = state["revision"]
-                    if state["revision"] < revision:
-                        logger.warning(
-                            "collection %s: the index reflects revision %d but the database is at "
-                            "revision %d; applying the missing changes from SQLite",
-                            self.path, state["revision"], revision,
-                        )  # fmt: skip
-                    self._refresh()
-            if problem is not None:
-                self._rebuild(reason=problem)
-        self._save_index_quietly()
-        if any(self.path.glob(f".{_INDEX_DIR}.*")):
-            with contextlib.suppress(OSError), self._file_lock(shared=False):
-                self._remove_leftovers()
 
 
 # ---------------------------------------------------------------------- helpers
@@ -1338,19 +789,6 @@ def _bytes_on_disk(folder: Path) -> int:
     return total
 
 
-def _set_row_ids(row_ids: np.ndarray, rows: np.ndarray, ids: list[str]) -> np.ndarray:
-    """``row_ids[rows] = ids``, growing the (object) array geometrically when needed."""
-    top = int(rows.max()) + 1 if len(rows) else 0
-    if top > len(row_ids):
-        grown = np.full(max(top, 2 * len(row_ids)), None, dtype=object)
-        grown[: len(row_ids)] = row_ids
-        row_ids = grown
-    values = np.empty(len(ids), dtype=object)
-    values[:] = ids
-    row_ids[rows] = values
-    return row_ids
-
-
 def _batched(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
     while True:
         batch = []
@@ -1363,11 +801,6 @@ def _batched(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
         yield batch
         if len(batch) < size:
             return
-
-
-def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 def _as_vectors(values: Any, dim: int, name: str) -> np.ndarray:
@@ -1461,37 +894,6 @@ def _parse_document(item: Any, position: int) -> Document:
             f"document {doc_id!r} has metadata that is not JSON-serialisable: {exc}"
         ) from exc
     return Document(doc_id, text, dict(meta))
-
-
-def _filter_sql(filter: Mapping[str, Any] | None) -> tuple[str, list[Any]] | None:  # noqa: A002
-    """``json_extract`` equality conditions for a metadata filter."""
-    if filter is None:
-        return None
-    if not isinstance(filter, Mapping):
-        raise InvalidParameterError(
-            f"filter must be a dict of metadata field to value; got {type(filter).__name__}"
-        )
-    if not filter:
-        return None
-    clauses, params = [], []
-    for field, value in filter.items():
-        if not isinstance(field, str) or not field:
-            raise InvalidParameterError(f"filter field names must be non-empty str; got {field!r}")
-        path = '$."' + field.replace('"', '\\"') + '"'
-        if value is None:
-            clauses.append("json_type(metadata, ?) = 'null'")
-            params.append(path)
-        elif isinstance(value, (str, bool, int, float)) and not (
-            isinstance(value, float) and not math.isfinite(value)
-        ):
-            clauses.append("json_extract(metadata, ?) = ?")
-            params.extend([path, int(value) if isinstance(value, bool) else value])
-        else:
-            raise InvalidParameterError(
-                f"filter value for {field!r} must be a str, int, float, bool or None; got "
-                f"{type(value).__name__} {value!r}"
-            )
-    return " AND ".join(clauses), params
 
 
 def _resolve_encoder(encoder: Any, fit_documents: Any) -> Any:
