@@ -67,6 +67,19 @@ def test_normalize_rows_matches_reference(x):
     np.testing.assert_allclose(norms, 1.0, rtol=1e-6)
 
 
+@settings(max_examples=100, deadline=None)
+@given(finite_rows)
+def test_normalize_rows_float32_path_is_gensims(x):
+    # gensim's KeyedVectors.fill_norms / get_normed_vectors, written out
+    norms = np.linalg.norm(x, axis=1)
+    expected = x / np.where(norms > 0, norms, np.float32(1.0))[:, None]
+    got = normalize_rows(x, accumulate=np.float32)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, expected)
+    moderate = np.linalg.norm(x.astype(np.float64), axis=1) > 1e-15  # no float32 underflow
+    np.testing.assert_array_max_ulp(got[moderate], normalize_rows(x)[moderate], maxulp=4)
+
+
 def test_normalize_rows_in_place_and_dtypes():
     x = np.array([[3.0, 4.0], [0.0, 0.0], [1e-30, 0.0]], dtype=np.float32)
     same = normalize_rows(x, out=x)
@@ -76,6 +89,11 @@ def test_normalize_rows_in_place_and_dtypes():
     ints = np.array([[3, 4], [0, 0]])
     np.testing.assert_array_equal(normalize_rows(ints), np.array([[0.6, 0.8], [0, 0]], np.float32))
     np.testing.assert_array_equal(normalize_rows(ints.astype(np.float64)), normalize_rows(ints))
+    # a float64 out keeps the float64 quotients
+    third = np.array([[1.0, 1.0, 1.0]])
+    wide = normalize_rows(third, out=np.empty((1, 3)))
+    assert wide.dtype == np.float64
+    np.testing.assert_allclose(wide, 1 / np.sqrt(3), rtol=1e-15)
 
 
 def test_normalize_rows_eps_leaves_tiny_rows_alone():
@@ -90,8 +108,12 @@ def test_normalize_rows_leaves_input_alone_and_checks_shapes():
     np.testing.assert_array_equal(x, [[3.0, 4.0]])
     with pytest.raises(ValueError, match="2-D"):
         normalize_rows(np.ones(3))
-    with pytest.raises(ValueError, match="out must be a float32 array"):
-        normalize_rows(x, out=np.empty((1, 2), dtype=np.float64))
+    with pytest.raises(ValueError, match="out must be a float32 or float64 array"):
+        normalize_rows(x, out=np.empty((1, 2), dtype=np.int64))
+    with pytest.raises(ValueError, match="out must be a float32 or float64 array"):
+        normalize_rows(x, out=np.empty((2, 2), dtype=np.float32))
+    with pytest.raises(ValueError, match="accumulate must be"):
+        normalize_rows(x, accumulate=np.float16)
 
 
 def test_normalize_rows_in_blocks(monkeypatch):

@@ -2,7 +2,8 @@
 
 - :func:`normalize_rows`: rows scaled to unit L2 norm, float32 out, zero rows
   stay zero.  Norms and quotients are computed in float64 and rounded to
-  float32 once, in blocks of rows so that the float64 temporaries stay small.
+  float32 once (or, on request, in float32 exactly as gensim does), in blocks
+  of rows so that the temporaries stay small.
 - :func:`top_k`: the ``k`` best columns of each row of a score matrix, best
   first, ties broken by the lower column index, padded with ``-1`` / ``-inf``.
 """
@@ -18,7 +19,13 @@ __all__ = ["normalize_rows", "top_k"]
 _BLOCK_ROWS = 65_536
 
 
-def normalize_rows(x: ArrayLike, out: np.ndarray | None = None, eps: float = 0.0) -> np.ndarray:
+def normalize_rows(
+    x: ArrayLike,
+    out: np.ndarray | None = None,
+    eps: float = 0.0,
+    *,
+    accumulate: type[np.floating] = np.float64,
+) -> np.ndarray:
     """Rows scaled to unit L2 norm; rows whose norm is at most ``eps`` are left as they are.
 
     Parameters
@@ -26,29 +33,40 @@ def normalize_rows(x: ArrayLike, out: np.ndarray | None = None, eps: float = 0.0
     x : array_like, shape (n, dim)
         Real vectors (float32, float64 or integers); not modified unless
         ``out`` is ``x``.
-    out : np.ndarray, shape (n, dim), float32, optional
+    out : np.ndarray, shape (n, dim), float32 or float64, optional
         Where to write the result; may be ``x`` itself (in place).  A new
-        array is allocated when omitted.
+        float32 array is allocated when omitted; a float64 ``out`` keeps the
+        float64 quotients unrounded.
     eps : float, default 0.0
         Rows with an L2 norm ``<= eps`` are copied unchanged (with the
         default, only all-zero rows: they stay zero).
+    accumulate : {np.float64, np.float32}, default np.float64
+        Precision of the norms and the division.  ``np.float32`` reproduces
+        gensim's ``KeyedVectors`` normalisation bit for bit
+        (``np.linalg.norm`` of the float32 rows, float32 division); use it only
+        where parity with gensim is promised.
 
     Returns
     -------
     np.ndarray, shape (n, dim), float32
-        ``out`` when given.
+        ``out`` when given (then of its dtype).
 
     Raises
     ------
     ValueError
-        If ``x`` is not 2-D or ``out`` is not a float32 array of ``x``'s shape.
+        If ``x`` is not 2-D or ``out`` is not a float32 or float64 array of
+        ``x``'s shape.
 
     Notes
     -----
-    Each row's squared norm is accumulated in float64 and the division is
-    done in float64, then the quotient is rounded to float32 once: the result
-    is the correctly rounded unit vector of the row, independent of the
-    input's dtype and of how NumPy orders a float32 sum.  Non-finite rows
+    With the default, each row's squared norm is accumulated in float64 and
+    the division is done in float64, then the quotient is rounded to float32
+    once: the result is the correctly rounded unit vector of the row,
+    independent of the input's dtype and of how NumPy orders a float32 sum.
+    The float32 path differs from it by a few units in the last place, except
+    that squares underflow or overflow in float32: a row whose entries are all
+    below about 1e-19 in magnitude keeps its values (its float32 norm is 0),
+    and one with an entry above about 1e19 becomes zeros.  Non-finite rows
     give non-finite results (callers reject them at their boundary).
     """
     src = np.asarray(x)
@@ -56,13 +74,19 @@ def normalize_rows(x: ArrayLike, out: np.ndarray | None = None, eps: float = 0.0
         raise ValueError(f"normalize_rows needs a 2-D array; got shape {src.shape}")
     if out is None:
         out = np.empty(src.shape, dtype=np.float32)
-    elif out.dtype != np.float32 or out.shape != src.shape:
+    elif out.dtype not in (np.float32, np.float64) or out.shape != src.shape:
         raise ValueError(
-            f"out must be a float32 array of shape {src.shape}; got {out.dtype} {out.shape}"
+            f"out must be a float32 or float64 array of shape {src.shape}; "
+            f"got {out.dtype} {out.shape}"
         )
+    if accumulate not in (np.float64, np.float32):
+        raise ValueError(f"accumulate must be np.float64 or np.float32; got {accumulate!r}")
     for start in range(0, src.shape[0], _BLOCK_ROWS):
-        block = src[start : start + _BLOCK_ROWS].astype(np.float64)
-        norms = np.sqrt(np.einsum("ij,ij->i", block, block))
+        block = src[start : start + _BLOCK_ROWS].astype(accumulate)
+        if accumulate is np.float64:
+            norms = np.sqrt(np.einsum("ij,ij->i", block, block))
+        else:
+            norms = np.linalg.norm(block, axis=1)
         norms[norms <= eps] = 1.0
         out[start : start + _BLOCK_ROWS] = block / norms[:, None]
     return out

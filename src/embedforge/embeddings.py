@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from embedforge._io import atomic_directory, read_config, utf8_encodable
+from embedforge._linalg import normalize_rows, top_k
 from embedforge.errors import (
     FormatError,
     InvalidParameterError,
@@ -42,9 +43,6 @@ _MAX_SPELLING_CANDIDATES = 4000
 
 # Classes whose directories Embeddings.load reads (a model directory names another class).
 _EMBEDDINGS_CLASSES = ("Embeddings", "FastTextVectors")
-
-# Rows normalised per block, so that the float64 temporaries stay small.
-_NORMALIZE_BLOCK_ROWS = 65_536
 
 
 class Embeddings:
@@ -306,13 +304,7 @@ class Embeddings:
     def _unit_vectors(self) -> np.ndarray:
         """The rows scaled to unit L2 norm (zero rows stay zero), computed once and cached."""
         if self._unit is None:
-            src = self._vectors
-            unit = np.empty(src.shape, dtype=np.float32)
-            for start in range(0, src.shape[0], _NORMALIZE_BLOCK_ROWS):
-                block = src[start : start + _NORMALIZE_BLOCK_ROWS].astype(np.float64)
-                norms = np.sqrt(np.einsum("ij,ij->i", block, block))
-                norms[norms == 0.0] = 1.0
-                unit[start : start + _NORMALIZE_BLOCK_ROWS] = block / norms[:, None]
+            unit = normalize_rows(self._vectors)
             unit.flags.writeable = False
             self._unit = unit
         return self._unit
@@ -327,9 +319,7 @@ class Embeddings:
                     f"{name}: a raw vector must be a numeric array of shape ({self.dim},); "
                     f"got {query.dtype} array of shape {query.shape}"
                 )
-            vec = query.astype(np.float64)
-            norm = float(np.sqrt(vec @ vec))
-            return (vec / norm if norm > 0 else vec).astype(np.float32)
+            return normalize_rows(query[None])[0]
         raise InvalidParameterError(
             f"{name} must hold str keys or numpy vectors of shape ({self.dim},); "
             f"got {type(query).__name__} {query!r:.60}"
@@ -455,9 +445,7 @@ class Embeddings:
         stop = self._check_restrict_vocab(restrict_vocab)
         terms = [self._unit_query(q, "positive") for q in pos]
         terms += [-self._unit_query(q, "negative") for q in neg]
-        mean = np.mean(np.stack(terms), axis=0, dtype=np.float64)
-        norm = float(np.sqrt(mean @ mean))
-        mean = (mean / norm if norm > 0 else mean).astype(np.float32)
+        mean = normalize_rows(np.mean(np.stack(terms), axis=0, dtype=np.float64)[None])[0]
         scores = self._unit_vectors()[:stop] @ mean
         return self._top_k(scores, k, self._input_rows(pos + neg))
 
@@ -557,9 +545,7 @@ class Embeddings:
             raise InvalidParameterError(f"doesnt_match needs at least 2 keys; got {len(key_list)}")
         rows = np.asarray([self.index(key) for key in key_list], dtype=np.intp)
         group = self._unit_vectors()[rows]
-        mean = group.mean(axis=0, dtype=np.float64)
-        norm = float(np.sqrt(mean @ mean))
-        mean = (mean / norm if norm > 0 else mean).astype(np.float32)
+        mean = normalize_rows(group.mean(axis=0, dtype=np.float64)[None])[0]
         return key_list[int(np.argmin(group @ mean))]
 
     def _input_rows(self, queries: list[str | np.ndarray]) -> set[int]:
@@ -578,16 +564,12 @@ class Embeddings:
 
     def _top_k(self, scores: np.ndarray, k: int, exclude: set[int]) -> list[tuple[str, float]]:
         """Best ``k`` rows by score (ties by row), skipping ``exclude``."""
-        m = min(k + len(exclude), scores.shape[0])
-        if m == 0 or k == 0:
-            return []
-        if m < scores.shape[0]:
-            candidates = np.argpartition(-scores, m - 1)[:m]
-        else:
-            candidates = np.arange(scores.shape[0])
-        order = candidates[np.lexsort((candidates, -scores[candidates]))]
-        result = [(self._keys[i], float(scores[i])) for i in order.tolist() if i not in exclude]
-        return result[:k]
+        ids, top = top_k(scores[None], k, exclude=np.fromiter(exclude, np.int64, len(exclude)))
+        n = int(np.count_nonzero(ids[0] >= 0))  # -1 padding comes last
+        return [
+            (self._keys[i], float(s))
+            for i, s in zip(ids[0, :n].tolist(), top[0, :n].tolist(), strict=True)
+        ]
 
     # ------------------------------------------------------------------ derived embeddings
 

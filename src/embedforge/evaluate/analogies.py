@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from embedforge._linalg import normalize_rows, top_k
 from embedforge.errors import DatasetError, FormatError, InvalidParameterError
 
 if TYPE_CHECKING:
@@ -110,14 +111,6 @@ def _lookup_table(keys: Sequence[str], n: int, case_insensitive: bool) -> dict[s
         key = keys[i]
         table.setdefault(key.lower() if case_insensitive else key, i)
     return table
-
-
-def _unit_rows(vectors: np.ndarray, dtype: type = np.float32) -> np.ndarray:
-    """Rows scaled to unit L2 norm; all-zero rows stay zero."""
-    out = np.array(vectors, dtype=dtype, copy=True)
-    norms = np.linalg.norm(out, axis=1, keepdims=True)
-    np.divide(out, norms, out=out, where=norms > 0)
-    return out
 
 
 # --------------------------------------------------------------------------- reading
@@ -490,7 +483,8 @@ def evaluate_analogies(
         # canonical[r]: first row with the same folded key as row r (== r without duplicates).
         canonical = np.fromiter((table[fold(keys[r])] for r in range(n)), dtype=np.int64, count=n)
         duplicates = _duplicate_rows(canonical)
-        unit = _unit_rows(vectors[:n])
+        # float32 norms, as gensim's KeyedVectors: the accuracy matches evaluate_word_analogies
+        unit = normalize_rows(vectors[:n], accumulate=np.float32)
         hits[asked] = _predict(
             unit,
             idx[asked],
@@ -601,11 +595,10 @@ def _predict(
                 scores /= denominator
                 del denominator
             _exclude_inputs(scores, idx[q0:q1, :3], duplicates, j0, j1)
-            arg = np.argmax(scores, axis=1)
-            value = scores[np.arange(q1 - q0), arg]
-            better = value > best_score[q0:q1]  # strict: ties keep the earlier row
-            best_score[q0:q1][better] = value[better]
-            best_row[q0:q1][better] = arg[better] + j0
+            arg, value = top_k(scores, 1)
+            better = value[:, 0] > best_score[q0:q1]  # strict: ties keep the earlier row
+            best_score[q0:q1][better] = value[better, 0]
+            best_row[q0:q1][better] = arg[better, 0] + j0
     found = best_row >= 0  # a question with every candidate excluded has no prediction
     hits = np.zeros(n_questions, dtype=bool)
     hits[found] = canonical[best_row[found]] == idx[found, 3]

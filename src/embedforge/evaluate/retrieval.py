@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from embedforge._linalg import normalize_rows, top_k
 from embedforge.errors import DatasetError, FormatError, InvalidParameterError
 from embedforge.text.documents import Document, iter_documents
 
@@ -416,9 +417,7 @@ def _encode(encoder: Any, texts: list[str], batch_size: int, sparse: bool) -> An
             "(n, dim)"
         )
     if not getattr(encoder, "normalize", False):
-        norms = np.linalg.norm(vectors, axis=1)
-        norms[norms == 0] = 1.0
-        vectors = vectors / norms[:, None]
+        vectors = normalize_rows(vectors, accumulate=np.float32)
     return vectors
 
 
@@ -440,7 +439,9 @@ def search_exact(
     -------
     scores : np.ndarray, shape (n_queries, min(k, n_docs)), float32
     rows : np.ndarray, shape (n_queries, min(k, n_docs)), int64
-        Best first.
+        Best first, ties broken by the lower document row (see
+        :func:`embedforge._linalg.top_k`); a NaN or ``-inf`` score is never a
+        result, its slot holds ``-1`` / ``-inf``.
     """
     import scipy.sparse as sp
 
@@ -452,15 +453,9 @@ def search_exact(
     for start in range(0, n_queries, block_size):
         block = query_vectors[start : start + block_size] @ doc_t
         block = block.toarray() if sp.issparse(block) else np.asarray(block)
-        block = block.astype(np.float32, copy=False)
-        if kk < n_docs:
-            part = np.argpartition(-block, kk - 1, axis=1)[:, :kk]
-        else:
-            part = np.broadcast_to(np.arange(n_docs), block.shape).copy()
-        part_scores = np.take_along_axis(block, part, axis=1)
-        order = np.argsort(-part_scores, axis=1, kind="stable")
-        rows[start : start + block_size] = np.take_along_axis(part, order, axis=1)
-        scores[start : start + block_size] = np.take_along_axis(part_scores, order, axis=1)
+        ids, top = top_k(block.astype(np.float32, copy=False), kk)
+        rows[start : start + block_size] = ids
+        scores[start : start + block_size] = top
     return scores, rows
 
 

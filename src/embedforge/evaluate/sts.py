@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from embedforge._linalg import normalize_rows
 from embedforge.errors import DatasetError, FormatError, InvalidParameterError
 from embedforge.evaluate.analogies import _json_float
 
@@ -215,9 +216,7 @@ def _encode_unit(encoder: Any, texts: list[str], batch_size: int) -> np.ndarray:
         raise InvalidParameterError(
             f"encoder.encode returned shape {vectors.shape} for {len(texts)} texts; expected (n, dim)"
         )
-    norms = np.linalg.norm(vectors, axis=1)
-    norms[norms == 0] = 1.0
-    return vectors / norms[:, None]
+    return normalize_rows(vectors, out=np.empty_like(vectors))  # float64, as the cosines
 
 
 def _correlate(gold: np.ndarray, model: np.ndarray, dataset: str) -> SentenceSimilarityResult:

@@ -29,8 +29,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from embedforge._io import atomic_directory, read_config
+from embedforge._linalg import normalize_rows, top_k
 from embedforge.errors import FormatError, InvalidParameterError, NotFittedError
-from embedforge.search.quantize import BinaryQuantizer, ScalarQuantizer, as_vectors, l2_normalize
+from embedforge.search.quantize import BinaryQuantizer, ScalarQuantizer, as_vectors
 
 __all__ = ["VectorIndex"]
 
@@ -265,7 +266,7 @@ class VectorIndex:
 
     def _prepare(self, vectors: ArrayLike, name: str) -> np.ndarray:
         x = as_vectors(vectors, name, self.dim)
-        return l2_normalize(x) if self.metric == "cosine" else x
+        return normalize_rows(x) if self.metric == "cosine" else x
 
     def _codes(self, x: np.ndarray) -> np.ndarray:
         """What faiss receives: the float vectors, or packed sign bits for binary."""
@@ -619,8 +620,8 @@ class VectorIndex:
             s = qq @ self._stored(block).T
             s = np.concatenate([best_s, s.astype(np.float32)], axis=1)
             lab = np.concatenate([best_l, np.broadcast_to(block, (len(q), len(block)))], axis=1)
-            order = np.argsort(-s, axis=1, kind="stable")[:, :fetch]
-            best_s, best_l = np.take_along_axis(s, order, 1), np.take_along_axis(lab, order, 1)
+            order, best_s = top_k(s, fetch)
+            best_l = np.where(order >= 0, np.take_along_axis(lab, np.maximum(order, 0), 1), -1)
         return best_s, best_l
 
     def _rescore(
@@ -641,8 +642,8 @@ class VectorIndex:
         exact = q @ vectors.T  # (nq, n_unique)
         scores = np.take_along_axis(exact, inverse, 1).astype(np.float32)
         scores[found < 0] = -np.inf
-        order = np.argsort(-scores, axis=1, kind="stable")
-        return np.take_along_axis(scores, order, 1), np.take_along_axis(found, order, 1)
+        order, scores = top_k(scores, found.shape[1])
+        return scores, np.where(order >= 0, np.take_along_axis(found, np.maximum(order, 0), 1), -1)
 
     # ------------------------------------------------------------------ persistence
 

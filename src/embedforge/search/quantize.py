@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from embedforge._io import atomic_directory, read_config
+from embedforge._linalg import normalize_rows
 from embedforge.embeddings import Embeddings
 from embedforge.errors import FormatError, InvalidParameterError, NotFittedError
 
@@ -65,13 +66,6 @@ def as_vectors(
             "Drop or repair those rows first"
         )
     return array
-
-
-def l2_normalize(x: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit L2 norm (zero rows stay zero), float32 (not public API)."""
-    norms = np.sqrt(np.einsum("ij,ij->i", x.astype(np.float64), x.astype(np.float64)))
-    norms[norms == 0.0] = 1.0
-    return (x / norms[:, None]).astype(np.float32)
 
 
 def _check_int(value: object, name: str, low: int, high: int | None = None) -> int:
@@ -154,7 +148,7 @@ def truncate(vectors: Embeddings | ArrayLike, dim: int) -> np.ndarray:
     """
     x = as_vectors(vectors)
     dim = _check_int(dim, "dim", 1, x.shape[1])
-    return l2_normalize(np.ascontiguousarray(x[:, :dim]))
+    return normalize_rows(x[:, :dim])
 
 
 # ---------------------------------------------------------------------- scalar quantization

@@ -27,6 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._io import atomic_directory, read_config
+from .._linalg import normalize_rows
 from .._validation import is_int as _is_int
 from .._validation import need as _need
 from ..embeddings import Embeddings
@@ -47,15 +48,6 @@ SKLEARN_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-
-
-def _unit_rows(matrix: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit L2 norm in float32 (zero rows stay zero), in place when float32."""
-    out = np.ascontiguousarray(matrix, dtype=np.float32)
-    norms = np.sqrt(np.einsum("ij,ij->i", out, out, dtype=np.float64))
-    norms[norms == 0.0] = 1.0
-    out /= norms.astype(np.float32)[:, None]
-    return out
 
 
 def _batches(texts: Sequence[str], batch_size: int) -> Iterator[Sequence[str]]:
@@ -312,7 +304,7 @@ class _TfidfBase:
     def _dense(self, rows: Any) -> np.ndarray:
         if sp.issparse(rows):
             rows = rows.toarray()
-        return _unit_rows(rows)
+        return normalize_rows(rows)
 
     # ------------------------------------------------------------------ save / load
 
@@ -642,7 +634,7 @@ class _ReducedBase(_TfidfBase):
         matrix = self._fit_tfidf(documents, ids)
         self._check_dim(matrix.shape[1], matrix.shape[0])
         self._fit_reduction(matrix)
-        vectors = _unit_rows(self._project(matrix))
+        vectors = normalize_rows(self._project(matrix))
         self.embeddings_ = Embeddings(self.ids_, vectors)
         return self
 
@@ -659,7 +651,7 @@ class _ReducedBase(_TfidfBase):
         return self._transform(documents, warn=True)
 
     def _transform(self, documents: Iterable[str | Document], warn: bool) -> np.ndarray:
-        return _unit_rows(self._project(self._tfidf(documents, warn)))
+        return normalize_rows(self._project(self._tfidf(documents, warn)))
 
     def _dense(self, rows: Any) -> np.ndarray:
         return rows  # transform already returns unit float32 rows

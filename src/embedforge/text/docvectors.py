@@ -27,6 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._io import atomic_directory, read_config
+from .._linalg import normalize_rows
 from .._validation import is_int as _is_int
 from ..embeddings import Embeddings
 from ..errors import FormatError, InvalidParameterError, NotFittedError
@@ -153,9 +154,7 @@ class _WordAverage:
                 type(self).__name__, empty, len(items), len(self.wv),
             )  # fmt: skip
         if self.normalize:
-            norms = np.linalg.norm(out, axis=1)
-            norms[norms == 0] = 1.0
-            out /= norms[:, None]
+            normalize_rows(out, out=out, accumulate=np.float32)
         return out
 
     def _check_ready(self) -> None:
