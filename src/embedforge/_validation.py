@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -14,8 +14,11 @@ __all__ = [
     "Params",
     "check_bool",
     "check_choice",
+    "check_encoder",
     "check_int",
+    "check_ks",
     "check_real",
+    "check_restrict_vocab",
     "is_int",
     "is_real",
     "need",
@@ -132,6 +135,50 @@ def check_bool(value: object, name: str) -> bool:
     """
     need(isinstance(value, bool), name, "True or False", value)
     return value  # type: ignore[return-value]
+
+
+def check_restrict_vocab(value: object, n_keys: int) -> int:
+    """How many leading keys to use: ``n_keys`` for ``None``, else ``min(value, n_keys)``.
+
+    Raises InvalidParameterError ``"restrict_vocab must be at least 1; got 0"`` (an
+    integer >= 1 or None).
+    """
+    stop = check_int(value, "restrict_vocab", 1, allow_none=True, expected="at least 1")
+    return n_keys if stop is None else min(stop, n_keys)
+
+
+def check_ks(k: object) -> tuple[int, ...]:
+    """Rank cutoffs: an integer >= 1 or a non-empty sequence of them, as a sorted tuple.
+
+    Raises InvalidParameterError ``"k must be an integer >= 1 or a sequence of them
+    such as (1, 10, 100); got ..."``.
+    """
+    if is_int(k):
+        ks: tuple[object, ...] = (k,)
+    elif isinstance(k, Iterable) and not isinstance(k, (str, bytes)):
+        ks = tuple(k)
+    else:
+        ks = ()
+    need(
+        bool(ks) and all(is_int(x) and x >= 1 for x in ks),  # type: ignore[operator]
+        "k",
+        "an integer >= 1 or a sequence of them such as (1, 10, 100)",
+        _shown(k),
+    )
+    return tuple(sorted({int(x) for x in ks}))  # type: ignore[call-overload]
+
+
+def check_encoder(encoder: object) -> None:
+    """Check that ``encoder`` has ``encode(texts, batch_size)`` (the Encoder protocol).
+
+    Raises InvalidParameterError ``"encoder must have encode(texts, batch_size) -> (n,
+    dim) float32 (...); got {type}"``.
+    """
+    if not callable(getattr(encoder, "encode", None)):
+        raise InvalidParameterError(
+            "encoder must have encode(texts, batch_size) -> (n, dim) float32 (e.g. LSA, "
+            f"SIFEncoder, a sentence-transformers encoder); got {type(encoder).__name__}"
+        )
 
 
 class Params:

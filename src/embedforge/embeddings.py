@@ -23,6 +23,7 @@ from numpy.typing import ArrayLike
 
 from embedforge._io import atomic_directory, read_config, utf8_encodable
 from embedforge._linalg import normalize_rows, top_k
+from embedforge._validation import check_int, check_restrict_vocab
 from embedforge.errors import (
     FormatError,
     InvalidParameterError,
@@ -441,8 +442,8 @@ class Embeddings:
             raise InvalidParameterError(
                 "most_similar needs at least one positive or negative key; got neither"
             )
-        k = _check_k(k)
-        stop = self._check_restrict_vocab(restrict_vocab)
+        k = check_int(k, "k", 0, expected="at least 0")
+        stop = check_restrict_vocab(restrict_vocab, len(self))
         terms = [self._unit_query(q, "positive") for q in pos]
         terms += [-self._unit_query(q, "negative") for q in neg]
         mean = normalize_rows(np.mean(np.stack(terms), axis=0, dtype=np.float64)[None])[0]
@@ -502,8 +503,8 @@ class Embeddings:
             raise InvalidParameterError(
                 "most_similar_cosmul needs at least one positive key; got none"
             )
-        k = _check_k(k)
-        stop = self._check_restrict_vocab(restrict_vocab)
+        k = check_int(k, "k", 0, expected="at least 0")
+        stop = check_restrict_vocab(restrict_vocab, len(self))
         unit = self._unit_vectors()[:stop]
         pos_terms = np.stack([self._unit_query(q, "positive") for q in pos])
         scores = np.prod((1.0 + unit @ pos_terms.T) / 2.0, axis=1)
@@ -550,17 +551,6 @@ class Embeddings:
 
     def _input_rows(self, queries: list[str | np.ndarray]) -> set[int]:
         return {self._key_to_index[q] for q in queries if isinstance(q, str)}
-
-    def _check_restrict_vocab(self, restrict_vocab: int | None) -> int:
-        if restrict_vocab is None:
-            return len(self)
-        if isinstance(restrict_vocab, bool) or not isinstance(restrict_vocab, (int, np.integer)):
-            raise InvalidParameterError(
-                f"restrict_vocab must be a positive int or None; got {restrict_vocab!r}"
-            )
-        if restrict_vocab < 1:
-            raise InvalidParameterError(f"restrict_vocab must be at least 1; got {restrict_vocab}")
-        return min(int(restrict_vocab), len(self))
 
     def _top_k(self, scores: np.ndarray, k: int, exclude: set[int]) -> list[tuple[str, float]]:
         """Best ``k`` rows by score (ties by row), skipping ``exclude``."""
@@ -935,14 +925,6 @@ def _edits1(key: str) -> set[str]:
     edits.update({key.lower(), key.upper(), key.capitalize()})
     edits.discard(key)
     return edits
-
-
-def _check_k(k: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise InvalidParameterError(f"k must be a non-negative int; got {k!r}")
-    if k < 0:
-        raise InvalidParameterError(f"k must be at least 0; got {k}")
-    return int(k)
 
 
 def _encode_keys_for_save(keys: list[str]) -> bytes:

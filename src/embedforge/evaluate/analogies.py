@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from embedforge._linalg import normalize_rows, top_k
+from embedforge._validation import check_choice, check_int, check_restrict_vocab
 from embedforge.errors import DatasetError, FormatError, InvalidParameterError
 
 if TYPE_CHECKING:
@@ -88,20 +89,6 @@ def _keys_and_vectors(embeddings: Any) -> tuple[Sequence[str], np.ndarray]:
             f"got {vectors.shape}"
         )
     return keys, vectors
-
-
-def _check_restrict_vocab(restrict_vocab: int | None, n_keys: int) -> int:
-    if restrict_vocab is None:
-        return n_keys
-    if isinstance(restrict_vocab, bool) or not isinstance(restrict_vocab, (int, np.integer)):
-        raise InvalidParameterError(
-            f"restrict_vocab must be a positive int or None; got {restrict_vocab!r}"
-        )
-    if restrict_vocab < 1:
-        raise InvalidParameterError(
-            f"restrict_vocab must be a positive int or None; got {restrict_vocab}"
-        )
-    return min(int(restrict_vocab), n_keys)
 
 
 def _lookup_table(keys: Sequence[str], n: int, case_insensitive: bool) -> dict[str, int]:
@@ -452,18 +439,10 @@ def evaluate_analogies(
     >>> print(result)  # doctest: +SKIP
     >>> result.accuracy, result.coverage  # doctest: +SKIP
     """
-    if method not in _METHODS:
-        raise InvalidParameterError(f"method must be one of {_METHODS}; got {method!r}")
-    if batch_size is not None and (
-        isinstance(batch_size, bool)
-        or not isinstance(batch_size, (int, np.integer))
-        or batch_size < 1
-    ):
-        raise InvalidParameterError(
-            f"batch_size must be a positive int or None; got {batch_size!r}"
-        )
+    check_choice(method, "method", _METHODS)
+    batch_size = check_int(batch_size, "batch_size", 1, allow_none=True)
     keys, vectors = _keys_and_vectors(embeddings)
-    n = _check_restrict_vocab(restrict_vocab, len(keys))
+    n = check_restrict_vocab(restrict_vocab, len(keys))
     path, display = _resolve_source(path_or_dataset_name)
     questions = read_analogy_questions(path)
 
@@ -491,7 +470,7 @@ def evaluate_analogies(
             canonical,
             duplicates,
             method,
-            None if batch_size is None else int(batch_size),
+            batch_size,
         )
 
     order: list[str] = []

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from embedforge._linalg import normalize_rows, top_k
+from embedforge._validation import check_encoder, check_int, check_ks
 from embedforge.errors import DatasetError, FormatError, InvalidParameterError
 from embedforge.text.documents import Document, iter_documents
 
@@ -242,16 +243,6 @@ class RetrievalResult:
         )
 
 
-def _check_ks(k: int | Iterable[int]) -> tuple[int, ...]:
-    ks = (k,) if isinstance(k, (int, np.integer)) else tuple(k)
-    if not ks or not all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) and x >= 1
-                         for x in ks):  # fmt: skip
-        raise InvalidParameterError(
-            f"k must be an integer >= 1 or a sequence of them such as (1, 10, 100); got {k!r}"
-        )
-    return tuple(sorted({int(x) for x in ks}))
-
-
 def _ranked(results: Mapping[str, float] | Sequence[tuple[str, float]], qid: str) -> list[str]:
     """Document ids by score descending, ties by document id descending (trec_eval's order)."""
     items = results.items() if isinstance(results, Mapping) else results
@@ -327,7 +318,7 @@ def score_retrieval(
     >>> result.mrr[10], round(result.ndcg[10], 4)
     (0.75, 0.8155)
     """
-    ks = _check_ks(k)
+    ks = check_ks(k)
     if not qrels:
         raise InvalidParameterError("qrels is empty; pass at least one judged query")
     per_query: dict[str, dict[str, float]] = {}
@@ -397,14 +388,6 @@ def _doc_text(doc: object, doc_id: str) -> str:
         f"corpus[{doc_id!r}] must be a Document, a str, a (title, text) pair or a dict with "
         f"'title'/'text'; got {type(doc).__name__}"
     )
-
-
-def _check_encoder(encoder: object) -> None:
-    if not callable(getattr(encoder, "encode", None)):
-        raise InvalidParameterError(
-            "encoder must have encode(texts, batch_size) -> (n, dim) float32 (e.g. LSA, "
-            f"SIFEncoder, a sentence-transformers encoder); got {type(encoder).__name__}"
-        )
 
 
 def _encode(encoder: Any, texts: list[str], batch_size: int, sparse: bool) -> Any:
@@ -517,10 +500,9 @@ def evaluate_retrieval(
     >>> lsa = LSA(dim=256).fit(data.corpus.values())  # doctest: +SKIP
     >>> evaluate_retrieval(lsa, data.queries, data.corpus, data.qrels).ndcg[10]  # doctest: +SKIP
     """
-    _check_encoder(encoder)
-    ks = _check_ks(k)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise InvalidParameterError(f"batch_size must be an integer >= 1; got {batch_size!r}")
+    check_encoder(encoder)
+    ks = check_ks(k)
+    batch_size = check_int(batch_size, "batch_size", 1)
     query_ids = [q for q in queries if q in qrels]
     if not query_ids:
         raise InvalidParameterError(
@@ -542,7 +524,7 @@ def evaluate_retrieval(
     scores, rows = search_exact(qvecs, docs, depth)
     run: dict[str, dict[str, float]] = {}
     for i, qid in enumerate(query_ids):
-        hits = {doc_ids[r]: float(s) for r, s in zip(rows[i], scores[i], strict=True)}
+        hits = {doc_ids[r]: float(s) for r, s in zip(rows[i], scores[i], strict=True) if r >= 0}
         if ignore_identical_ids:
             hits.pop(qid, None)
         run[qid] = hits

@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from embedforge._validation import check_restrict_vocab
 from embedforge.errors import FormatError, InvalidParameterError
 from embedforge.evaluate.analogies import (
-    _check_restrict_vocab,
     _json_float,
     _keys_and_vectors,
     _lookup_table,
@@ -292,7 +292,7 @@ def evaluate_word_similarity(
     >>> result.spearman, result.oov_ratio  # doctest: +SKIP
     """
     keys, vectors = _keys_and_vectors(embeddings)
-    n = _check_restrict_vocab(restrict_vocab, len(keys))
+    n = check_restrict_vocab(restrict_vocab, len(keys))
     path, display = _resolve_source(path_or_dataset_name)
     word_pairs = read_word_pairs(path)
     table = _lookup_table(keys, n, case_insensitive)

@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from embedforge._linalg import normalize_rows
+from embedforge._validation import check_choice, check_encoder, check_int
 from embedforge.errors import DatasetError, FormatError, InvalidParameterError
 from embedforge.evaluate.analogies import _json_float
 
@@ -161,10 +162,7 @@ def read_stsb(path_or_dir: str | os.PathLike[str] = "stsb", split: str = "test")
     Only the first 7 tab-separated fields are used and quotes are not
     special (sentences contain ``"``), as the release's readme prescribes.
     """
-    if split not in _STSB_FILES:
-        raise InvalidParameterError(
-            f"split must be one of {', '.join(map(repr, _STSB_FILES))}; got {split!r}"
-        )
+    check_choice(split, "split", tuple(_STSB_FILES))
     path = _resolve(path_or_dir, "stsb")
     if path.is_dir():
         path = path / _STSB_FILES[split]
@@ -204,13 +202,8 @@ def read_stsb(path_or_dir: str | os.PathLike[str] = "stsb", split: str = "test")
 
 
 def _encode_unit(encoder: Any, texts: list[str], batch_size: int) -> np.ndarray:
-    if not callable(getattr(encoder, "encode", None)):
-        raise InvalidParameterError(
-            "encoder must have encode(texts, batch_size) -> (n, dim) float32; "
-            f"got {type(encoder).__name__}"
-        )
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise InvalidParameterError(f"batch_size must be an integer >= 1; got {batch_size!r}")
+    check_encoder(encoder)
+    batch_size = check_int(batch_size, "batch_size", 1)
     vectors = np.asarray(encoder.encode(texts, batch_size=batch_size), dtype=np.float64)
     if vectors.ndim != 2 or vectors.shape[0] != len(texts):
         raise InvalidParameterError(

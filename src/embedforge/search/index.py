@@ -30,6 +30,7 @@ from numpy.typing import ArrayLike
 
 from embedforge._io import atomic_directory, read_config
 from embedforge._linalg import normalize_rows, top_k
+from embedforge._validation import check_choice, check_int
 from embedforge.errors import FormatError, InvalidParameterError, NotFittedError
 from embedforge.search.quantize import BinaryQuantizer, ScalarQuantizer, as_vectors
 
@@ -52,23 +53,6 @@ def _faiss() -> Any:
     import faiss
 
     return faiss
-
-
-def _check_choice(value: object, name: str, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        raise InvalidParameterError(
-            f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}"
-        )
-    return value  # type: ignore[return-value]
-
-
-def _check_int(value: object, name: str, low: int, allow_none: bool = False) -> int | None:
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        extra = " or None" if allow_none else ""
-        raise InvalidParameterError(f"{name} must be an int >= {low}{extra}; got {value!r}")
-    return int(value)
 
 
 class VectorIndex:
@@ -149,17 +133,17 @@ class VectorIndex:
         nprobe: int | None = None,
         seed: int = 0,
     ) -> None:
-        self.dim = _check_int(dim, "dim", 1)
-        self.kind = _check_choice(kind, "kind", KINDS)
-        self.precision = _check_choice(precision, "precision", PRECISIONS)
-        self.metric = _check_choice(metric, "metric", METRICS)
-        self.rescore_multiplier = _check_int(rescore_multiplier, "rescore_multiplier", 1)
-        self.hnsw_m = _check_int(hnsw_m, "hnsw_m", 2)
-        self.ef_search = _check_int(ef_search, "ef_search", 1)
-        self.nlist = _check_int(nlist, "nlist", 1, allow_none=True)
-        self.pq_m = _check_int(pq_m, "pq_m", 1, allow_none=True)
-        self.nprobe = _check_int(nprobe, "nprobe", 1, allow_none=True)
-        self.seed = _check_int(seed, "seed", 0)
+        self.dim = check_int(dim, "dim", 1)
+        self.kind = check_choice(kind, "kind", KINDS)
+        self.precision = check_choice(precision, "precision", PRECISIONS)
+        self.metric = check_choice(metric, "metric", METRICS)
+        self.rescore_multiplier = check_int(rescore_multiplier, "rescore_multiplier", 1)
+        self.hnsw_m = check_int(hnsw_m, "hnsw_m", 2)
+        self.ef_search = check_int(ef_search, "ef_search", 1)
+        self.nlist = check_int(nlist, "nlist", 1, allow_none=True)
+        self.pq_m = check_int(pq_m, "pq_m", 1, allow_none=True)
+        self.nprobe = check_int(nprobe, "nprobe", 1, allow_none=True)
+        self.seed = check_int(seed, "seed", 0)
         if kind == "ivf-pq" and precision != "float32":
             raise InvalidParameterError(
                 f"kind='ivf-pq' stores product-quantized codes, so precision must be 'float32'; "
@@ -498,12 +482,10 @@ class VectorIndex:
             ``allowed_ids`` is not non-negative integers, or ``rescore``
             returns an array of the wrong shape.
         """
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise InvalidParameterError(f"k must be an int >= 1 (results per query); got {k!r}")
-        k = int(k)
+        k = check_int(k, "k", 1, expected="an int >= 1 (results per query)")
         mult = self.rescore_multiplier
         if rescore_multiplier is not None:
-            mult = _check_int(rescore_multiplier, "rescore_multiplier", 1)
+            mult = check_int(rescore_multiplier, "rescore_multiplier", 1)
         if rescore is not None and not callable(rescore):
             raise InvalidParameterError(
                 f"rescore must be a callable mapping ids (m,) to vectors (m, dim); got {rescore!r:.60}"
