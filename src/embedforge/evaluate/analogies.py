@@ -23,7 +23,7 @@ import numpy as np
 
 from embedforge._linalg import normalize_rows, top_k
 from embedforge._validation import check_choice, check_int, check_restrict_vocab
-from embedforge.errors import DatasetError, FormatError, InvalidParameterError
+from embedforge.errors import FormatError, InvalidParameterError
 
 if TYPE_CHECKING:
     from embedforge.embeddings import Embeddings
@@ -51,26 +51,10 @@ _SCORE_BUDGET = 1 << 24
 
 def _resolve_source(path_or_dataset_name: str | os.PathLike[str]) -> tuple[Path, str]:
     """Return (file path, display name) for a registered data set name or a file path."""
-    from embedforge import datasets
+    from embedforge.datasets import resolve_path
 
-    if isinstance(path_or_dataset_name, str):
-        registered = {info.name for info in datasets.list_datasets()}
-        if path_or_dataset_name in registered:
-            return datasets.fetch(path_or_dataset_name), path_or_dataset_name
-    try:
-        path = Path(path_or_dataset_name)
-    except TypeError:
-        raise InvalidParameterError(
-            "path_or_dataset_name must be a file path or a registered data set name; "
-            f"got {type(path_or_dataset_name).__name__}"
-        ) from None
-    if not path.is_file():
-        names = ", ".join(info.name for info in datasets.list_datasets())
-        raise DatasetError(
-            f"{str(path)!r} is neither an existing file nor a registered data set "
-            f"(registered: {names})"
-        )
-    return path, str(path)
+    path = resolve_path(path_or_dataset_name, "file")
+    return path, os.fspath(path_or_dataset_name)
 
 
 def _keys_and_vectors(embeddings: Any) -> tuple[Sequence[str], np.ndarray]:

@@ -64,19 +64,6 @@ class BeirData:
     name: str = ""
 
 
-def _resolve_dir(path_or_name: str | os.PathLike[str], what: str) -> Path:
-    from embedforge import datasets
-
-    if isinstance(path_or_name, str) and not Path(path_or_name).exists():
-        if path_or_name in {info.name for info in datasets.list_datasets()}:
-            return datasets.fetch(path_or_name)
-        raise DatasetError(
-            f"{path_or_name!r} is neither an existing {what} nor a registered data set "
-            f"(registered: {', '.join(i.name for i in datasets.list_datasets())})"
-        )
-    return Path(path_or_name)
-
-
 def read_qrels(path: str | os.PathLike[str]) -> dict[str, dict[str, int]]:
     """Read a BEIR qrels TSV: a header row, then ``query-id<TAB>corpus-id<TAB>score`` lines.
 
@@ -153,9 +140,9 @@ def read_beir(path: str | os.PathLike[str], split: str = "test") -> BeirData:
     FormatError
         If a file is malformed (the message names file and line).
     """
-    root = _resolve_dir(path, "directory")
-    if not root.is_dir():
-        raise DatasetError(f"{str(root)!r} is not a directory in BEIR's layout")
+    from embedforge.datasets import resolve_path
+
+    root = resolve_path(path, "directory")
     files = {
         "corpus": root / "corpus.jsonl",
         "queries": root / "queries.jsonl",

@@ -17,13 +17,13 @@ import math
 import os
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from embedforge._linalg import normalize_rows
 from embedforge._validation import check_choice, check_encoder, check_int
+from embedforge.datasets import resolve_path
 from embedforge.errors import DatasetError, FormatError, InvalidParameterError
 from embedforge.evaluate.analogies import _json_float
 
@@ -116,19 +116,6 @@ class SentenceSimilarityResult:
         )
 
 
-def _resolve(path_or_name: str | os.PathLike[str], dataset: str) -> Path:
-    from embedforge import datasets
-
-    if isinstance(path_or_name, str) and not Path(path_or_name).exists():
-        if path_or_name in {info.name for info in datasets.list_datasets()}:
-            return datasets.fetch(path_or_name)
-        raise DatasetError(
-            f"{path_or_name!r} is neither an existing file or directory nor a registered data set "
-            f"(e.g. {dataset!r})"
-        )
-    return Path(path_or_name)
-
-
 def read_stsb(path_or_dir: str | os.PathLike[str] = "stsb", split: str = "test") -> SentencePairs:
     """Read STS Benchmark pairs.
 
@@ -163,7 +150,7 @@ def read_stsb(path_or_dir: str | os.PathLike[str] = "stsb", split: str = "test")
     special (sentences contain ``"``), as the release's readme prescribes.
     """
     check_choice(split, "split", tuple(_STSB_FILES))
-    path = _resolve(path_or_dir, "stsb")
+    path = resolve_path(path_or_dir)
     if path.is_dir():
         path = path / _STSB_FILES[split]
     if not path.is_file():
@@ -320,7 +307,7 @@ def read_lee(path_or_dir: str | os.PathLike[str] = "lee_corpus") -> LeeData:
     FormatError
         If the matrix is not 50x50 numbers or the document counts differ.
     """
-    root = _resolve(path_or_dir, "lee_corpus")
+    root = resolve_path(path_or_dir, "directory")
     files = [root / "lee.cor", root / "similarities0-1.txt", root / "lee_background.cor"]
     for file in files:
         if not file.is_file():
