@@ -208,6 +208,18 @@ def _json_float(x: float) -> float | None:
     return None if math.isnan(x) else float(x)
 
 
+def _correlation_dict(result: Any) -> dict[str, Any]:
+    """The JSON-ready fields shared by the word and sentence similarity results."""
+    return {
+        "dataset": result.dataset,
+        "spearman": _json_float(result.spearman),
+        "spearman_pvalue": _json_float(result.spearman_pvalue),
+        "pearson": _json_float(result.pearson),
+        "pearson_pvalue": _json_float(result.pearson_pvalue),
+        "pairs": result.pairs,
+    }
+
+
 def _is_syntactic(section_name: str) -> bool:
     return section_name.startswith("gram")
 

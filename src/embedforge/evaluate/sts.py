@@ -25,7 +25,7 @@ from embedforge._linalg import normalize_rows
 from embedforge._validation import check_choice, check_encoder, check_int
 from embedforge.datasets import resolve_path
 from embedforge.errors import DatasetError, FormatError, InvalidParameterError
-from embedforge.evaluate.analogies import _json_float
+from embedforge.evaluate.analogies import _correlation_dict
 
 __all__ = [
     "LeeData",
@@ -100,14 +100,7 @@ class SentenceSimilarityResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; undefined values are ``None``."""
-        return {
-            "dataset": self.dataset,
-            "spearman": _json_float(self.spearman),
-            "spearman_pvalue": _json_float(self.spearman_pvalue),
-            "pearson": _json_float(self.pearson),
-            "pearson_pvalue": _json_float(self.pearson_pvalue),
-            "pairs": self.pairs,
-        }
+        return _correlation_dict(self)
 
     def __str__(self) -> str:
         return (
