@@ -145,48 +145,55 @@ def top_k(
     if kk == 0 or n_queries == 0:
         return ids, top
 
-    nan = np.isnan(s)
-    if exclude is not None or nan.any():
-        s = np.where(nan, -np.inf, s)  # a copy: the caller's scores are never modified
-        if exclude is not None:
-            _apply_exclude(s, np.asarray(exclude), n)
-
+    banned = None if exclude is None else np.asarray(exclude)
+    # NaN needs no pass of its own: partitions and sorts place it after every number, and
+    # the final "> -inf" test drops it; only argmax prefers it, which is repaired per row.
     if kk == 1:
+        if banned is not None:
+            s = s.copy()  # the caller's scores are never modified
+            _apply_exclude(s, banned, n, -np.inf)
         part = np.argmax(s, axis=1)[:, None]  # the first maximum: ties by index
+        for r in np.flatnonzero(np.isnan(s[np.arange(n_queries), part[:, 0]])).tolist():
+            part[r, 0] = np.argmax(np.where(np.isnan(s[r]), -np.inf, s[r]))
+        best = np.take_along_axis(s, part, axis=1)
     else:
+        neg = -s  # a new array: exclusions go here (as +inf), never into the caller's scores
+        if banned is not None:
+            _apply_exclude(neg, banned, n, np.inf)
         if kk < n:
-            part = np.argpartition(-s, kk - 1, axis=1)[:, :kk]
+            part = np.argpartition(neg, kk - 1, axis=1)[:, :kk]
             # argpartition may keep any of the columns tied with the k-th score; where
             # more columns than fit tie with it, take those with the lowest indices.
-            kth = np.take_along_axis(s, part, axis=1).min(axis=1)
-            crowded = np.flatnonzero((s >= kth[:, None]).sum(axis=1) > kk)
+            # (A NaN k-th score means fewer than k numbers: all of them are in part.)
+            kth = np.take_along_axis(neg, part, axis=1).max(axis=1)
+            crowded = np.flatnonzero((neg <= kth[:, None]).sum(axis=1) > kk)
             for r in crowded.tolist():
-                above = np.flatnonzero(s[r] > kth[r])
-                tied = np.flatnonzero(s[r] == kth[r])[: kk - above.size]
+                above = np.flatnonzero(neg[r] < kth[r])
+                tied = np.flatnonzero(neg[r] == kth[r])[: kk - above.size]
                 part[r] = np.concatenate([above, tied])
             part.sort(axis=1)
         else:
             part = np.broadcast_to(np.arange(n, dtype=np.int64), (n_queries, n))
-        order = np.argsort(-np.take_along_axis(s, part, axis=1), axis=1, kind="stable")
+        order = np.argsort(np.take_along_axis(neg, part, axis=1), axis=1, kind="stable")
         part = np.take_along_axis(part, order, axis=1)
-    best = np.take_along_axis(s, part, axis=1)
+        best = -np.take_along_axis(neg, part, axis=1)
     found = best > -np.inf
     ids[:, :kk] = np.where(found, part, -1)
     top[:, :kk] = np.where(found, best, -np.inf)
     return ids, top
 
 
-def _apply_exclude(s: np.ndarray, exclude: np.ndarray, n: int) -> None:
-    """Set ``s[row, col] = -inf`` for the excluded columns (1-D: every row; 2-D: per row)."""
+def _apply_exclude(s: np.ndarray, exclude: np.ndarray, n: int, value: float) -> None:
+    """Set ``s[row, col] = value`` for the excluded columns (1-D: every row; 2-D: per row)."""
     if exclude.size == 0:
         return
     if exclude.ndim == 1:
         cols = exclude[(exclude >= 0) & (exclude < n)].astype(np.intp)
-        s[:, cols] = -np.inf
+        s[:, cols] = value
     elif exclude.ndim == 2 and exclude.shape[0] == s.shape[0]:
         rows = np.broadcast_to(np.arange(s.shape[0])[:, None], exclude.shape)
         valid = (exclude >= 0) & (exclude < n)
-        s[rows[valid], exclude[valid].astype(np.intp)] = -np.inf
+        s[rows[valid], exclude[valid].astype(np.intp)] = value
     else:
         raise ValueError(
             f"exclude must have shape (m,) or ({s.shape[0]}, m); got shape {exclude.shape}"
