@@ -80,6 +80,43 @@ def test_normalize_rows_float32_path_is_gensims(x):
     np.testing.assert_array_max_ulp(got[moderate], normalize_rows(x)[moderate], maxulp=4)
 
 
+# What the callers computed before normalize_rows replaced their copies, written out: each
+# mode must stay bit-identical to the code it replaced.
+
+
+def former_embeddings_and_quantize(x):  # Embeddings._unit_vectors, quantize.l2_normalize
+    x64 = x.astype(np.float64)
+    norms = np.sqrt(np.einsum("ij,ij->i", x64, x64))
+    norms[norms == 0.0] = 1.0
+    return (x64 / norms[:, None]).astype(np.float32)
+
+
+def former_classic(matrix):  # text/classic.py _unit_rows (TF-IDF, LSA, random projection)
+    out = np.ascontiguousarray(matrix, dtype=np.float32)
+    norms = np.sqrt(np.einsum("ij,ij->i", out, out, dtype=np.float64))
+    norms[norms == 0.0] = 1.0
+    out /= norms.astype(np.float32)[:, None]
+    return out
+
+
+wide_rows = hnp.arrays(
+    st.sampled_from([np.float32, np.float64]),
+    st.tuples(st.integers(0, 6), st.integers(1, 700)),
+    elements=st.floats(-1e3, 1e3, width=32),
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(wide_rows)
+def test_each_mode_is_bit_identical_to_the_code_it_replaced(x):
+    np.testing.assert_array_equal(normalize_rows(x), former_embeddings_and_quantize(x))
+    np.testing.assert_array_equal(normalize_rows(x, divide=np.float32), former_classic(x))
+    x32 = x.astype(np.float32)
+    norms = np.linalg.norm(x32, axis=1)  # docvectors, retrieval, analogies (gensim's rule)
+    former = x32 / np.where(norms > 0, norms, np.float32(1.0))[:, None]
+    np.testing.assert_array_equal(normalize_rows(x, accumulate=np.float32), former)
+
+
 def test_normalize_rows_in_place_and_dtypes():
     x = np.array([[3.0, 4.0], [0.0, 0.0], [1e-30, 0.0]], dtype=np.float32)
     same = normalize_rows(x, out=x)
@@ -114,6 +151,8 @@ def test_normalize_rows_leaves_input_alone_and_checks_shapes():
         normalize_rows(x, out=np.empty((2, 2), dtype=np.float32))
     with pytest.raises(ValueError, match="accumulate must be"):
         normalize_rows(x, accumulate=np.float16)
+    with pytest.raises(ValueError, match="divide must be"):
+        normalize_rows(x, divide=int)
 
 
 def test_normalize_rows_in_blocks(monkeypatch):

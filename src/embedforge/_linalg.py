@@ -2,8 +2,9 @@
 
 - :func:`normalize_rows`: rows scaled to unit L2 norm, float32 out, zero rows
   stay zero.  Norms and quotients are computed in float64 and rounded to
-  float32 once (or, on request, in float32 exactly as gensim does), in blocks
-  of rows so that the temporaries stay small.
+  float32 once, or, where a caller's results must stay bit-identical to what
+  it computed before (gensim parity, frozen fixtures), with float32 norms or
+  a float32 division; in blocks of rows so that the temporaries stay small.
 - :func:`top_k`: the ``k`` best columns of each row of a score matrix, best
   first, ties broken by the lower column index, padded with ``-1`` / ``-inf``.
 """
@@ -25,6 +26,7 @@ def normalize_rows(
     eps: float = 0.0,
     *,
     accumulate: type[np.floating] = np.float64,
+    divide: type[np.floating] | None = None,
 ) -> np.ndarray:
     """Rows scaled to unit L2 norm; rows whose norm is at most ``eps`` are left as they are.
 
@@ -41,10 +43,16 @@ def normalize_rows(
         Rows with an L2 norm ``<= eps`` are copied unchanged (with the
         default, only all-zero rows: they stay zero).
     accumulate : {np.float64, np.float32}, default np.float64
-        Precision of the norms and the division.  ``np.float32`` reproduces
-        gensim's ``KeyedVectors`` normalisation bit for bit
-        (``np.linalg.norm`` of the float32 rows, float32 division); use it only
-        where parity with gensim is promised.
+        Precision of the squared-norm sums.  ``np.float32`` is
+        ``np.linalg.norm`` of the float32 rows: with ``divide=np.float32``
+        it reproduces gensim's ``KeyedVectors`` normalisation bit for bit;
+        use it only where parity with gensim is promised.
+    divide : {np.float64, np.float32}, optional
+        Precision of the division; defaults to ``accumulate``.  With
+        ``accumulate=np.float64, divide=np.float32`` the rows are rounded to
+        float32 first, their float64 norms rounded to float32, and the
+        quotient taken in float32 (what the TF-IDF family has always
+        computed; its saved fixtures depend on it).
 
     Returns
     -------
@@ -79,16 +87,18 @@ def normalize_rows(
             f"out must be a float32 or float64 array of shape {src.shape}; "
             f"got {out.dtype} {out.shape}"
         )
-    if accumulate not in (np.float64, np.float32):
-        raise ValueError(f"accumulate must be np.float64 or np.float32; got {accumulate!r}")
+    divide = accumulate if divide is None else divide
+    for name, dtype in (("accumulate", accumulate), ("divide", divide)):
+        if dtype not in (np.float64, np.float32):
+            raise ValueError(f"{name} must be np.float64 or np.float32; got {dtype!r}")
     for start in range(0, src.shape[0], _BLOCK_ROWS):
-        block = src[start : start + _BLOCK_ROWS].astype(accumulate)
+        block = src[start : start + _BLOCK_ROWS].astype(divide)
         if accumulate is np.float64:
-            norms = np.sqrt(np.einsum("ij,ij->i", block, block))
+            norms = np.sqrt(np.einsum("ij,ij->i", block, block, dtype=np.float64))
         else:
-            norms = np.linalg.norm(block, axis=1)
+            norms = np.linalg.norm(block.astype(np.float32, copy=False), axis=1)
         norms[norms <= eps] = 1.0
-        out[start : start + _BLOCK_ROWS] = block / norms[:, None]
+        out[start : start + _BLOCK_ROWS] = block / norms.astype(divide, copy=False)[:, None]
     return out
 
 

@@ -290,7 +290,7 @@ class _TfidfBase:
     def _dense(self, rows: Any) -> np.ndarray:
         if sp.issparse(rows):
             rows = rows.toarray()
-        return normalize_rows(rows)
+        return normalize_rows(rows, divide=np.float32)
 
     # ------------------------------------------------------------------ save / load
 
@@ -620,7 +620,7 @@ class _ReducedBase(_TfidfBase):
         matrix = self._fit_tfidf(documents, ids)
         self._check_dim(matrix.shape[1], matrix.shape[0])
         self._fit_reduction(matrix)
-        vectors = normalize_rows(self._project(matrix))
+        vectors = normalize_rows(self._project(matrix), divide=np.float32)
         self.embeddings_ = Embeddings(self.ids_, vectors)
         return self
 
@@ -637,7 +637,7 @@ class _ReducedBase(_TfidfBase):
         return self._transform(documents, warn=True)
 
     def _transform(self, documents: Iterable[str | Document], warn: bool) -> np.ndarray:
-        return normalize_rows(self._project(self._tfidf(documents, warn)))
+        return normalize_rows(self._project(self._tfidf(documents, warn)), divide=np.float32)
 
     def _dense(self, rows: Any) -> np.ndarray:
         return rows  # transform already returns unit float32 rows
