@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from embedforge import datasets
-from embedforge.datasets import DatasetInfo, dataset_info, fetch, list_datasets
+from embedforge.datasets import DatasetInfo, dataset_info, fetch, list_datasets, resolve_path
 from embedforge.errors import DatasetError, InvalidParameterError
 
 EXPECTED_NAMES = {
@@ -249,3 +249,62 @@ def test_registered_hashes_match_the_mirror(data_dir, data_file, name):
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     assert digest.hexdigest() == expected
+
+
+# --------------------------------------------------------------------------- resolve_path
+
+
+def test_resolve_path_uses_an_existing_path_as_is(tmp_path, cache_dir, monkeypatch):
+    _register(monkeypatch)
+    file = tmp_path / "questions.txt"
+    file.write_text(": s\na b c d\n")
+    assert resolve_path(file, "file") == file
+    assert resolve_path(str(file)) == file
+    assert resolve_path(tmp_path, "directory") == tmp_path
+    # an existing path wins over a registered name of the same spelling
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tiny").write_text("local\n")
+    assert resolve_path("tiny", "file") == Path("tiny")
+
+
+def test_resolve_path_fetches_a_registered_name_from_the_mirror(tmp_path, cache_dir, monkeypatch):
+    _register(monkeypatch)
+    mirror = tmp_path / "mirror"
+    (mirror / "tiny").mkdir(parents=True)
+    (mirror / "tiny" / "tiny.txt").write_bytes(b"mirrored\n")
+    monkeypatch.chdir(tmp_path)  # no ./tiny here
+    assert resolve_path("tiny", "file", data_dir=mirror) == mirror / "tiny" / "tiny.txt"
+    monkeypatch.setenv("EMBEDFORGE_DATA_DIR", str(mirror))
+    assert resolve_path("tiny").read_bytes() == b"mirrored\n"
+    assert _files_under(cache_dir) == []
+
+
+def test_resolve_path_errors_name_the_input_the_names_and_the_fix(tmp_path, cache_dir, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DatasetError) as info:
+        resolve_path("no-such-set", "file")
+    message = str(info.value)
+    assert "'no-such-set' is neither an existing file nor a registered data set" in message
+    assert "pass the path of an existing file or one of the registered names" in message
+    assert "google_analogy" in message and "scifact" not in message  # only file data sets
+    with pytest.raises(DatasetError, match="neither an existing directory nor a registered"):
+        resolve_path(tmp_path / "missing", "directory")
+    # the right name or path of the wrong kind says so
+    with pytest.raises(DatasetError, match=r"\(data set 'scifact' is a directory\)"):
+        resolve_path("scifact", "file")
+    (tmp_path / "f.txt").write_text("x")
+    with pytest.raises(DatasetError, match=r"existing directory .*\(it is a file\).*: scifact"):
+        resolve_path(tmp_path / "f.txt", "directory")
+    with pytest.raises(InvalidParameterError, match="expected a path or a registered data set"):
+        resolve_path(42)
+    with pytest.raises(InvalidParameterError, match="kind must be one of 'file'"):
+        resolve_path("x", "folder")
+
+
+@pytest.mark.data
+def test_resolve_path_finds_real_data_sets_in_the_mirror(data_dir, data_file, monkeypatch):
+    info = dataset_info("google_analogy")
+    path = data_file(info.files[0])
+    monkeypatch.setenv("EMBEDFORGE_DATA_DIR", str(data_dir))
+    assert resolve_path("google_analogy", "file") == path
+    assert resolve_path("wordsim353", "file") == data_file("wordsim353/wordsim353.tsv")

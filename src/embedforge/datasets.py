@@ -14,6 +14,9 @@ similarity benchmarks) is described once here by a :class:`DatasetInfo`.
 Data sets with no public download that we can verify byte for byte
 (``url=None``) are mirror-only; asking for one that is not in the mirror raises
 :class:`~embedforge.errors.DatasetError` saying where to put it.
+
+:func:`resolve_path` is the one place that turns a user's "data set name or
+path" argument into a path: readers and evaluators call it.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ __all__ = [
     "dataset_info",
     "fetch",
     "list_datasets",
+    "resolve_path",
 ]
 
 logger = logging.getLogger(__name__)
@@ -395,6 +399,94 @@ def fetch(
             f"the project's copy is in ../shared/data"
         )
     return _download(info, progress=progress)
+
+
+_KINDS = {"file": "file", "directory": "directory", "any": "file or directory"}
+
+
+def resolve_path(
+    name_or_path: str | os.PathLike[str],
+    kind: str = "any",
+    *,
+    what: str | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+    progress: bool = True,
+) -> Path:
+    """The path a "data set name or path" argument stands for.
+
+    An existing file or directory is used as it is; otherwise a str that is a
+    registered data set name is fetched with :func:`fetch` (local mirror, else
+    the verified download cache).
+
+    Parameters
+    ----------
+    name_or_path : str or path-like
+        A path, or a registered name (see :func:`list_datasets`).
+    kind : {"any", "file", "directory"}, default "any"
+        What the caller reads.  An existing path or a data set of the other
+        kind is refused.
+    what : str, optional
+        How messages call the expected input (e.g. ``"analogy question
+        file"``); defaults to ``kind``.
+    data_dir : str or path-like, optional
+        Local mirror directory, passed to :func:`fetch`.
+    progress : bool, default True
+        Download progress bar, passed to :func:`fetch`.
+
+    Returns
+    -------
+    pathlib.Path
+        The existing path, or the data set's file (its folder for a
+        directory data set).
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``name_or_path`` is not a str or path-like, or ``kind`` is unknown.
+    DatasetError
+        If it is neither an existing path of the right kind nor a registered
+        data set of that kind (the message lists the registered names of that
+        kind and says what to pass), or the data set cannot be fetched.
+    """
+    if kind not in _KINDS:
+        raise InvalidParameterError(
+            f"kind must be one of {', '.join(map(repr, _KINDS))}; got {kind!r}"
+        )
+    if not isinstance(name_or_path, (str, os.PathLike)):
+        raise InvalidParameterError(
+            f"expected a path or a registered data set name (str); got "
+            f"{type(name_or_path).__name__} {name_or_path!r:.60}"
+        )
+    expected = what or _KINDS[kind]
+    path = Path(name_or_path)
+    info = _REGISTRY.get(name_or_path) if isinstance(name_or_path, str) else None
+    if path.exists():
+        problem = _wrong_kind(path.is_dir(), kind)
+        if problem is None:
+            return path
+    elif info is not None:
+        problem = _wrong_kind(info.directory, kind)
+        if problem is None:
+            return fetch(info.name, data_dir=data_dir, progress=progress)
+        problem = f"data set {info.name!r} is {problem.removeprefix('it is ')}"
+    else:
+        problem = None
+    names = [i.name for i in _REGISTRY.values() if _wrong_kind(i.directory, kind) is None]
+    raise DatasetError(
+        f"{str(name_or_path)!r} is neither an existing {expected} nor a registered data set"
+        + (f" ({problem})" if problem else "")
+        + f"; pass the path of an existing {expected} or one of the registered names: "
+        + ", ".join(names)
+    )
+
+
+def _wrong_kind(is_directory: bool, kind: str) -> str | None:
+    """What is wrong with a file / directory when ``kind`` is wanted, or None."""
+    if kind == "file" and is_directory:
+        return "it is a directory"
+    if kind == "directory" and not is_directory:
+        return "it is a file"
+    return None
 
 
 def _download(info: DatasetInfo, progress: bool) -> Path:

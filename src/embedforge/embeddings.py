@@ -22,7 +22,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from embedforge._io import atomic_directory, read_config, utf8_encodable
+from embedforge._linalg import normalize_rows, top_k
 from embedforge._registry import lookup, register
+from embedforge._validation import check_int, check_restrict_vocab
 from embedforge._word2vec_format import read_rows, write_rows
 from embedforge.errors import (
     FormatError,
@@ -41,9 +43,6 @@ FORMAT_VERSION = 1
 
 # Most keys compared with difflib when looking for a misspelt key.
 _MAX_SPELLING_CANDIDATES = 4000
-
-# Rows normalised per block, so that the float64 temporaries stay small.
-_NORMALIZE_BLOCK_ROWS = 65_536
 
 
 @register("Embeddings")
@@ -306,13 +305,7 @@ class Embeddings:
     def _unit_vectors(self) -> np.ndarray:
         """The rows scaled to unit L2 norm (zero rows stay zero), computed once and cached."""
         if self._unit is None:
-            src = self._vectors
-            unit = np.empty(src.shape, dtype=np.float32)
-            for start in range(0, src.shape[0], _NORMALIZE_BLOCK_ROWS):
-                block = src[start : start + _NORMALIZE_BLOCK_ROWS].astype(np.float64)
-                norms = np.sqrt(np.einsum("ij,ij->i", block, block))
-                norms[norms == 0.0] = 1.0
-                unit[start : start + _NORMALIZE_BLOCK_ROWS] = block / norms[:, None]
+            unit = normalize_rows(self._vectors)
             unit.flags.writeable = False
             self._unit = unit
         return self._unit
@@ -327,9 +320,7 @@ class Embeddings:
                     f"{name}: a raw vector must be a numeric array of shape ({self.dim},); "
                     f"got {query.dtype} array of shape {query.shape}"
                 )
-            vec = query.astype(np.float64)
-            norm = float(np.sqrt(vec @ vec))
-            return (vec / norm if norm > 0 else vec).astype(np.float32)
+            return normalize_rows(query[None])[0]
         raise InvalidParameterError(
             f"{name} must hold str keys or numpy vectors of shape ({self.dim},); "
             f"got {type(query).__name__} {query!r:.60}"
@@ -451,13 +442,11 @@ class Embeddings:
             raise InvalidParameterError(
                 "most_similar needs at least one positive or negative key; got neither"
             )
-        k = _check_k(k)
-        stop = self._check_restrict_vocab(restrict_vocab)
+        k = check_int(k, "k", 0, expected="at least 0")
+        stop = check_restrict_vocab(restrict_vocab, len(self))
         terms = [self._unit_query(q, "positive") for q in pos]
         terms += [-self._unit_query(q, "negative") for q in neg]
-        mean = np.mean(np.stack(terms), axis=0, dtype=np.float64)
-        norm = float(np.sqrt(mean @ mean))
-        mean = (mean / norm if norm > 0 else mean).astype(np.float32)
+        mean = normalize_rows(np.mean(np.stack(terms), axis=0, dtype=np.float64)[None])[0]
         scores = self._unit_vectors()[:stop] @ mean
         return self._top_k(scores, k, self._input_rows(pos + neg))
 
@@ -514,8 +503,8 @@ class Embeddings:
             raise InvalidParameterError(
                 "most_similar_cosmul needs at least one positive key; got none"
             )
-        k = _check_k(k)
-        stop = self._check_restrict_vocab(restrict_vocab)
+        k = check_int(k, "k", 0, expected="at least 0")
+        stop = check_restrict_vocab(restrict_vocab, len(self))
         unit = self._unit_vectors()[:stop]
         pos_terms = np.stack([self._unit_query(q, "positive") for q in pos])
         scores = np.prod((1.0 + unit @ pos_terms.T) / 2.0, axis=1)
@@ -557,37 +546,20 @@ class Embeddings:
             raise InvalidParameterError(f"doesnt_match needs at least 2 keys; got {len(key_list)}")
         rows = np.asarray([self.index(key) for key in key_list], dtype=np.intp)
         group = self._unit_vectors()[rows]
-        mean = group.mean(axis=0, dtype=np.float64)
-        norm = float(np.sqrt(mean @ mean))
-        mean = (mean / norm if norm > 0 else mean).astype(np.float32)
+        mean = normalize_rows(group.mean(axis=0, dtype=np.float64)[None])[0]
         return key_list[int(np.argmin(group @ mean))]
 
     def _input_rows(self, queries: list[str | np.ndarray]) -> set[int]:
         return {self._key_to_index[q] for q in queries if isinstance(q, str)}
 
-    def _check_restrict_vocab(self, restrict_vocab: int | None) -> int:
-        if restrict_vocab is None:
-            return len(self)
-        if isinstance(restrict_vocab, bool) or not isinstance(restrict_vocab, (int, np.integer)):
-            raise InvalidParameterError(
-                f"restrict_vocab must be a positive int or None; got {restrict_vocab!r}"
-            )
-        if restrict_vocab < 1:
-            raise InvalidParameterError(f"restrict_vocab must be at least 1; got {restrict_vocab}")
-        return min(int(restrict_vocab), len(self))
-
     def _top_k(self, scores: np.ndarray, k: int, exclude: set[int]) -> list[tuple[str, float]]:
         """Best ``k`` rows by score (ties by row), skipping ``exclude``."""
-        m = min(k + len(exclude), scores.shape[0])
-        if m == 0 or k == 0:
-            return []
-        if m < scores.shape[0]:
-            candidates = np.argpartition(-scores, m - 1)[:m]
-        else:
-            candidates = np.arange(scores.shape[0])
-        order = candidates[np.lexsort((candidates, -scores[candidates]))]
-        result = [(self._keys[i], float(scores[i])) for i in order.tolist() if i not in exclude]
-        return result[:k]
+        ids, top = top_k(scores[None], k, exclude=np.fromiter(exclude, np.int64, len(exclude)))
+        n = int(np.count_nonzero(ids[0] >= 0))  # -1 padding comes last
+        return [
+            (self._keys[i], float(s))
+            for i, s in zip(ids[0, :n].tolist(), top[0, :n].tolist(), strict=True)
+        ]
 
     # ------------------------------------------------------------------ derived embeddings
 
@@ -952,14 +924,6 @@ def _edits1(key: str) -> set[str]:
     edits.update({key.lower(), key.upper(), key.capitalize()})
     edits.discard(key)
     return edits
-
-
-def _check_k(k: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise InvalidParameterError(f"k must be a non-negative int; got {k!r}")
-    if k < 0:
-        raise InvalidParameterError(f"k must be at least 0; got {k}")
-    return int(k)
 
 
 def _encode_keys_for_save(keys: list[str]) -> bytes:

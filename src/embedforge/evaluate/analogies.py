@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from embedforge.errors import DatasetError, FormatError, InvalidParameterError
+from embedforge._linalg import normalize_rows, top_k
+from embedforge._validation import check_choice, check_int, check_restrict_vocab
+from embedforge.errors import FormatError, InvalidParameterError
 
 if TYPE_CHECKING:
     from embedforge.embeddings import Embeddings
@@ -49,26 +51,10 @@ _SCORE_BUDGET = 1 << 24
 
 def _resolve_source(path_or_dataset_name: str | os.PathLike[str]) -> tuple[Path, str]:
     """Return (file path, display name) for a registered data set name or a file path."""
-    from embedforge import datasets
+    from embedforge.datasets import resolve_path
 
-    if isinstance(path_or_dataset_name, str):
-        registered = {info.name for info in datasets.list_datasets()}
-        if path_or_dataset_name in registered:
-            return datasets.fetch(path_or_dataset_name), path_or_dataset_name
-    try:
-        path = Path(path_or_dataset_name)
-    except TypeError:
-        raise InvalidParameterError(
-            "path_or_dataset_name must be a file path or a registered data set name; "
-            f"got {type(path_or_dataset_name).__name__}"
-        ) from None
-    if not path.is_file():
-        names = ", ".join(info.name for info in datasets.list_datasets())
-        raise DatasetError(
-            f"{str(path)!r} is neither an existing file nor a registered data set "
-            f"(registered: {names})"
-        )
-    return path, str(path)
+    path = resolve_path(path_or_dataset_name, "file")
+    return path, os.fspath(path_or_dataset_name)
 
 
 def _keys_and_vectors(embeddings: Any) -> tuple[Sequence[str], np.ndarray]:
@@ -89,20 +75,6 @@ def _keys_and_vectors(embeddings: Any) -> tuple[Sequence[str], np.ndarray]:
     return keys, vectors
 
 
-def _check_restrict_vocab(restrict_vocab: int | None, n_keys: int) -> int:
-    if restrict_vocab is None:
-        return n_keys
-    if isinstance(restrict_vocab, bool) or not isinstance(restrict_vocab, (int, np.integer)):
-        raise InvalidParameterError(
-            f"restrict_vocab must be a positive int or None; got {restrict_vocab!r}"
-        )
-    if restrict_vocab < 1:
-        raise InvalidParameterError(
-            f"restrict_vocab must be a positive int or None; got {restrict_vocab}"
-        )
-    return min(int(restrict_vocab), n_keys)
-
-
 def _lookup_table(keys: Sequence[str], n: int, case_insensitive: bool) -> dict[str, int]:
     """Map each (lower-cased) key among the first ``n`` to the row of its first occurrence."""
     table: dict[str, int] = {}
@@ -110,14 +82,6 @@ def _lookup_table(keys: Sequence[str], n: int, case_insensitive: bool) -> dict[s
         key = keys[i]
         table.setdefault(key.lower() if case_insensitive else key, i)
     return table
-
-
-def _unit_rows(vectors: np.ndarray, dtype: type = np.float32) -> np.ndarray:
-    """Rows scaled to unit L2 norm; all-zero rows stay zero."""
-    out = np.array(vectors, dtype=dtype, copy=True)
-    norms = np.linalg.norm(out, axis=1, keepdims=True)
-    np.divide(out, norms, out=out, where=norms > 0)
-    return out
 
 
 # --------------------------------------------------------------------------- reading
@@ -242,6 +206,18 @@ class SectionResult:
 
 def _json_float(x: float) -> float | None:
     return None if math.isnan(x) else float(x)
+
+
+def _correlation_dict(result: Any) -> dict[str, Any]:
+    """The JSON-ready fields shared by the word and sentence similarity results."""
+    return {
+        "dataset": result.dataset,
+        "spearman": _json_float(result.spearman),
+        "spearman_pvalue": _json_float(result.spearman_pvalue),
+        "pearson": _json_float(result.pearson),
+        "pearson_pvalue": _json_float(result.pearson_pvalue),
+        "pairs": result.pairs,
+    }
 
 
 def _is_syntactic(section_name: str) -> bool:
@@ -459,18 +435,10 @@ def evaluate_analogies(
     >>> print(result)  # doctest: +SKIP
     >>> result.accuracy, result.coverage  # doctest: +SKIP
     """
-    if method not in _METHODS:
-        raise InvalidParameterError(f"method must be one of {_METHODS}; got {method!r}")
-    if batch_size is not None and (
-        isinstance(batch_size, bool)
-        or not isinstance(batch_size, (int, np.integer))
-        or batch_size < 1
-    ):
-        raise InvalidParameterError(
-            f"batch_size must be a positive int or None; got {batch_size!r}"
-        )
+    check_choice(method, "method", _METHODS)
+    batch_size = check_int(batch_size, "batch_size", 1, allow_none=True)
     keys, vectors = _keys_and_vectors(embeddings)
-    n = _check_restrict_vocab(restrict_vocab, len(keys))
+    n = check_restrict_vocab(restrict_vocab, len(keys))
     path, display = _resolve_source(path_or_dataset_name)
     questions = read_analogy_questions(path)
 
@@ -490,14 +458,15 @@ def evaluate_analogies(
         # canonical[r]: first row with the same folded key as row r (== r without duplicates).
         canonical = np.fromiter((table[fold(keys[r])] for r in range(n)), dtype=np.int64, count=n)
         duplicates = _duplicate_rows(canonical)
-        unit = _unit_rows(vectors[:n])
+        # float32 norms, as gensim's KeyedVectors: the accuracy matches evaluate_word_analogies
+        unit = normalize_rows(vectors[:n], accumulate=np.float32)
         hits[asked] = _predict(
             unit,
             idx[asked],
             canonical,
             duplicates,
             method,
-            None if batch_size is None else int(batch_size),
+            batch_size,
         )
 
     order: list[str] = []
@@ -601,11 +570,10 @@ def _predict(
                 scores /= denominator
                 del denominator
             _exclude_inputs(scores, idx[q0:q1, :3], duplicates, j0, j1)
-            arg = np.argmax(scores, axis=1)
-            value = scores[np.arange(q1 - q0), arg]
-            better = value > best_score[q0:q1]  # strict: ties keep the earlier row
-            best_score[q0:q1][better] = value[better]
-            best_row[q0:q1][better] = arg[better] + j0
+            arg, value = top_k(scores, 1)
+            better = value[:, 0] > best_score[q0:q1]  # strict: ties keep the earlier row
+            best_score[q0:q1][better] = value[better, 0]
+            best_row[q0:q1][better] = arg[better, 0] + j0
     found = best_row >= 0  # a question with every candidate excluded has no prediction
     hits = np.zeros(n_questions, dtype=bool)
     hits[found] = canonical[best_row[found]] == idx[found, 3]

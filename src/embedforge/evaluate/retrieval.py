@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from embedforge._linalg import normalize_rows, top_k
+from embedforge._validation import check_encoder, check_int, check_ks
 from embedforge.errors import DatasetError, FormatError, InvalidParameterError
 from embedforge.text.documents import Document, iter_documents
 
@@ -60,19 +62,6 @@ class BeirData:
     queries: dict[str, str]
     qrels: dict[str, dict[str, int]]
     name: str = ""
-
-
-def _resolve_dir(path_or_name: str | os.PathLike[str], what: str) -> Path:
-    from embedforge import datasets
-
-    if isinstance(path_or_name, str) and not Path(path_or_name).exists():
-        if path_or_name in {info.name for info in datasets.list_datasets()}:
-            return datasets.fetch(path_or_name)
-        raise DatasetError(
-            f"{path_or_name!r} is neither an existing {what} nor a registered data set "
-            f"(registered: {', '.join(i.name for i in datasets.list_datasets())})"
-        )
-    return Path(path_or_name)
 
 
 def read_qrels(path: str | os.PathLike[str]) -> dict[str, dict[str, int]]:
@@ -151,9 +140,9 @@ def read_beir(path: str | os.PathLike[str], split: str = "test") -> BeirData:
     FormatError
         If a file is malformed (the message names file and line).
     """
-    root = _resolve_dir(path, "directory")
-    if not root.is_dir():
-        raise DatasetError(f"{str(root)!r} is not a directory in BEIR's layout")
+    from embedforge.datasets import resolve_path
+
+    root = resolve_path(path, "directory")
     files = {
         "corpus": root / "corpus.jsonl",
         "queries": root / "queries.jsonl",
@@ -241,16 +230,6 @@ class RetrievalResult:
         )
 
 
-def _check_ks(k: int | Iterable[int]) -> tuple[int, ...]:
-    ks = (k,) if isinstance(k, (int, np.integer)) else tuple(k)
-    if not ks or not all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) and x >= 1
-                         for x in ks):  # fmt: skip
-        raise InvalidParameterError(
-            f"k must be an integer >= 1 or a sequence of them such as (1, 10, 100); got {k!r}"
-        )
-    return tuple(sorted({int(x) for x in ks}))
-
-
 def _ranked(results: Mapping[str, float] | Sequence[tuple[str, float]], qid: str) -> list[str]:
     """Document ids by score descending, ties by document id descending (trec_eval's order)."""
     items = results.items() if isinstance(results, Mapping) else results
@@ -326,7 +305,7 @@ def score_retrieval(
     >>> result.mrr[10], round(result.ndcg[10], 4)
     (0.75, 0.8155)
     """
-    ks = _check_ks(k)
+    ks = check_ks(k)
     if not qrels:
         raise InvalidParameterError("qrels is empty; pass at least one judged query")
     per_query: dict[str, dict[str, float]] = {}
@@ -398,14 +377,6 @@ def _doc_text(doc: object, doc_id: str) -> str:
     )
 
 
-def _check_encoder(encoder: object) -> None:
-    if not callable(getattr(encoder, "encode", None)):
-        raise InvalidParameterError(
-            "encoder must have encode(texts, batch_size) -> (n, dim) float32 (e.g. LSA, "
-            f"SIFEncoder, a sentence-transformers encoder); got {type(encoder).__name__}"
-        )
-
-
 def _encode(encoder: Any, texts: list[str], batch_size: int, sparse: bool) -> Any:
     if sparse:
         return encoder.encode_sparse(texts)
@@ -416,9 +387,7 @@ def _encode(encoder: Any, texts: list[str], batch_size: int, sparse: bool) -> An
             "(n, dim)"
         )
     if not getattr(encoder, "normalize", False):
-        norms = np.linalg.norm(vectors, axis=1)
-        norms[norms == 0] = 1.0
-        vectors = vectors / norms[:, None]
+        vectors = normalize_rows(vectors, accumulate=np.float32)
     return vectors
 
 
@@ -440,7 +409,9 @@ def search_exact(
     -------
     scores : np.ndarray, shape (n_queries, min(k, n_docs)), float32
     rows : np.ndarray, shape (n_queries, min(k, n_docs)), int64
-        Best first.
+        Best first, ties broken by the lower document row (see
+        :func:`embedforge._linalg.top_k`); a NaN or ``-inf`` score is never a
+        result, its slot holds ``-1`` / ``-inf``.
     """
     import scipy.sparse as sp
 
@@ -452,15 +423,9 @@ def search_exact(
     for start in range(0, n_queries, block_size):
         block = query_vectors[start : start + block_size] @ doc_t
         block = block.toarray() if sp.issparse(block) else np.asarray(block)
-        block = block.astype(np.float32, copy=False)
-        if kk < n_docs:
-            part = np.argpartition(-block, kk - 1, axis=1)[:, :kk]
-        else:
-            part = np.broadcast_to(np.arange(n_docs), block.shape).copy()
-        part_scores = np.take_along_axis(block, part, axis=1)
-        order = np.argsort(-part_scores, axis=1, kind="stable")
-        rows[start : start + block_size] = np.take_along_axis(part, order, axis=1)
-        scores[start : start + block_size] = np.take_along_axis(part_scores, order, axis=1)
+        ids, top = top_k(block.astype(np.float32, copy=False), kk)
+        rows[start : start + block_size] = ids
+        scores[start : start + block_size] = top
     return scores, rows
 
 
@@ -522,10 +487,9 @@ def evaluate_retrieval(
     >>> lsa = LSA(dim=256).fit(data.corpus.values())  # doctest: +SKIP
     >>> evaluate_retrieval(lsa, data.queries, data.corpus, data.qrels).ndcg[10]  # doctest: +SKIP
     """
-    _check_encoder(encoder)
-    ks = _check_ks(k)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise InvalidParameterError(f"batch_size must be an integer >= 1; got {batch_size!r}")
+    check_encoder(encoder)
+    ks = check_ks(k)
+    batch_size = check_int(batch_size, "batch_size", 1)
     query_ids = [q for q in queries if q in qrels]
     if not query_ids:
         raise InvalidParameterError(
@@ -547,7 +511,7 @@ def evaluate_retrieval(
     scores, rows = search_exact(qvecs, docs, depth)
     run: dict[str, dict[str, float]] = {}
     for i, qid in enumerate(query_ids):
-        hits = {doc_ids[r]: float(s) for r, s in zip(rows[i], scores[i], strict=True)}
+        hits = {doc_ids[r]: float(s) for r, s in zip(rows[i], scores[i], strict=True) if r >= 0}
         if ignore_identical_ids:
             hits.pop(qid, None)
         run[qid] = hits

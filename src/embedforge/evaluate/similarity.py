@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from embedforge._validation import check_restrict_vocab
 from embedforge.errors import FormatError, InvalidParameterError
 from embedforge.evaluate.analogies import (
-    _check_restrict_vocab,
+    _correlation_dict,
     _json_float,
     _keys_and_vectors,
     _lookup_table,
@@ -209,12 +210,7 @@ class SimilarityResult:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; undefined values are ``None``."""
         return {
-            "dataset": self.dataset,
-            "spearman": _json_float(self.spearman),
-            "spearman_pvalue": _json_float(self.spearman_pvalue),
-            "pearson": _json_float(self.pearson),
-            "pearson_pvalue": _json_float(self.pearson_pvalue),
-            "pairs": self.pairs,
+            **_correlation_dict(self),
             "oov_pairs": self.oov_pairs,
             "total_pairs": self.total_pairs,
             "oov_ratio": _json_float(self.oov_ratio),
@@ -292,7 +288,7 @@ def evaluate_word_similarity(
     >>> result.spearman, result.oov_ratio  # doctest: +SKIP
     """
     keys, vectors = _keys_and_vectors(embeddings)
-    n = _check_restrict_vocab(restrict_vocab, len(keys))
+    n = check_restrict_vocab(restrict_vocab, len(keys))
     path, display = _resolve_source(path_or_dataset_name)
     word_pairs = read_word_pairs(path)
     table = _lookup_table(keys, n, case_insensitive)

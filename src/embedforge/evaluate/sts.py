@@ -17,13 +17,15 @@ import math
 import os
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from embedforge._linalg import normalize_rows
+from embedforge._validation import check_choice, check_encoder, check_int
+from embedforge.datasets import resolve_path
 from embedforge.errors import DatasetError, FormatError, InvalidParameterError
-from embedforge.evaluate.analogies import _json_float
+from embedforge.evaluate.analogies import _correlation_dict
 
 __all__ = [
     "LeeData",
@@ -98,33 +100,13 @@ class SentenceSimilarityResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; undefined values are ``None``."""
-        return {
-            "dataset": self.dataset,
-            "spearman": _json_float(self.spearman),
-            "spearman_pvalue": _json_float(self.spearman_pvalue),
-            "pearson": _json_float(self.pearson),
-            "pearson_pvalue": _json_float(self.pearson_pvalue),
-            "pairs": self.pairs,
-        }
+        return _correlation_dict(self)
 
     def __str__(self) -> str:
         return (
             f"{self.dataset}: Spearman {self.spearman:.4f}, Pearson {self.pearson:.4f} "
             f"on {self.pairs:,} pairs"
         )
-
-
-def _resolve(path_or_name: str | os.PathLike[str], dataset: str) -> Path:
-    from embedforge import datasets
-
-    if isinstance(path_or_name, str) and not Path(path_or_name).exists():
-        if path_or_name in {info.name for info in datasets.list_datasets()}:
-            return datasets.fetch(path_or_name)
-        raise DatasetError(
-            f"{path_or_name!r} is neither an existing file or directory nor a registered data set "
-            f"(e.g. {dataset!r})"
-        )
-    return Path(path_or_name)
 
 
 def read_stsb(path_or_dir: str | os.PathLike[str] = "stsb", split: str = "test") -> SentencePairs:
@@ -160,11 +142,8 @@ def read_stsb(path_or_dir: str | os.PathLike[str] = "stsb", split: str = "test")
     Only the first 7 tab-separated fields are used and quotes are not
     special (sentences contain ``"``), as the release's readme prescribes.
     """
-    if split not in _STSB_FILES:
-        raise InvalidParameterError(
-            f"split must be one of {', '.join(map(repr, _STSB_FILES))}; got {split!r}"
-        )
-    path = _resolve(path_or_dir, "stsb")
+    check_choice(split, "split", tuple(_STSB_FILES))
+    path = resolve_path(path_or_dir)
     if path.is_dir():
         path = path / _STSB_FILES[split]
     if not path.is_file():
@@ -203,21 +182,14 @@ def read_stsb(path_or_dir: str | os.PathLike[str] = "stsb", split: str = "test")
 
 
 def _encode_unit(encoder: Any, texts: list[str], batch_size: int) -> np.ndarray:
-    if not callable(getattr(encoder, "encode", None)):
-        raise InvalidParameterError(
-            "encoder must have encode(texts, batch_size) -> (n, dim) float32; "
-            f"got {type(encoder).__name__}"
-        )
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise InvalidParameterError(f"batch_size must be an integer >= 1; got {batch_size!r}")
+    check_encoder(encoder)
+    batch_size = check_int(batch_size, "batch_size", 1)
     vectors = np.asarray(encoder.encode(texts, batch_size=batch_size), dtype=np.float64)
     if vectors.ndim != 2 or vectors.shape[0] != len(texts):
         raise InvalidParameterError(
             f"encoder.encode returned shape {vectors.shape} for {len(texts)} texts; expected (n, dim)"
         )
-    norms = np.linalg.norm(vectors, axis=1)
-    norms[norms == 0] = 1.0
-    return vectors / norms[:, None]
+    return normalize_rows(vectors, out=np.empty_like(vectors))  # float64, as the cosines
 
 
 def _correlate(gold: np.ndarray, model: np.ndarray, dataset: str) -> SentenceSimilarityResult:
@@ -328,7 +300,7 @@ def read_lee(path_or_dir: str | os.PathLike[str] = "lee_corpus") -> LeeData:
     FormatError
         If the matrix is not 50x50 numbers or the document counts differ.
     """
-    root = _resolve(path_or_dir, "lee_corpus")
+    root = resolve_path(path_or_dir, "directory")
     files = [root / "lee.cor", root / "similarities0-1.txt", root / "lee_background.cor"]
     for file in files:
         if not file.is_file():

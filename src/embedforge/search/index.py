@@ -29,9 +29,11 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from embedforge._io import atomic_directory, read_config
+from embedforge._linalg import normalize_rows, top_k
 from embedforge._registry import register
+from embedforge._validation import check_choice, check_int
 from embedforge.errors import FormatError, InvalidParameterError, NotFittedError
-from embedforge.search.quantize import BinaryQuantizer, ScalarQuantizer, as_vectors, l2_normalize
+from embedforge.search.quantize import BinaryQuantizer, ScalarQuantizer, as_vectors
 
 __all__ = ["VectorIndex"]
 
@@ -52,23 +54,6 @@ def _faiss() -> Any:
     import faiss
 
     return faiss
-
-
-def _check_choice(value: object, name: str, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        raise InvalidParameterError(
-            f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}"
-        )
-    return value  # type: ignore[return-value]
-
-
-def _check_int(value: object, name: str, low: int, allow_none: bool = False) -> int | None:
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        extra = " or None" if allow_none else ""
-        raise InvalidParameterError(f"{name} must be an int >= {low}{extra}; got {value!r}")
-    return int(value)
 
 
 @register("VectorIndex")
@@ -150,17 +135,17 @@ class VectorIndex:
         nprobe: int | None = None,
         seed: int = 0,
     ) -> None:
-        self.dim = _check_int(dim, "dim", 1)
-        self.kind = _check_choice(kind, "kind", KINDS)
-        self.precision = _check_choice(precision, "precision", PRECISIONS)
-        self.metric = _check_choice(metric, "metric", METRICS)
-        self.rescore_multiplier = _check_int(rescore_multiplier, "rescore_multiplier", 1)
-        self.hnsw_m = _check_int(hnsw_m, "hnsw_m", 2)
-        self.ef_search = _check_int(ef_search, "ef_search", 1)
-        self.nlist = _check_int(nlist, "nlist", 1, allow_none=True)
-        self.pq_m = _check_int(pq_m, "pq_m", 1, allow_none=True)
-        self.nprobe = _check_int(nprobe, "nprobe", 1, allow_none=True)
-        self.seed = _check_int(seed, "seed", 0)
+        self.dim = check_int(dim, "dim", 1)
+        self.kind = check_choice(kind, "kind", KINDS)
+        self.precision = check_choice(precision, "precision", PRECISIONS)
+        self.metric = check_choice(metric, "metric", METRICS)
+        self.rescore_multiplier = check_int(rescore_multiplier, "rescore_multiplier", 1)
+        self.hnsw_m = check_int(hnsw_m, "hnsw_m", 2)
+        self.ef_search = check_int(ef_search, "ef_search", 1)
+        self.nlist = check_int(nlist, "nlist", 1, allow_none=True)
+        self.pq_m = check_int(pq_m, "pq_m", 1, allow_none=True)
+        self.nprobe = check_int(nprobe, "nprobe", 1, allow_none=True)
+        self.seed = check_int(seed, "seed", 0)
         if kind == "ivf-pq" and precision != "float32":
             raise InvalidParameterError(
                 f"kind='ivf-pq' stores product-quantized codes, so precision must be 'float32'; "
@@ -267,7 +252,7 @@ class VectorIndex:
 
     def _prepare(self, vectors: ArrayLike, name: str) -> np.ndarray:
         x = as_vectors(vectors, name, self.dim)
-        return l2_normalize(x) if self.metric == "cosine" else x
+        return normalize_rows(x) if self.metric == "cosine" else x
 
     def _codes(self, x: np.ndarray) -> np.ndarray:
         """What faiss receives: the float vectors, or packed sign bits for binary."""
@@ -499,12 +484,10 @@ class VectorIndex:
             ``allowed_ids`` is not non-negative integers, or ``rescore``
             returns an array of the wrong shape.
         """
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise InvalidParameterError(f"k must be an int >= 1 (results per query); got {k!r}")
-        k = int(k)
+        k = check_int(k, "k", 1, expected="an int >= 1 (results per query)")
         mult = self.rescore_multiplier
         if rescore_multiplier is not None:
-            mult = _check_int(rescore_multiplier, "rescore_multiplier", 1)
+            mult = check_int(rescore_multiplier, "rescore_multiplier", 1)
         if rescore is not None and not callable(rescore):
             raise InvalidParameterError(
                 f"rescore must be a callable mapping ids (m,) to vectors (m, dim); got {rescore!r:.60}"
@@ -621,8 +604,8 @@ class VectorIndex:
             s = qq @ self._stored(block).T
             s = np.concatenate([best_s, s.astype(np.float32)], axis=1)
             lab = np.concatenate([best_l, np.broadcast_to(block, (len(q), len(block)))], axis=1)
-            order = np.argsort(-s, axis=1, kind="stable")[:, :fetch]
-            best_s, best_l = np.take_along_axis(s, order, 1), np.take_along_axis(lab, order, 1)
+            order, best_s = top_k(s, fetch)
+            best_l = np.where(order >= 0, np.take_along_axis(lab, np.maximum(order, 0), 1), -1)
         return best_s, best_l
 
     def _rescore(
@@ -643,8 +626,8 @@ class VectorIndex:
         exact = q @ vectors.T  # (nq, n_unique)
         scores = np.take_along_axis(exact, inverse, 1).astype(np.float32)
         scores[found < 0] = -np.inf
-        order = np.argsort(-scores, axis=1, kind="stable")
-        return np.take_along_axis(scores, order, 1), np.take_along_axis(found, order, 1)
+        order, scores = top_k(scores, found.shape[1])
+        return scores, np.where(order >= 0, np.take_along_axis(found, np.maximum(order, 0), 1), -1)
 
     # ------------------------------------------------------------------ persistence
 

@@ -23,8 +23,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from embedforge._io import atomic_directory, read_config
+from embedforge._linalg import normalize_rows
 from embedforge._registry import register
-from embedforge._validation import Params
+from embedforge._validation import Params, check_bool, check_choice, check_int, check_real
 from embedforge.embeddings import Embeddings
 from embedforge.errors import FormatError, InvalidParameterError, NotFittedError
 
@@ -67,22 +68,6 @@ def as_vectors(
             "Drop or repair those rows first"
         )
     return array
-
-
-def l2_normalize(x: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit L2 norm (zero rows stay zero), float32 (not public API)."""
-    norms = np.sqrt(np.einsum("ij,ij->i", x.astype(np.float64), x.astype(np.float64)))
-    norms[norms == 0.0] = 1.0
-    return (x / norms[:, None]).astype(np.float32)
-
-
-def _check_int(value: object, name: str, low: int, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise InvalidParameterError(f"{name} must be an int; got {value!r}")
-    if value < low or (high is not None and value > high):
-        allowed = f">= {low}" if high is None else f"between {low} and {high}"
-        raise InvalidParameterError(f"{name} must be {allowed}; got {value}")
-    return int(value)
 
 
 def _write(
@@ -155,8 +140,8 @@ def truncate(vectors: Embeddings | ArrayLike, dim: int) -> np.ndarray:
     Kusupati et al. (2022), "Matryoshka Representation Learning", arXiv:2205.13147.
     """
     x = as_vectors(vectors)
-    dim = _check_int(dim, "dim", 1, x.shape[1])
-    return l2_normalize(np.ascontiguousarray(x[:, :dim]))
+    dim = check_int(dim, "dim", 1, x.shape[1], expected=f"between 1 and {x.shape[1]}")
+    return normalize_rows(x[:, :dim])
 
 
 # ---------------------------------------------------------------------- scalar quantization
@@ -214,15 +199,9 @@ class ScalarQuantizer(Params):
         self.percentile = percentile
 
     def _validate(self) -> None:
-        _check_int(self.bits, "bits", 1, 8)
-        if self.calibration not in _CALIBRATIONS:
-            raise InvalidParameterError(
-                f"calibration must be one of {', '.join(map(repr, _CALIBRATIONS))}; "
-                f"got {self.calibration!r}"
-            )
-        p = self.percentile
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 50 < p <= 100:
-            raise InvalidParameterError(f"percentile must be a number in (50, 100]; got {p!r}")
+        check_int(self.bits, "bits", 1, 8, expected="between 1 and 8")
+        check_choice(self.calibration, "calibration", _CALIBRATIONS)
+        check_real(self.percentile, "percentile", 50, 100, low_open=True)
 
     @property
     def levels(self) -> int:
@@ -528,10 +507,9 @@ class PCAReducer(Params):
         from sklearn.decomposition import PCA
 
         x = as_vectors(sample, "sample")
-        _check_int(self.dim, "dim", 1, min(x.shape))
-        if not isinstance(self.whiten, bool):
-            raise InvalidParameterError(f"whiten must be True or False; got {self.whiten!r}")
-        _check_int(self.seed, "seed", 0)
+        check_int(self.dim, "dim", 1, min(x.shape), expected=f"between 1 and {min(x.shape)}")
+        check_bool(self.whiten, "whiten")
+        check_int(self.seed, "seed", 0)
         pca = PCA(n_components=int(self.dim), whiten=False, random_state=int(self.seed)).fit(x)
         self.mean_ = pca.mean_.astype(np.float32)
         self.components_ = pca.components_.astype(np.float32)

@@ -27,9 +27,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._io import atomic_directory, read_config
+from .._linalg import normalize_rows
 from .._registry import load as load_saved
 from .._registry import register
-from .._validation import Params
+from .._validation import Params, check_bool, check_choice, check_int
 from .._validation import is_int as _is_int
 from .._validation import need as _need
 from ..embeddings import Embeddings
@@ -48,27 +49,9 @@ _KINDS = ("sparse", "gaussian")
 SKLEARN_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-
-
-def _unit_rows(matrix: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit L2 norm in float32 (zero rows stay zero), in place when float32."""
-    out = np.ascontiguousarray(matrix, dtype=np.float32)
-    norms = np.sqrt(np.einsum("ij,ij->i", out, out, dtype=np.float64))
-    norms[norms == 0.0] = 1.0
-    out /= norms.astype(np.float32)[:, None]
-    return out
-
-
 def _batches(texts: Sequence[str], batch_size: int) -> Iterator[Sequence[str]]:
     for start in range(0, len(texts), batch_size):
         yield texts[start : start + batch_size]
-
-
-def _check_batch_size(batch_size: object) -> int:
-    _need(_is_int(batch_size) and batch_size >= 1, "batch_size", "an integer >= 1", batch_size)
-    return int(batch_size)  # type: ignore[arg-type]
 
 
 def _as_texts(texts: Iterable[str | Document]) -> list[str]:
@@ -110,7 +93,7 @@ class _TfidfBase(Params):
         self.stop_words = stop_words
 
     def _validate_tfidf(self) -> None:
-        _need(isinstance(self.lowercase, bool), "lowercase", "True or False", self.lowercase)
+        check_bool(self.lowercase, "lowercase")
         compile_token_pattern(self.token_pattern)
         ngram = self.ngram_range
         _need(
@@ -131,15 +114,9 @@ class _TfidfBase(Params):
                 "an integer >= 1 (documents) or a float in [0.0, 1.0] (fraction of documents)",
                 value,
             )
-        _need(
-            self.max_features is None or (_is_int(self.max_features) and self.max_features >= 1),
-            "max_features",
-            "None or an integer >= 1",
-            self.max_features,
-        )
-        _need(isinstance(self.sublinear_tf, bool), "sublinear_tf", "True or False",
-              self.sublinear_tf)  # fmt: skip
-        _need(self.norm in _NORMS, "norm", "one of 'l2', 'l1', None", self.norm)
+        check_int(self.max_features, "max_features", 1, allow_none=True)
+        check_bool(self.sublinear_tf, "sublinear_tf")
+        check_choice(self.norm, "norm", _NORMS)
         words = self.stop_words
         _need(
             words is None
@@ -280,7 +257,7 @@ class _TfidfBase(Params):
             Before :meth:`fit`.
         """
         self._check_fitted()
-        size = _check_batch_size(batch_size)
+        size = check_int(batch_size, "batch_size", 1)
         items = _as_texts(texts)
         out = np.empty((len(items), self.dim), dtype=np.float32)
         from tqdm.auto import tqdm
@@ -300,7 +277,7 @@ class _TfidfBase(Params):
     def _dense(self, rows: Any) -> np.ndarray:
         if sp.issparse(rows):
             rows = rows.toarray()
-        return _unit_rows(rows)
+        return normalize_rows(rows, divide=np.float32)
 
     # ------------------------------------------------------------------ save / load
 
@@ -586,8 +563,8 @@ class _ReducedBase(_TfidfBase):
 
     def _validate(self) -> None:
         self._validate_tfidf()
-        _need(_is_int(self.dim) and self.dim >= 1, "dim", "an integer >= 1", self.dim)
-        _need(_is_int(self.seed) and self.seed >= 0, "seed", "an integer >= 0", self.seed)
+        check_int(self.dim, "dim", 1)
+        check_int(self.seed, "seed", 0)
 
     @property
     def dim(self) -> int:  # type: ignore[override]
@@ -632,7 +609,7 @@ class _ReducedBase(_TfidfBase):
         matrix = self._fit_tfidf(documents, ids)
         self._check_dim(matrix.shape[1], matrix.shape[0])
         self._fit_reduction(matrix)
-        vectors = _unit_rows(self._project(matrix))
+        vectors = normalize_rows(self._project(matrix), divide=np.float32)
         self.embeddings_ = Embeddings(self.ids_, vectors)
         return self
 
@@ -649,7 +626,7 @@ class _ReducedBase(_TfidfBase):
         return self._transform(documents, warn=True)
 
     def _transform(self, documents: Iterable[str | Document], warn: bool) -> np.ndarray:
-        return _unit_rows(self._project(self._tfidf(documents, warn)))
+        return normalize_rows(self._project(self._tfidf(documents, warn)), divide=np.float32)
 
     def _dense(self, rows: Any) -> np.ndarray:
         return rows  # transform already returns unit float32 rows
@@ -753,9 +730,8 @@ class LSA(_ReducedBase):
 
     def _validate(self) -> None:
         super()._validate()
-        _need(self.algorithm in ("randomized", "arpack"), "algorithm",
-              "one of 'randomized', 'arpack'", self.algorithm)  # fmt: skip
-        _need(_is_int(self.n_iter) and self.n_iter >= 1, "n_iter", "an integer >= 1", self.n_iter)
+        check_choice(self.algorithm, "algorithm", ("randomized", "arpack"))
+        check_int(self.n_iter, "n_iter", 1)
 
     def _check_dim(self, n_features: int, n_documents: int) -> None:
         if self.dim >= n_features:
@@ -870,7 +846,7 @@ class RandomProjection(_ReducedBase):
 
     def _validate(self) -> None:
         super()._validate()
-        _need(self.kind in _KINDS, "kind", "one of 'sparse', 'gaussian'", self.kind)
+        check_choice(self.kind, "kind", _KINDS)
 
     def _check_dim(self, n_features: int, n_documents: int) -> None:
         pass  # any width is a valid random projection

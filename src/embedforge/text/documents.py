@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .._io import open_binary
-from ..errors import CorpusError, FormatError, InvalidParameterError
+from ..errors import CorpusError, DatasetError, FormatError, InvalidParameterError
 
 __all__ = ["FORMATS", "Document", "iter_document_batches", "iter_documents"]
 
@@ -62,10 +62,14 @@ def _resolve_path(path: str | os.PathLike[str]) -> Path:
     """A file path; a registered BEIR data set name or BEIR directory gives its corpus.jsonl."""
     p = Path(path)
     if isinstance(path, str) and not p.exists():
-        from .. import datasets
+        from ..datasets import resolve_path
 
-        if path in {info.name for info in datasets.list_datasets()}:
-            p = datasets.fetch(path)
+        try:
+            p = resolve_path(path)
+        except DatasetError as exc:
+            raise CorpusError(
+                f"document file {path!r} does not exist; check the path ({exc})"
+            ) from None
     if p.is_dir() and (p / "corpus.jsonl").is_file():
         p = p / "corpus.jsonl"
     if not p.exists():

@@ -27,10 +27,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._io import atomic_directory, read_config
+from .._linalg import normalize_rows
 from .._registry import load as load_saved
 from .._registry import register
-from .._validation import Params
-from .._validation import is_int as _is_int
+from .._validation import Params, check_bool, check_int, check_real
 from ..embeddings import Embeddings
 from ..errors import FormatError, InvalidParameterError, NotFittedError
 from .classic import _read_npy
@@ -60,10 +60,8 @@ class _WordAverage(Params):
         if len(self.wv) == 0:
             raise InvalidParameterError("wv is empty (0 keys); pass trained word vectors")
         compile_token_pattern(self.token_pattern)
-        if not isinstance(self.lowercase, bool):
-            raise InvalidParameterError(f"lowercase must be True or False; got {self.lowercase!r}")
-        if not isinstance(self.normalize, bool):
-            raise InvalidParameterError(f"normalize must be True or False; got {self.normalize!r}")
+        check_bool(self.lowercase, "lowercase")
+        check_bool(self.normalize, "normalize")
 
     @property
     def dim(self) -> int:
@@ -137,8 +135,7 @@ class _WordAverage(Params):
             SIFEncoder with ``n_components >= 1`` before :meth:`fit`.
         """
         self._check_ready()
-        if not _is_int(batch_size) or batch_size < 1:
-            raise InvalidParameterError(f"batch_size must be an integer >= 1; got {batch_size!r}")
+        check_int(batch_size, "batch_size", 1)
         items = _texts_and_ids(texts)[0]
         out = np.empty((len(items), self.dim), dtype=np.float32)
         empty = 0
@@ -158,9 +155,7 @@ class _WordAverage(Params):
                 type(self).__name__, empty, len(items), len(self.wv),
             )  # fmt: skip
         if self.normalize:
-            norms = np.linalg.norm(out, axis=1)
-            norms[norms == 0] = 1.0
-            out /= norms[:, None]
+            normalize_rows(out, out=out, accumulate=np.float32)
         return out
 
     def _check_ready(self) -> None:
@@ -368,13 +363,9 @@ class SIFEncoder(_WordAverage):
 
     def _check_params(self) -> None:
         self._check_common()
-        a = self.a
-        if isinstance(a, bool) or not isinstance(a, (int, float, np.floating)) or not a > 0:
-            raise InvalidParameterError(f"a must be a number > 0 (typically 1e-3); got {a!r}")
-        if not _is_int(self.n_components) or not 0 <= self.n_components <= self.dim:
-            raise InvalidParameterError(
-                f"n_components must be an integer in [0, dim={self.dim}]; got {self.n_components!r}"
-            )
+        check_real(self.a, "a", 0, low_open=True, expected="a number > 0 (typically 1e-3)")
+        check_int(self.n_components, "n_components", 0, self.dim,
+                  expected=f"an integer in [0, dim={self.dim}]")  # fmt: skip
         self._resolved_counts()
 
     def _resolved_counts(self) -> np.ndarray:
