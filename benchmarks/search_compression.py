@@ -41,7 +41,13 @@ from embedforge.evaluate import (
     read_stsb,
     score_retrieval,
 )
-from embedforge.search import PCAReducer, ScalarQuantizer, VectorIndex, minilm_encoder, truncate
+from embedforge.search import (
+    PCAReducer,
+    ScalarQuantizer,
+    VectorIndex,
+    minilm_encoder,
+    truncate_and_normalize,
+)
 
 
 def embed(encoder, texts: list[str], cache: Path, batch_size: int) -> np.ndarray:
@@ -138,8 +144,8 @@ def main() -> None:
         cache / "scifact_test_queries_minilm.npy",
         args.batch_size,
     )
-    docs = truncate(docs, docs.shape[1])  # unit rows
-    queries = truncate(queries, queries.shape[1])
+    docs = truncate_and_normalize(docs, docs.shape[1])  # unit rows
+    queries = truncate_and_normalize(queries, queries.shape[1])
 
     configs = [
         Config("float32 flat (exact)", docs, queries),
@@ -153,12 +159,16 @@ def main() -> None:
         ),
     ]
     for d in (192, 96, 48):
-        configs.append(Config(f"truncate {d}", truncate(docs, d), truncate(queries, d)))
+        configs.append(
+            Config(
+                f"truncate {d}", truncate_and_normalize(docs, d), truncate_and_normalize(queries, d)
+            )
+        )
         configs.append(
             Config(
                 f"truncate {d} + rescore x4",
-                truncate(docs, d),
-                truncate(queries, d),
+                truncate_and_normalize(docs, d),
+                truncate_and_normalize(queries, d),
                 rescore=("full", 4),
             )
         )

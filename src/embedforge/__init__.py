@@ -41,7 +41,7 @@ from .search import (
     encoder_spec,
     load_encoder,
     minilm_encoder,
-    truncate,
+    truncate_and_normalize,
 )
 from .text.classic import LSA, RandomProjection, TfIdf
 from .text.cooccurrence import Cooccurrence
@@ -109,5 +109,14 @@ __all__ = [
     "read_beir",
     "read_stsb",
     "score_retrieval",
-    "truncate",
+    "truncate_and_normalize",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``truncate``, the old name of ``truncate_and_normalize`` (deprecated; warns)."""
+    if name == "truncate":
+        from embedforge.search import quantize
+
+        return quantize.truncate
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

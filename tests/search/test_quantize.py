@@ -11,7 +11,7 @@ from hypothesis.extra.numpy import arrays
 
 from embedforge import Embeddings
 from embedforge.errors import FormatError, InvalidParameterError, NotFittedError
-from embedforge.search import BinaryQuantizer, PCAReducer, ScalarQuantizer, truncate
+from embedforge.search import BinaryQuantizer, PCAReducer, ScalarQuantizer, truncate_and_normalize
 
 finite = st.floats(-100, 100, allow_nan=False, allow_infinity=False, width=32)
 
@@ -25,7 +25,7 @@ def matrices(min_rows: int = 1, max_dim: int = 40):
 @given(matrices(), st.data())
 def test_truncate_is_prefix_then_renormalise(x, data):
     dim = data.draw(st.integers(1, x.shape[1]))
-    out = truncate(x, dim)
+    out = truncate_and_normalize(x, dim)
     prefix = x[:, :dim].astype(np.float64)
     norms = np.linalg.norm(prefix, axis=1, keepdims=True)
     expected = np.divide(prefix, norms, out=np.zeros_like(prefix), where=norms > 0)
@@ -35,11 +35,11 @@ def test_truncate_is_prefix_then_renormalise(x, data):
 
 def test_truncate_accepts_embeddings_and_rejects_bad_dim():
     emb = Embeddings(["a", "b"], np.array([[3.0, 4.0, 1.0], [0.0, 2.0, 5.0]]))
-    np.testing.assert_allclose(truncate(emb, 2), [[0.6, 0.8], [0.0, 1.0]], atol=1e-7)
+    np.testing.assert_allclose(truncate_and_normalize(emb, 2), [[0.6, 0.8], [0.0, 1.0]], atol=1e-7)
     with pytest.raises(InvalidParameterError, match="dim must be between 1 and 3; got 4"):
-        truncate(emb, 4)
+        truncate_and_normalize(emb, 4)
     with pytest.raises(InvalidParameterError, match="finite"):
-        truncate(np.array([[1.0, np.nan]]), 1)
+        truncate_and_normalize(np.array([[1.0, np.nan]]), 1)
 
 
 @settings(max_examples=50, deadline=None)
@@ -140,3 +140,19 @@ def test_pca_matches_sklearn_and_survives_save_load(tmp_path):
     np.testing.assert_array_equal(PCAReducer.load(tmp_path / "pca").transform(x), out)
     with pytest.raises(InvalidParameterError, match="dim must be between 1 and 12; got 13"):
         PCAReducer(13).fit(x)
+
+
+def test_old_name_truncate_still_works_with_a_deprecation_warning():
+    import embedforge
+    import embedforge.search
+    import embedforge.search.quantize
+
+    x = np.array([[3.0, 4.0, 12.0]], dtype=np.float32)
+    for module in (embedforge, embedforge.search, embedforge.search.quantize):
+        with pytest.warns(DeprecationWarning, match="truncate_and_normalize"):
+            old = module.truncate
+        np.testing.assert_array_equal(old(x, 2), truncate_and_normalize(x, 2))
+        assert "truncate" not in module.__all__
+    # the method keeps its meaning: the prefix with its norms, as Embeddings
+    emb = Embeddings(["a"], x)
+    np.testing.assert_array_equal(emb.truncate(2).vectors, [[3.0, 4.0]])

@@ -11,7 +11,12 @@ from embedforge.search.encoders import (
     minilm_encoder,
 )
 from embedforge.search.index import VectorIndex
-from embedforge.search.quantize import BinaryQuantizer, PCAReducer, ScalarQuantizer, truncate
+from embedforge.search.quantize import (
+    BinaryQuantizer,
+    PCAReducer,
+    ScalarQuantizer,
+    truncate_and_normalize,
+)
 from embedforge.search.server import create_app, serve
 
 __all__ = [
@@ -28,5 +33,14 @@ __all__ = [
     "load_encoder",
     "minilm_encoder",
     "serve",
-    "truncate",
+    "truncate_and_normalize",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``truncate``, the old name of ``truncate_and_normalize`` (deprecated; warns)."""
+    if name == "truncate":
+        from embedforge.search import quantize
+
+        return quantize.truncate
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from embedforge._validation import Params, check_bool, check_choice, check_int, 
 from embedforge.embeddings import Embeddings
 from embedforge.errors import FormatError, InvalidParameterError, NotFittedError
 
-__all__ = ["BinaryQuantizer", "PCAReducer", "ScalarQuantizer", "truncate"]
+__all__ = ["BinaryQuantizer", "PCAReducer", "ScalarQuantizer", "truncate_and_normalize"]
 
 #: Version of the directory layout written by the quantizers' ``save``.
 FORMAT_VERSION = 1
@@ -107,8 +108,11 @@ def _read(path: str | os.PathLike[str], cls: str, names: tuple[str, ...]) -> tup
 # ---------------------------------------------------------------------- truncation
 
 
-def truncate(vectors: Embeddings | ArrayLike, dim: int) -> np.ndarray:
-    """Matryoshka-style truncation: the first ``dim`` columns, rows renormalised.
+def truncate_and_normalize(vectors: Embeddings | ArrayLike, dim: int) -> np.ndarray:
+    """Matryoshka-style truncation: the first ``dim`` columns, rows renormalised to unit length.
+
+    Not to be confused with :meth:`Embeddings.truncate`, which keeps the first
+    ``dim`` columns with their norms and returns an :class:`Embeddings`.
 
     Parameters
     ----------
@@ -572,3 +576,16 @@ class PCAReducer(Params):
             raise FormatError(f"{path}: arrays disagree with config.json (dim={reducer.dim})")
         reducer.mean_, reducer.components_, reducer.explained_variance_ = mean, comps, var
         return reducer
+
+
+def __getattr__(name: str) -> Any:
+    """``truncate``, the old name of :func:`truncate_and_normalize`, with a DeprecationWarning."""
+    if name == "truncate":
+        warnings.warn(
+            "embedforge.truncate was renamed truncate_and_normalize (it renormalises the rows; "
+            "Embeddings.truncate keeps the norms); the old name will be removed in embedforge 0.3",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return truncate_and_normalize
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
