@@ -166,7 +166,6 @@ def train(
     epoch_examples = [0] * epochs
     epoch_pieces_done = [0] * epochs
     epoch_pieces: list[int | None] = [None] * epochs
-    epoch_units_done = [0] * epochs
     errors: list[BaseException] = []
     stop = threading.Event()
 
@@ -178,18 +177,25 @@ def train(
     started = time.perf_counter()
     epoch_started = [started]
 
-    def epoch_finished(epoch: int) -> None:
-        """Log the epoch (called once, under the lock, by whichever thread saw it end)."""
-        if not log_epochs:
-            return
-        now = time.perf_counter()
-        ex = epoch_examples[epoch]
-        logger.info(
-            "%s epoch %d/%d: %.0f %s/s, %s %.4f, %.1f s elapsed",
-            desc, epoch + 1, epochs, epoch_units_done[epoch] / max(now - epoch_started[0], 1e-9),
-            unit, loss_name, epoch_loss[epoch] / ex if ex else float("nan"), now - started,
-        )  # fmt: skip
-        epoch_started[0] = now
+    next_log = [0]
+
+    def log_finished_epochs() -> None:
+        """Log, in order, each epoch whose pieces are all done (called under the lock)."""
+        while next_log[0] < epochs:
+            epoch = next_log[0]
+            if epoch_pieces[epoch] is None or epoch_pieces_done[epoch] < epoch_pieces[epoch]:
+                return
+            next_log[0] += 1
+            if not log_epochs:
+                continue
+            now = time.perf_counter()
+            ex = epoch_examples[epoch]
+            logger.info(
+                "%s epoch %d/%d: %.0f %s/s, %s %.4f, %.1f s elapsed",
+                desc, epoch + 1, epochs, units_per_epoch / max(now - epoch_started[0], 1e-9),
+                unit, loss_name, epoch_loss[epoch] / ex if ex else float("nan"), now - started,
+            )  # fmt: skip
+            epoch_started[0] = now
 
     def worker() -> None:
         run = new_runner()
@@ -212,10 +218,8 @@ def train(
                 done_units[0] += units
                 epoch_loss[epoch] += loss
                 epoch_examples[epoch] += examples
-                epoch_units_done[epoch] += units
                 epoch_pieces_done[epoch] += 1
-                if epoch_pieces_done[epoch] == epoch_pieces[epoch]:
-                    epoch_finished(epoch)
+                log_finished_epochs()
                 changed.notify_all()
 
     shown = [0]
@@ -238,7 +242,10 @@ def train(
                 changed.wait(_REFRESH)
             refresh(epoch)
 
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(workers)]
+    threads = [
+        threading.Thread(target=worker, name=f"embedforge-worker-{i}", daemon=True)
+        for i in range(workers)
+    ]
     for t in threads:
         t.start()
     position = 0
@@ -258,8 +265,7 @@ def train(
                 break
             with changed:
                 epoch_pieces[epoch] = index + 1
-                if epoch_pieces_done[epoch] == index + 1:
-                    epoch_finished(epoch)
+                log_finished_epochs()
             if sync_epochs or epoch == epochs - 1:
                 wait(lambda e=epoch: epoch_pieces_done[e] == epoch_pieces[e], epoch)
     except BaseException:

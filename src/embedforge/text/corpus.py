@@ -167,12 +167,17 @@ class TextCorpus:
 def as_corpus(corpus: str | os.PathLike[str] | Iterable[list[str]]) -> Iterable[list[str]]:
     """Return a re-iterable corpus for ``corpus``: a path becomes a :class:`TextCorpus`.
 
+    A string that is not an existing file but the name of a registered corpus
+    (``"text8_prefix"``, ...) is opened as :func:`open_corpus` does.
+
     Raises
     ------
     CorpusError
         If ``corpus`` is a one-shot iterator (a generator), which cannot be
         read the twice training needs; or a path that does not exist.
     """
+    if isinstance(corpus, str) and not Path(corpus).exists() and _is_dataset(corpus):
+        return open_corpus(corpus)
     if isinstance(corpus, (str, os.PathLike)):
         return TextCorpus(corpus)
     if isinstance(corpus, Iterator):
@@ -314,6 +319,12 @@ def encode_corpus(
         shutil.rmtree(tmpdir, ignore_errors=True)
         raise
     return EncodedCorpus(path, n_entries, n_words, n_sentences)
+
+
+def _is_dataset(name: str) -> bool:
+    from .. import datasets
+
+    return name in {info.name for info in datasets.list_datasets()}
 
 
 def open_corpus(source: str | os.PathLike[str], max_sentence_length: int = 10_000) -> TextCorpus:

@@ -483,7 +483,11 @@ class FastText(Word2Vec):
                 f"bucket was changed to {self.bucket} but the model has {self.wv.bucket} n-gram "
                 "rows; keep bucket to continue training"
             )
-        return super().fit(corpus, update_vocab=update_vocab)
+        try:
+            return super().fit(corpus, update_vocab=update_vocab)
+        finally:
+            # the subword table cached for this fit; an interrupted fit leaves no trace of it
+            self.__dict__.pop("_subword_cache", None)
 
     # ------------------------------------------------------------------ Word2Vec hooks
     def _input_matrix(self) -> np.ndarray:
