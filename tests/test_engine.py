@@ -225,3 +225,65 @@ def test_ctrl_c_stops_fit_cleanly_and_leaves_the_model_and_no_temp_files(tmp_pat
     result = __import__("json").loads(out.strip().splitlines()[-1])
     assert result == {"unchanged": True, "workers": 0}
     assert list(tmp.iterdir()) == []
+
+
+# ---------------------------------------------------------------------- bit-identity pins
+# The engine and the shared kernels must train exactly what the code before them trained:
+# with workers=1 and a fixed seed the vectors are bit-identical.  The saved_v1 fixtures were
+# written by that code (see tests/data/saved_v1/make_saved_v1.py for the recipes); CBOW has no
+# fixture, so its vectors are pinned by a SHA-256 computed with that code.  fastmath lets the
+# compiler pick the vector width, so a CPU without the same SIMD units may round differently.
+SAVED = DATA / "saved_v1"
+SMALL = {"dim": 8, "epochs": 1, "min_count": 5, "workers": 1, "seed": 3, "progress": False}
+
+
+@pytest.mark.parametrize(
+    ("fixture", "params"),
+    [
+        ("word2vec", {}),
+        ("word2vec_hs", {"objective": "hierarchical_softmax"}),
+        ("fasttext", {"bucket": 64, "min_n": 3, "max_n": 4}),
+    ],
+)
+def test_word_models_train_bit_identical_to_the_saved_v1_fixtures(fixture, params):
+    from embedforge import FastText, Word2Vec
+
+    cls = FastText if fixture == "fasttext" else Word2Vec
+    model = cls(**SMALL, **params).fit(head_sentences())
+    assert np.array_equal(model.wv.vectors, np.load(SAVED / fixture / "wv" / "vectors.npy"))
+    assert np.array_equal(model.syn1_, np.load(SAVED / fixture / "syn1.npy"))
+    if fixture == "fasttext":
+        saved = np.load(SAVED / fixture / "wv" / "ngram_vectors.npy")
+        assert np.array_equal(model.wv.ngram_vectors, saved)
+
+
+def test_glove_trains_bit_identical_to_the_saved_v1_fixture():
+    from embedforge import Cooccurrence, GloVe
+
+    counts = Cooccurrence(window=5, min_count=5, progress=False).fit(head_sentences())
+    model = GloVe(dim=8, window=5, epochs=2, min_count=5, workers=1, seed=3, progress=False)
+    model.fit(counts)
+    for name in ("word_vectors", "context_vectors", "word_biases", "context_biases"):
+        assert np.array_equal(getattr(model, name + "_"), np.load(SAVED / "glove" / f"{name}.npy"))
+
+
+@pytest.mark.parametrize(
+    ("cls", "params", "sha256"),
+    [
+        ("Word2Vec", {"objective": "negative_sampling"},
+         "84768556b2b9045023b15744080b8e589b67157dce3fcf486849ada668c249e0"),
+        ("Word2Vec", {"objective": "hierarchical_softmax"},
+         "e9c15d64ef440c55a664acaa9e5fb70c8dc23d9bc655fdfb24e400722190e5d3"),
+        ("FastText", {"bucket": 64, "min_n": 3, "max_n": 4},
+         "6836628202c0f1f8ceda1bb672ae93bf55b2aed0b398bd0c7cf00eb7621bccf9"),
+    ],
+    ids=["cbow-ns", "cbow-hs", "fasttext-cbow"],
+)  # fmt: skip
+def test_cbow_trains_bit_identical_to_the_code_before_the_engine(cls, params, sha256):
+    import hashlib
+
+    import embedforge
+
+    model = getattr(embedforge, cls)(**SMALL, arch="cbow", **params).fit(head_sentences())
+    weights = model.syn0_ if cls == "FastText" else model.wv.vectors
+    assert hashlib.sha256(weights.tobytes() + model.syn1_.tobytes()).hexdigest() == sha256
