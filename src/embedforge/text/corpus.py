@@ -33,7 +33,9 @@ __all__ = [
     "SENTENCE_END",
     "EncodedCorpus",
     "TextCorpus",
+    "FirstSeenCorpus",
     "as_corpus",
+    "count_and_encode",
     "encode_corpus",
     "open_corpus",
 ]
@@ -325,6 +327,137 @@ def _is_dataset(name: str) -> bool:
     from .. import datasets
 
     return name in {info.name for info in datasets.list_datasets()}
+
+
+class _FirstSeenIds(dict):
+    """word -> id, a new word getting the next id (so ids follow first-seen order)."""
+
+    __slots__ = ()
+
+    def __missing__(self, word: str) -> int:
+        index = len(self)
+        self[word] = index
+        return index
+
+
+def count_and_encode(
+    corpus: Iterable[list[str]],
+    directory: str | os.PathLike[str] | None = None,
+    flush_entries: int = 1 << 16,
+    progress: bool = True,
+) -> tuple[dict[str, int], int, FirstSeenCorpus]:
+    """Count the words of ``corpus`` and encode it, in one pass over the text.
+
+    Each token is written as the id of its word in first-seen order (the
+    order :meth:`Vocabulary.from_counts <embedforge.text.vocabulary.Vocabulary.from_counts>`
+    keeps for ties); once the vocabulary is chosen, :meth:`FirstSeenCorpus.encode`
+    maps the ids to vocabulary ids with NumPy, so the text is read, decoded and
+    split once instead of twice (once to count, once to encode).
+
+    Returns
+    -------
+    counts : dict of str to int
+        Occurrences of every word, in first-seen order (as a ``Counter`` fed the
+        same sentences holds them).
+    n_tokens : int
+        Tokens read.
+    first_seen : FirstSeenCorpus
+        The corpus as first-seen ids; call its ``encode`` (or ``remove``).
+
+    Raises
+    ------
+    CorpusError
+        If a sentence is a string rather than a list of tokens (no file is left).
+    """
+    from tqdm.auto import tqdm
+
+    tmpdir = Path(tempfile.mkdtemp(prefix="embedforge-corpus-", dir=directory))
+    path = tmpdir / "first_seen.int32"
+    ids = _FirstSeenIds()
+    lookup = ids.__getitem__
+    counts = np.zeros(0, dtype=np.int64)
+    n_tokens = n_sentences = 0
+    buf: list[int] = []
+    bar = tqdm(desc="reading corpus", unit=" words", unit_scale=True,
+               disable=None if progress else True)  # fmt: skip
+    try:
+        with open(path, "wb") as out, bar:
+
+            def flush() -> None:
+                nonlocal counts
+                arr = np.array(buf, dtype=np.int32)
+                arr.tofile(out)
+                chunk = np.bincount(arr[arr >= 0], minlength=len(ids))
+                if chunk.size > counts.size:
+                    counts = np.concatenate([counts, np.zeros(chunk.size - counts.size, np.int64)])
+                counts[: chunk.size] += chunk
+                bar.update(arr.size - np.count_nonzero(arr == SENTENCE_END))
+                buf.clear()
+
+            for position, sentence in enumerate(corpus):
+                check_sentence(sentence, position)
+                buf.extend(map(lookup, sentence))
+                buf.append(SENTENCE_END)
+                n_tokens += len(sentence)
+                n_sentences += 1
+                if len(buf) >= flush_entries:
+                    flush()
+            flush()
+    except BaseException:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+        raise
+    words = list(ids)
+    counter = dict(zip(words, counts[: len(words)].tolist(), strict=True))
+    return counter, n_tokens, FirstSeenCorpus(path, words, n_sentences)
+
+
+@dataclass
+class FirstSeenCorpus:
+    """A corpus written by :func:`count_and_encode`: ids of words in first-seen order.
+
+    Attributes
+    ----------
+    path : Path
+        The raw int32 file, ``-1`` after each sentence.
+    words : list of str
+        Word of each id.
+    n_sentences : int
+    """
+
+    path: Path
+    words: list[str]
+    n_sentences: int
+
+    def encode(self, word_to_index: dict[str, int], block_entries: int = 1 << 20) -> EncodedCorpus:
+        """The :class:`EncodedCorpus` for a vocabulary (words outside it dropped); removes this file.
+
+        Gives the same stream as :func:`encode_corpus` on the original sentences.
+        """
+        get = word_to_index.get
+        remap = np.fromiter((get(w, _OOV) for w in self.words), np.int32, len(self.words))
+        target = self.path.with_name("corpus.int32")
+        n_entries = n_words = 0
+        try:
+            with open(self.path, "rb") as src, open(target, "wb") as out:
+                while True:
+                    block = np.fromfile(src, dtype=np.int32, count=block_entries)
+                    if block.size == 0:
+                        break
+                    ends = block == SENTENCE_END
+                    mapped = np.where(ends, SENTENCE_END, remap[np.maximum(block, 0)])
+                    mapped = mapped[mapped != _OOV]
+                    mapped.tofile(out)
+                    n_entries += mapped.size
+                    n_words += int(mapped.size - np.count_nonzero(mapped == SENTENCE_END))
+        except BaseException:
+            self.remove()
+            raise
+        self.path.unlink()
+        return EncodedCorpus(target, n_entries, n_words, self.n_sentences)
+
+    def remove(self) -> None:
+        """Delete the file and its temporary directory."""
+        shutil.rmtree(self.path.parent, ignore_errors=True)
 
 
 def open_corpus(source: str | os.PathLike[str], max_sentence_length: int = 10_000) -> TextCorpus:

@@ -27,7 +27,7 @@ from .._validation import need as _need
 from ..embeddings import Embeddings
 from ..errors import FormatError, InvalidParameterError, NotFittedError
 from ..kernels.word2vec import Tables, make_tables, new_thread_buffers, train_piece
-from .corpus import as_corpus, encode_corpus
+from .corpus import as_corpus, count_and_encode, encode_corpus
 from .vocabulary import HuffmanTree, Vocabulary
 
 __all__ = ["Word2Vec"]
@@ -258,7 +258,8 @@ class Word2Vec(Params):
             A text file (one sentence per line, whitespace tokens; ``.gz`` /
             ``.bz2`` read transparently; long lines cut into sentences of
             ``max_sentence_length``), or a restartable iterable of token
-            lists.  It is read twice: to count words, then to encode them.
+            lists.  It is read once (counted and encoded in the same pass); with
+            ``max_vocab_size`` twice (counted with pruning, then encoded).
         update_vocab : bool, default False
             On a fitted (or loaded) model, continue training instead of
             starting again: the old vectors are kept, words of ``corpus``
@@ -282,31 +283,46 @@ class Word2Vec(Params):
         self._validate()
         corpus = as_corpus(corpus)
         source = repr(str(corpus.path)) if hasattr(corpus, "path") else "the corpus"
-        counter, n_tokens = Vocabulary.count(corpus, self.max_vocab_size, self.progress)
         continuing = update_vocab and self.is_fitted
-        if continuing:
-            old_vocab, old_syn0, old_syn1 = self.vocabulary_, self._input_matrix(), self.syn1_
-            if old_syn0.shape[1] != self.dim:
-                raise InvalidParameterError(
-                    f"dim was changed to {self.dim} but the model was trained with "
-                    f"dim={old_syn0.shape[1]}; keep dim to continue training"
-                )
-            vocab = old_vocab.extended(counter, self.min_count)
-            syn0 = self._grown_input(old_syn0, len(old_vocab), len(vocab))
-            syn1 = self._init_output(len(vocab))
-            syn1[: old_syn1.shape[0]] = old_syn1[: syn1.shape[0]]
-        else:
-            vocab = Vocabulary.from_counts(
-                counter, self.min_count, self.max_vocab_size, source=source
+        if continuing and self._input_matrix().shape[1] != self.dim:
+            raise InvalidParameterError(
+                f"dim was changed to {self.dim} but the model was trained with "
+                f"dim={self._input_matrix().shape[1]}; keep dim to continue training"
             )
-            syn0 = self._new_input(vocab)
-            syn1 = self._init_output(len(vocab))
-        del counter
-        logger.info(
-            "vocabulary: %d words (min_count=%d) covering %d of %d tokens",
-            len(vocab), self.min_count, vocab.total_words, n_tokens,
-        )  # fmt: skip
-        encoded = encode_corpus(corpus, vocab.word_to_index)
+        first_seen = None
+        if self.max_vocab_size is None:
+            # one pass over the text: count, and write the words' first-seen ids, which are
+            # mapped to vocabulary ids below (the text is read, decoded and split once)
+            counter, n_tokens, first_seen = count_and_encode(corpus, progress=self.progress)
+        else:
+            # pruning while counting bounds the memory; the text is read again to encode it
+            counter, n_tokens = Vocabulary.count(corpus, self.max_vocab_size, self.progress)
+        try:
+            if continuing:
+                old_vocab, old_syn0, old_syn1 = self.vocabulary_, self._input_matrix(), self.syn1_
+                vocab = old_vocab.extended(counter, self.min_count)
+                syn0 = self._grown_input(old_syn0, len(old_vocab), len(vocab))
+                syn1 = self._init_output(len(vocab))
+                syn1[: old_syn1.shape[0]] = old_syn1[: syn1.shape[0]]
+            else:
+                vocab = Vocabulary.from_counts(
+                    counter, self.min_count, self.max_vocab_size, source=source
+                )
+                syn0 = self._new_input(vocab)
+                syn1 = self._init_output(len(vocab))
+            del counter
+            logger.info(
+                "vocabulary: %d words (min_count=%d) covering %d of %d tokens",
+                len(vocab), self.min_count, vocab.total_words, n_tokens,
+            )  # fmt: skip
+            if first_seen is not None:
+                encoded = first_seen.encode(vocab.word_to_index)
+            else:
+                encoded = encode_corpus(corpus, vocab.word_to_index)
+        except BaseException:
+            if first_seen is not None:
+                first_seen.remove()
+            raise
         try:
             stats = self._train(encoded, vocab, syn0, syn1)
         finally:
