@@ -27,8 +27,8 @@ from .._validation import need as _need
 from ..embeddings import Embeddings
 from ..errors import FormatError, InvalidParameterError, NotFittedError
 from ..kernels.word2vec import Tables, make_tables, new_thread_buffers, train_piece
-from .corpus import as_corpus, count_and_encode, encode_corpus
-from .vocabulary import HuffmanTree, Vocabulary
+from .corpus import as_corpus
+from .vocabulary import HuffmanTree, Vocabulary, read_corpus
 
 __all__ = ["Word2Vec"]
 
@@ -289,41 +289,32 @@ class Word2Vec(Params):
                 f"dim was changed to {self.dim} but the model was trained with "
                 f"dim={self._input_matrix().shape[1]}; keep dim to continue training"
             )
-        first_seen = None
-        if self.max_vocab_size is None:
-            # one pass over the text: count, and write the words' first-seen ids, which are
-            # mapped to vocabulary ids below (the text is read, decoded and split once)
-            counter, n_tokens, first_seen = count_and_encode(corpus, progress=self.progress)
-        else:
-            # pruning while counting bounds the memory; the text is read again to encode it
-            counter, n_tokens = Vocabulary.count(corpus, self.max_vocab_size, self.progress)
+        old_vocab = self.vocabulary_ if continuing else None
+        vocab, n_tokens, encoded = read_corpus(
+            corpus,
+            lambda counts: (
+                old_vocab.extended(counts, self.min_count)
+                if old_vocab is not None
+                else Vocabulary.from_counts(
+                    counts, self.min_count, self.max_vocab_size, source=source
+                )
+            ),
+            self.max_vocab_size,
+            self.progress,
+        )
+        logger.info(
+            "vocabulary: %d words (min_count=%d) covering %d of %d tokens",
+            len(vocab), self.min_count, vocab.total_words, n_tokens,
+        )  # fmt: skip
         try:
-            if continuing:
-                old_vocab, old_syn0, old_syn1 = self.vocabulary_, self._input_matrix(), self.syn1_
-                vocab = old_vocab.extended(counter, self.min_count)
+            if old_vocab is not None:
+                old_syn0, old_syn1 = self._input_matrix(), self.syn1_
                 syn0 = self._grown_input(old_syn0, len(old_vocab), len(vocab))
                 syn1 = self._init_output(len(vocab))
                 syn1[: old_syn1.shape[0]] = old_syn1[: syn1.shape[0]]
             else:
-                vocab = Vocabulary.from_counts(
-                    counter, self.min_count, self.max_vocab_size, source=source
-                )
                 syn0 = self._new_input(vocab)
                 syn1 = self._init_output(len(vocab))
-            del counter
-            logger.info(
-                "vocabulary: %d words (min_count=%d) covering %d of %d tokens",
-                len(vocab), self.min_count, vocab.total_words, n_tokens,
-            )  # fmt: skip
-            if first_seen is not None:
-                encoded = first_seen.encode(vocab.word_to_index)
-            else:
-                encoded = encode_corpus(corpus, vocab.word_to_index)
-        except BaseException:
-            if first_seen is not None:
-                first_seen.remove()
-            raise
-        try:
             stats = self._train(encoded, vocab, syn0, syn1)
         finally:
             encoded.remove()
