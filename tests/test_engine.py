@@ -131,8 +131,10 @@ def test_one_info_line_per_epoch_when_no_bar_is_shown(caplog):
               units_per_epoch=50, epochs=3, workers=2, seed=1, desc="word2vec",
               progress=False)  # fmt: skip
     lines = [r.getMessage() for r in caplog.records if r.name == "embedforge._engine"]
-    assert len(lines) == 3
-    for epoch, line in enumerate(lines, 1):
+    assert len(lines) == 4
+    assert lines[-1].startswith("word2vec: trained 3 epochs over 50 words in ")
+    assert lines[-1].endswith("loss per epoch 1.0000, 1.0000, 1.0000")
+    for epoch, line in enumerate(lines[:3], 1):
         assert line.startswith(f"word2vec epoch {epoch}/3: ")
         assert "words/s" in line and "loss 1.0000" in line and "s elapsed" in line
 

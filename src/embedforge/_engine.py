@@ -281,11 +281,17 @@ def train(
     if errors:
         raise errors[0]
     elapsed = time.perf_counter() - started
+    history = [
+        lo / ex if ex else float("nan") for lo, ex in zip(epoch_loss, epoch_examples, strict=True)
+    ]
+    logger.info(
+        "%s: trained %d epochs over %d %s in %.1f s (%.0f %s/s); %s per epoch %s",
+        desc, epochs, units_per_epoch, unit, elapsed,
+        total / elapsed if elapsed > 0 else float("inf"), unit, loss_name,
+        ", ".join(f"{x:.4f}" for x in history),
+    )  # fmt: skip
     return TrainStats(
-        loss_history=[
-            lo / ex if ex else float("nan")
-            for lo, ex in zip(epoch_loss, epoch_examples, strict=True)
-        ],
+        loss_history=history,
         epoch_loss=epoch_loss,
         epoch_examples=epoch_examples,
         seconds=elapsed,

@@ -13,7 +13,6 @@ Learning and Stochastic Optimization", JMLR 12 (AdaGrad).
 from __future__ import annotations
 
 import json
-import logging
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -32,8 +31,6 @@ from .cooccurrence import Cooccurrence, _load_array, parse_memory
 from .vocabulary import Vocabulary
 
 __all__ = ["GloVe"]
-
-logger = logging.getLogger(__name__)
 
 _VECTORS = ("sum", "input")
 _FORMAT_VERSION = 1
@@ -327,17 +324,11 @@ class GloVe(Params):
 
             return run
 
-        stats = _engine.train(
+        return _engine.train(
             pieces, new_thread, units_per_epoch=nnz, epochs=self.epochs, workers=workers,
             seed=self.seed, desc="glove", unit="pairs", loss_name="cost",
             progress=self.progress, sync_epochs=True,
         )  # fmt: skip
-        logger.info(
-            "trained %d epochs over %d nonzeros in %.1f s (%.0f pairs/s); cost per epoch %s",
-            self.epochs, nnz, stats.seconds, stats.units_per_second,
-            ", ".join(f"{x:.4f}" for x in stats.loss_history),
-        )  # fmt: skip
-        return stats
 
     # ------------------------------------------------------------------ persistence
     def _check_fitted(self) -> None:

@@ -419,7 +419,7 @@ class Word2Vec(Params):
     ) -> _engine.TrainStats:
         """Train ``syn0`` / ``syn1`` in place on an encoded corpus (the engine does the rest)."""
         workers = self.effective_workers
-        stats = _engine.train(
+        return _engine.train(
             _engine.token_pieces(encoded, self.batch_words),
             self._piece_trainer(vocab, syn0, syn1, workers),
             units_per_epoch=encoded.n_words,
@@ -431,12 +431,6 @@ class Word2Vec(Params):
             desc=type(self).__name__.lower(),
             progress=self.progress,
         )
-        logger.info(
-            "trained %d epochs over %d words in %.1f s (%.0f words/s); loss per epoch %s",
-            self.epochs, encoded.n_words, stats.seconds, stats.units_per_second,
-            ", ".join(f"{x:.4f}" for x in stats.loss_history),
-        )  # fmt: skip
-        return stats
 
     # ------------------------------------------------------------------ persistence
     def _check_fitted(self) -> None:
