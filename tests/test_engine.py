@@ -101,6 +101,16 @@ def test_an_error_in_a_worker_is_raised_in_the_caller_and_threads_are_joined():
     assert not workers_alive()
 
 
+def test_a_thread_that_cannot_start_fails_the_run_without_blocking_the_caller():
+    def new_runner():
+        raise MemoryError("no room for this thread's buffers")
+
+    with pytest.raises(MemoryError, match="no room"):
+        train(lambda epoch: ((i, 1) for i in range(100)), new_runner, units_per_epoch=100,
+              epochs=2, workers=2, seed=1, progress=False)  # fmt: skip
+    assert not workers_alive()
+
+
 def test_sync_epochs_finishes_an_epoch_before_asking_for_the_next():
     finished = []
     lock = threading.Lock()

@@ -197,8 +197,19 @@ def train(
             )  # fmt: skip
             epoch_started[0] = now
 
+    def fail(exc: BaseException) -> None:
+        with changed:
+            errors.append(exc)
+            stop.set()
+            changed.notify_all()
+
     def worker() -> None:
-        run = new_runner()
+        try:
+            run = new_runner()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            fail(exc)
+        # after a failure keep taking jobs (and dropping them) until told to stop, so that
+        # the caller never blocks on a full queue
         while True:
             job = jobs.get()
             if job is None:
@@ -209,10 +220,7 @@ def train(
             try:
                 loss, examples = run(piece, a0, a1, seed_)
             except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-                with changed:
-                    errors.append(exc)
-                    stop.set()
-                    changed.notify_all()
+                fail(exc)
                 continue
             with changed:
                 done_units[0] += units

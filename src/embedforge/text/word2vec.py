@@ -112,6 +112,8 @@ class Word2Vec(Params):
     words_per_second_ : float
         Training throughput of the last :meth:`fit` (corpus words, before
         subsampling, per second of training, counting excluded).
+    training_time_ : float
+        Seconds of training of the last :meth:`fit` (reading the corpus excluded).
     epochs_trained_ : int
 
     Examples
