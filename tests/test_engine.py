@@ -16,8 +16,6 @@ import pytest
 
 from embedforge import _engine
 from embedforge._engine import piece_seed, train
-from embedforge.kernels.word2vec import make_tables
-from embedforge.text.corpus import encode_corpus
 from embedforge.text.vocabulary import Vocabulary
 
 DATA = Path(__file__).parent / "data"
@@ -149,29 +147,40 @@ def test_one_info_line_per_epoch_when_no_bar_is_shown(caplog):
         assert "words/s" in line and "loss 1.0000" in line and "s elapsed" in line
 
 
-def test_token_pieces_train_word2vec_from_integer_ids_without_strings(tmp_path):
+def test_integer_ids_train_word2vec_without_going_through_strings(tmp_path):
     """A producer of integer ids (e.g. graph walks) feeds the engine directly."""
+    from embedforge import Word2Vec
+    from embedforge.text.corpus import write_tokens
+
     rng = np.random.default_rng(0)
     # two "communities" of ids that only co-occur inside their own sentences
-    walks = [rng.integers(0, 10, 20) for _ in range(200)] + [
-        rng.integers(10, 20, 20) for _ in range(200)
-    ]
-    vocab = Vocabulary([str(i) for i in range(20)], np.full(20, 400))
-    corpus = encode_corpus(([str(i) for i in w] for w in walks), vocab.word_to_index, tmp_path)
-    from embedforge import Word2Vec
-
-    model = Word2Vec(dim=16, window=3, epochs=3, workers=1, seed=2, min_count=1, progress=False)
-    syn0 = model._new_input(vocab)
-    syn1 = model._init_output(len(vocab))
-    stats = model._train(corpus, vocab, syn0, syn1)
-    corpus.remove()
-    assert len(stats.loss_history) == 3 and stats.loss_history[-1] < stats.loss_history[0]
-    unit = syn0 / np.linalg.norm(syn0, axis=1, keepdims=True)
-    sim = unit @ unit.T
+    walks = [np.append(rng.integers(c * 10, c * 10 + 10, 20), -1) for c in (0, 1) * 200]
+    encoded, counts = write_tokens(walks, 20, tmp_path)
+    assert (encoded.n_words, encoded.n_sentences, counts.sum()) == (8000, 400, 8000)
+    order = np.argsort(-counts, kind="stable")  # a vocabulary lists the most frequent first
+    vocab = Vocabulary([str(i) for i in order], counts[order])
+    rank = np.empty(20, np.int64)
+    rank[order] = np.arange(20)
+    encoded.remove()
+    walks = [np.where(w >= 0, rank[np.maximum(w, 0)], -1) for w in walks]
+    encoded, _ = write_tokens(walks, 20, tmp_path)
+    model = Word2Vec(dim=16, window=3, epochs=3, workers=2, seed=2, min_count=1, progress=False)
+    model._fit_encoded(encoded, vocab)
+    assert list(tmp_path.iterdir()) == []  # the encoded ids are removed after training
+    assert len(model.loss_history_) == 3 and model.loss_history_[-1] < model.loss_history_[0]
+    sim = model.wv.normalized().vectors @ model.wv.normalized().vectors.T
     np.fill_diagonal(sim, -np.inf)
-    community = np.arange(20) // 10
+    community = np.array([int(k) // 10 for k in model.wv.keys])
     assert np.array_equal(community[sim.argmax(axis=1)], community)  # neighbours stay inside
-    assert make_tables()[0].shape == (1000,)
+
+
+def test_write_tokens_rejects_ids_out_of_range_and_leaves_no_file(tmp_path):
+    from embedforge.errors import InvalidParameterError
+    from embedforge.text.corpus import write_tokens
+
+    with pytest.raises(InvalidParameterError, match=r"ids must be in 0\.\.4"):
+        write_tokens([np.array([0, 1, -1]), np.array([5, -1])], 5, tmp_path)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_engine_module_is_private_and_typed():

@@ -38,6 +38,7 @@ __all__ = [
     "count_and_encode",
     "encode_corpus",
     "open_corpus",
+    "write_tokens",
 ]
 
 #: Value that ends a sentence in an encoded corpus.
@@ -327,6 +328,60 @@ def _is_dataset(name: str) -> bool:
     from .. import datasets
 
     return name in {info.name for info in datasets.list_datasets()}
+
+
+def write_tokens(
+    chunks: Iterable[np.ndarray], n_keys: int, directory: str | os.PathLike[str] | None = None
+) -> tuple[EncodedCorpus, np.ndarray]:
+    """Write integer ids (``-1`` ending each sentence) as an encoded corpus, and count them.
+
+    For producers that already have ids (graph walks, item sequences): the
+    trainers read the result as they read an encoded text, and no id goes
+    through a string.
+
+    Parameters
+    ----------
+    chunks : iterable of (m,) int array
+        Ids in ``0 .. n_keys - 1`` and ``-1`` sentence ends; a sentence may
+        span chunks, and the stream should end with ``-1``.
+    n_keys : int
+        Number of distinct keys (length of the counts).
+
+    Returns
+    -------
+    encoded : EncodedCorpus
+        Call its ``remove`` when done.
+    counts : (n_keys,) int64
+        Occurrences of each id.
+
+    Raises
+    ------
+    InvalidParameterError
+        If an id is outside ``-1 .. n_keys - 1`` (no file is left).
+    """
+    tmpdir = Path(tempfile.mkdtemp(prefix="embedforge-corpus-", dir=directory))
+    path = tmpdir / "corpus.int32"
+    counts = np.zeros(n_keys, dtype=np.int64)
+    n_entries = n_sentences = 0
+    try:
+        with open(path, "wb") as out:
+            for chunk in chunks:
+                arr = np.ascontiguousarray(chunk, dtype=np.int32)
+                ends = arr == SENTENCE_END
+                words = arr[~ends]
+                if words.size and (words.min() < 0 or words.max() >= n_keys):
+                    raise InvalidParameterError(
+                        f"ids must be in 0..{n_keys - 1} or {SENTENCE_END} (a sentence end); "
+                        f"got values from {int(arr.min())} to {int(arr.max())}"
+                    )
+                counts += np.bincount(words, minlength=n_keys)
+                arr.tofile(out)
+                n_entries += arr.size
+                n_sentences += int(np.count_nonzero(ends))
+    except BaseException:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+        raise
+    return EncodedCorpus(path, n_entries, int(counts.sum()), n_sentences), counts
 
 
 class _FirstSeenIds(dict):

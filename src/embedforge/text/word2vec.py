@@ -27,7 +27,7 @@ from .._validation import need as _need
 from ..embeddings import Embeddings
 from ..errors import FormatError, InvalidParameterError, NotFittedError
 from ..kernels.word2vec import Tables, make_tables, new_thread_buffers, train_piece
-from .corpus import as_corpus
+from .corpus import EncodedCorpus, as_corpus
 from .vocabulary import HuffmanTree, Vocabulary, read_corpus
 
 __all__ = ["Word2Vec"]
@@ -308,6 +308,19 @@ class Word2Vec(Params):
             "vocabulary: %d words (min_count=%d) covering %d of %d tokens",
             len(vocab), self.min_count, vocab.total_words, n_tokens,
         )  # fmt: skip
+        return self._fit_encoded(encoded, vocab, old_vocab)
+
+    def _fit_encoded(
+        self, encoded: EncodedCorpus, vocab: Vocabulary, old_vocab: Vocabulary | None = None
+    ) -> Word2Vec:
+        """Train on an encoded corpus whose ids index ``vocab`` (removed when done).
+
+        The entry point of trainers whose data are ids already (graph walks: see
+        :func:`embedforge.text.corpus.write_tokens`).  With ``old_vocab`` (the
+        fitted vocabulary that ``vocab`` extends), training continues from the
+        model's weights.  The new state is assigned only once training is
+        complete, so an interrupted call leaves the model as it was.
+        """
         try:
             if old_vocab is not None:
                 old_syn0, old_syn1 = self._input_matrix(), self.syn1_
@@ -320,13 +333,13 @@ class Word2Vec(Params):
             stats = self._train(encoded, vocab, syn0, syn1)
         finally:
             encoded.remove()
-        # the new state is assigned only now: an interrupted fit leaves the model as it was
         self.vocabulary_ = vocab
         self.syn1_ = syn1
         self._set_vectors(vocab, syn0)
         self.training_time_ = stats.seconds
         self.words_per_second_ = stats.units_per_second
         self.loss_history_ = stats.loss_history
+        continuing = old_vocab is not None
         self.epochs_trained_ = getattr(self, "epochs_trained_", 0) * continuing + self.epochs
         return self
 
