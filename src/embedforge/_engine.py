@@ -157,6 +157,7 @@ def train(
         KeyboardInterrupt; the worker threads are stopped and joined first.
     """
     total = units_per_epoch * epochs
+    span = max(total, 1)  # of the learning-rate schedule
     lr0, lr1 = float(learning_rate), float(min_learning_rate)
     jobs: queue.Queue = queue.Queue(maxsize=2 * workers)
     lock = threading.Lock()
@@ -263,8 +264,8 @@ def train(
             for index, (piece, units) in enumerate(pieces(epoch)):
                 if stop.is_set():
                     break
-                a0 = lr0 - (lr0 - lr1) * position / total
-                a1 = lr0 - (lr0 - lr1) * (position + max(units - 1, 0)) / total
+                a0 = lr0 - (lr0 - lr1) * position / span
+                a1 = lr0 - (lr0 - lr1) * (position + max(units - 1, 0)) / span
                 position += units
                 jobs.put((epoch, piece, units, a0, a1, piece_seed(seed, epoch, index)))
                 if done_units[0] - shown[0] >= 1_000_000 or index % 64 == 0:

@@ -6,11 +6,15 @@ sentences from a file without ever holding more than one chunk of it in
 memory, so both one-sentence-per-line corpora and text8-style single-line
 files of any size work.
 
-Trainers read the corpus twice: once to count words (building a
-:class:`~embedforge.text.vocabulary.Vocabulary`), once to encode it with
-:func:`encode_corpus` into a flat int32 stream on disk (word ids, with ``-1``
-ending each sentence).  Every epoch then streams that file in chunks, so the
-text is tokenised once per run, and a corpus larger than memory still trains.
+Trainers read the corpus once: :func:`count_and_encode` counts the words
+and writes each token's first-seen id to a temporary file; once the
+:class:`~embedforge.text.vocabulary.Vocabulary` is chosen,
+:meth:`FirstSeenCorpus.encode` maps those ids to vocabulary ids, giving a flat
+int32 stream on disk (word ids, with ``-1`` ending each sentence), the same
+one :func:`encode_corpus` writes in a second pass over the text.  Every epoch
+then streams that file in chunks, so the text is tokenised once per run, and
+a corpus larger than memory still trains.  Producers that have integer ids
+already (graph walks) write the stream with :func:`write_tokens`.
 """
 
 from __future__ import annotations
