@@ -37,6 +37,11 @@ the code is shaped to avoid each:
   they saved).  With one thread they are empty and the updates are exactly
   word2vec's.
 
+Caching: numba's on-disk cache of a kernel is checked against the kernel's
+own file only, so after editing this file also touch ``word2vec.py`` and
+``fasttext.py`` (or delete their ``__pycache__``) or the old inlined
+helpers keep running.  Installed releases are unaffected (every file is new).
+
 References
 ----------
 Mikolov, Chen, Corrado, Dean (2013). "Efficient Estimation of Word
