@@ -8,6 +8,7 @@ Takes a few minutes on 2 cores.
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from pathlib import Path
@@ -32,6 +33,11 @@ def pick_corpus():
 
 
 def main() -> None:
+    # Progress: a bar on a terminal; otherwise (``make demo | cat``, CI logs) the trainers
+    # log one line per epoch (words/s, loss, elapsed) and the vocabulary, at INFO.
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stdout
+    )
     print("embedforge demo: word2vec skip-gram, negative sampling, dim 100, window 5, 5 epochs")
     name, corpus = pick_corpus()
     print(f"corpus: {name} ({corpus.path})")

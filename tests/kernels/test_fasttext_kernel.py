@@ -9,8 +9,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embedforge.kernels.fasttext import fnv1a_32, subword_table, train_piece, word_vectors
-from embedforge.kernels.word2vec import EXP_TABLE_SIZE, MAX_EXP, make_tables
+from embedforge.kernels._sgns import (
+    EXP_TABLE_SIZE,
+    MAX_EXP,
+    Tables,
+    make_tables,
+    new_thread_buffers,
+)
+from embedforge.kernels.fasttext import (
+    Subwords,
+    fnv1a_32,
+    subword_table,
+    train_piece,
+    word_vectors,
+)
 
 MASK = (1 << 64) - 1
 WORDS = ["anarchism", "the", "naïve", "日本語", "zzqx", "a", "é", "ab", "straße", "ÿ€x"]
@@ -210,12 +222,20 @@ def test_train_piece_matches_numpy_reference(bucket, per_centre):
     ref0, ref1 = syn0.copy(), syn1.copy()
     sig, logsig = make_tables()
     empty_codes = np.zeros((1, 1), np.uint8), np.zeros((1, 1), np.int32), np.zeros(1, np.int32)
+    subwords = Subwords(offsets, ids, np.full(ids.size, -1, np.int32), np.zeros(0, np.int64))
+    tables = Tables(np.ones(n_words, np.float32), aprob, aidx, *empty_codes, sig, logsig,
+                    True, False, 3, 4, True)  # fmt: skip
     loss, examples = train_piece(
-        tokens, syn0, syn1, offsets, ids, np.full(ids.size, -1, np.int32), np.zeros(0, np.int64),
-        np.ones(n_words, np.float32), aprob, aidx, *empty_codes, True, False, 3, 4, True,
-        0.05, 0.01, np.uint64(7), sig, logsig, np.zeros((0, dim), np.float32),
-        np.zeros(0, np.bool_), np.zeros((0, dim), np.float32), np.zeros(0, np.bool_),
-    )  # fmt: skip
+        tokens,
+        syn0,
+        syn1,
+        subwords,
+        tables,
+        0.05,
+        0.01,
+        np.uint64(7),
+        new_thread_buffers(0, 0, dim),
+    )
     ref_loss = ref_train(
         tokens, ref0, ref1, offsets, ids, aprob, aidx, 3, 4, 0.05, 0.01, 7, per_centre
     )
@@ -265,15 +285,12 @@ def test_hot_input_buffer_gives_the_unbuffered_result(skipgram):
     results = []
     for hot, rows in [(np.full(ids.size, -1), hot_rows[:0]), (sub_hot, hot_rows)]:
         s0, s1 = syn0.copy(), syn1.copy()
-        delta0 = np.zeros((rows.size, dim), np.float32)
-        touched0 = np.zeros(rows.size, np.bool_)
-        train_piece(
-            tokens, s0, s1, offsets, ids, hot.astype(np.int32), rows.astype(np.int64),
-            np.ones(n_words, np.float32), aprob, aidx, *codes, skipgram, False, 3, 3, True,
-            0.05, 0.01, np.uint64(5), sig, logsig, delta0, touched0,
-            np.zeros((0, dim), np.float32), np.zeros(0, np.bool_),
-        )  # fmt: skip
-        assert not delta0.any() and not touched0.any()  # flushed and cleared
+        bufs = new_thread_buffers(rows.size, 0, dim)
+        subwords = Subwords(offsets, ids, hot.astype(np.int32), rows.astype(np.int64))
+        tables = Tables(np.ones(n_words, np.float32), aprob, aidx, *codes, sig, logsig,
+                        skipgram, False, 3, 3, True)  # fmt: skip
+        train_piece(tokens, s0, s1, subwords, tables, 0.05, 0.01, np.uint64(5), bufs)
+        assert not bufs.delta0.any() and not bufs.touched0.any()  # flushed and cleared
         results.append((s0, s1))
     assert not np.array_equal(results[0][0], syn0)
     np.testing.assert_allclose(results[1][0], results[0][0], atol=1e-6)

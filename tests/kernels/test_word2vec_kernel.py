@@ -10,16 +10,30 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from embedforge.kernels.word2vec import EXP_TABLE_SIZE, MAX_EXP, make_tables, train_piece
+from embedforge.kernels.word2vec import (
+    EXP_TABLE_SIZE,
+    MAX_EXP,
+    Tables,
+    ThreadBuffers,
+    make_tables,
+    train_piece,
+)
 from embedforge.text.vocabulary import Vocabulary
 
 MASK = (1 << 64) - 1
 
 
-def buffers(hot: int = 0, dim: int = 8):
+def buffers(hot: int = 0, dim: int = 8) -> ThreadBuffers:
     """A thread's hot-row buffers for train_piece (empty: plain word2vec updates)."""
-    return (np.zeros((hot, dim), np.float32), np.zeros(hot, np.bool_),
-            np.zeros((hot, dim), np.float32), np.zeros(hot, np.bool_))  # fmt: skip
+    return ThreadBuffers(np.zeros((hot, dim), np.float32), np.zeros(hot, np.bool_),
+                         np.zeros((hot, dim), np.float32), np.zeros(hot, np.bool_))  # fmt: skip
+
+
+def tables(keep, aprob, aidx, codes, points, lengths, skipgram, hs, window, negative, cbow_mean):
+    """The kernel's grouped tables from the reference's positional arguments."""
+    sig, logsig = make_tables()
+    return Tables(keep, aprob, aidx, codes, points, lengths, sig, logsig, skipgram, hs, window,
+                  negative, cbow_mean)  # fmt: skip
 
 
 def lcg(state: int) -> int:
@@ -172,7 +186,9 @@ def test_kernel_matches_numpy_reference(skipgram, hs, cbow_mean):
     args = (keep, aprob, aidx, tree.codes, tree.points, tree.lengths, skipgram, hs, 3, 4,
             cbow_mean, 0.05, 0.01)  # fmt: skip
     s0, s1 = syn0.copy(), syn1.copy()
-    loss, examples = train_piece(tokens, s0, s1, *args, np.uint64(12345), sig, logsig, *buffers())
+    loss, examples = train_piece(
+        tokens, s0, s1, tables(*args[:-2]), *args[-2:], np.uint64(12345), buffers()
+    )
     r0, r1 = syn0.copy(), syn1.copy()
     rloss, rexamples = ref_train_piece(tokens, r0, r1, *args, 12345, sig, logsig)
     assert examples == rexamples > 0
@@ -188,8 +204,9 @@ def test_kernel_is_deterministic_and_seed_dependent():
 
     def run(seed):
         s0, s1 = syn0.copy(), syn1.copy()
-        train_piece(tokens, s0, s1, keep, aprob, aidx, tree.codes, tree.points, tree.lengths,
-                    True, False, 3, 4, True, 0.05, 0.01, np.uint64(seed), sig, logsig, *buffers())  # fmt: skip
+        t = tables(keep, aprob, aidx, tree.codes, tree.points, tree.lengths, True, False, 3, 4,
+                   True)  # fmt: skip
+        train_piece(tokens, s0, s1, t, 0.05, 0.01, np.uint64(seed), buffers())
         return s0
 
     assert np.array_equal(run(7), run(7))
@@ -200,9 +217,10 @@ def test_empty_piece_does_nothing():
     _, syn0, syn1, keep, aprob, aidx, tree = tiny_setup(False)
     sig, logsig = make_tables()
     s0 = syn0.copy()
-    loss, examples = train_piece(np.array([-1, -1], np.int32), s0, syn1.copy(), keep, aprob, aidx,
-                                 tree.codes, tree.points, tree.lengths, True, False, 3, 4, True,
-                                 0.05, 0.01, np.uint64(1), sig, logsig, *buffers())  # fmt: skip
+    t = tables(keep, aprob, aidx, tree.codes, tree.points, tree.lengths, True, False, 3, 4, True)
+    loss, examples = train_piece(
+        np.array([-1, -1], np.int32), s0, syn1.copy(), t, 0.05, 0.01, np.uint64(1), buffers()
+    )
     assert (loss, examples) == (0.0, 0)
     assert np.array_equal(s0, syn0)
 
@@ -213,13 +231,13 @@ def test_hot_row_buffering_only_changes_rounding(skipgram, hs, cbow_mean, hot):
     """Within one call, shared row + private delta is the same arithmetic, regrouped."""
     tokens, syn0, syn1, keep, aprob, aidx, tree = tiny_setup(hs)
     sig, logsig = make_tables()
-    args = (keep, aprob, aidx, tree.codes, tree.points, tree.lengths, skipgram, hs, 3, 4,
-            cbow_mean, 0.05, 0.01, np.uint64(99), sig, logsig)  # fmt: skip
+    args = (tables(keep, aprob, aidx, tree.codes, tree.points, tree.lengths, skipgram, hs, 3, 4,
+                   cbow_mean), 0.05, 0.01, np.uint64(99))  # fmt: skip
     plain0, plain1 = syn0.copy(), syn1.copy()
-    loss, examples = train_piece(tokens, plain0, plain1, *args, *buffers())
+    loss, examples = train_piece(tokens, plain0, plain1, *args, buffers())
     hot0, hot1 = syn0.copy(), syn1.copy()
     bufs = buffers(hot)
-    hot_loss, hot_examples = train_piece(tokens, hot0, hot1, *args, *bufs)
+    hot_loss, hot_examples = train_piece(tokens, hot0, hot1, *args, bufs)
     assert not any(b.any() for b in bufs), "the buffers are left cleared for the next call"
     assert hot_examples == examples
     assert hot_loss == pytest.approx(loss, rel=1e-5)

@@ -123,3 +123,36 @@ def test_jobs_cover_the_stream_in_order(job_words, block):
         assert sum(n for _, n in pieces) == enc.n_words
     finally:
         enc.remove()
+
+
+@pytest.mark.parametrize(("flush", "block"), [(1 << 16, 1 << 20), (7, 5)])
+def test_count_and_encode_in_one_pass_equals_count_then_encode(tmp_path, flush, block):
+    from embedforge.text.corpus import count_and_encode
+    from embedforge.text.vocabulary import Vocabulary
+
+    corpus = TextCorpus(TEXT8_HEAD, max_sentence_length=300)
+    counter, n_tokens = Vocabulary.count(corpus, progress=False)
+    counts, n, first_seen = count_and_encode(corpus, tmp_path, flush_entries=flush, progress=False)
+    assert n == n_tokens == 50_126
+    assert list(counts.items()) == list(counter.items())  # same counts, same first-seen order
+    vocab = Vocabulary.from_counts(counts, min_count=5)
+    ours = first_seen.encode(vocab.word_to_index, block_entries=block)
+    theirs = encode_corpus(corpus, vocab.word_to_index, tmp_path)
+    try:
+        assert not first_seen.path.exists()
+        assert np.array_equal(np.fromfile(ours.path, np.int32), np.fromfile(theirs.path, np.int32))
+        assert (ours.n_entries, ours.n_words, ours.n_sentences) == (
+            theirs.n_entries, theirs.n_words, theirs.n_sentences,
+        )  # fmt: skip
+    finally:
+        ours.remove()
+        theirs.remove()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_count_and_encode_rejects_string_sentences_and_leaves_no_file(tmp_path):
+    from embedforge.text.corpus import count_and_encode
+
+    with pytest.raises(CorpusError, match="sentence 1 .* is a string"):
+        count_and_encode([["ok"], "not split"], tmp_path, progress=False)
+    assert list(tmp_path.iterdir()) == []

@@ -9,7 +9,7 @@ per vocabulary by :func:`subword_table`.
 
 The updates follow the reference ``Model::update``: the hidden vector is the
 mean of the input rows, the loss (negative sampling or hierarchical softmax,
-shared with :mod:`embedforge.kernels.word2vec`) adds its gradient into
+shared with word2vec in :mod:`embedforge.kernels._sgns`) adds its gradient into
 ``neu1e``, and ``neu1e`` is added whole to every input row.  Skip-gram
 predicts each context word from the centre word's subwords; CBOW predicts the
 centre word from the subwords of all context words.
@@ -22,12 +22,46 @@ Subword Information", TACL 5, arXiv:1607.04606.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
-from .word2vec import _flush, _hierarchical_softmax, _lcg, _negative_sampling
+from ._sgns import (
+    _PAD,
+    count_words,
+    flush,
+    gather_sentence,
+    interpolate_alpha,
+    output_hot_rows,
+    predict,
+    shrunk_window,
+    work_buffer,
+)
 
-__all__ = ["fnv1a_32", "subword_table", "train_piece", "word_vectors"]
+__all__ = ["Subwords", "fnv1a_32", "subword_table", "train_piece", "word_vectors"]
+
+
+class Subwords(NamedTuple):
+    """Each word's input rows (its own, then its n-grams'), as a CSR table, and the hot rows.
+
+    Attributes
+    ----------
+    offsets : (n_words + 1,) int64
+    ids : (total,) int64
+        Input rows of word ``w``: ``ids[offsets[w]:offsets[w + 1]]``.
+    hot : (total,) int32
+        For each entry of ``ids``, its slot in the thread's ``delta0``, or -1
+        (all -1 when no input row is buffered).
+    hot_rows : (hot0,) int64
+        The row of ``syn0`` of each slot of ``delta0``.
+    """
+
+    offsets: np.ndarray
+    ids: np.ndarray
+    hot: np.ndarray
+    hot_rows: np.ndarray
+
 
 _FNV_OFFSET = np.uint32(2166136261)
 _FNV_PRIME = np.uint32(16777619)
@@ -163,7 +197,7 @@ def word_vectors(syn0, sub_offsets, sub_ids, out):
             out[w, j] = acc[j] * inv
 
 
-# Speed (see the thread-scaling notes in :mod:`embedforge.kernels.word2vec`;
+# Speed (see the thread-scaling notes in :mod:`embedforge.kernels._sgns`;
 # the same habits apply: no row views, inlined helpers, padded work buffers,
 # hot rows buffered per thread):
 # - Skip-gram: the centre word's input rows are the same for all its context
@@ -232,35 +266,7 @@ def _flush_rows(matrix, rows, delta, touched):
 
 
 @njit(nogil=True, fastmath=True, cache=True)
-def train_piece(
-    tokens,
-    syn0,
-    syn1,
-    sub_offsets,
-    sub_ids,
-    sub_hot,
-    hot_rows,
-    keep_prob,
-    alias_prob,
-    alias_idx,
-    codes,
-    points,
-    code_lengths,
-    skipgram,
-    hierarchical,
-    window,
-    negative,
-    cbow_mean,
-    alpha_start,
-    alpha_end,
-    seed,
-    sig,
-    logsig,
-    delta0,
-    touched0,
-    delta1,
-    touched1,
-):
+def train_piece(tokens, syn0, syn1, subwords, tables, alpha_start, alpha_end, seed, bufs):
     """Train fastText on one piece of an encoded corpus.
 
     Parameters
@@ -271,30 +277,19 @@ def train_piece(
         Input rows (words, then n-gram buckets), updated in place.
     syn1 : (n_words, dim) or (n_words - 1, dim) float32
         Output rows, updated in place.
-    sub_offsets : (n_words + 1,) int64
-    sub_ids : (total,) int64
-        Input rows of word ``w``: ``sub_ids[sub_offsets[w]:sub_offsets[w + 1]]``
-        (its own row first, then its n-gram rows).
-    sub_hot : (total,) int32
-        For each entry of ``sub_ids``, its slot in ``delta0`` or -1; all -1
-        when ``delta0`` is empty.
-    hot_rows : (hot0,) int64
-        The row of ``syn0`` of each slot of ``delta0``.
-    keep_prob, alias_prob, alias_idx, codes, points, code_lengths
-        As in :func:`embedforge.kernels.word2vec.train_piece`.
-    skipgram, hierarchical, cbow_mean : bool
-    window, negative : int
+    subwords : Subwords
+        Each word's input rows and the hot-row slots of ``bufs.delta0``.
+    tables : Tables
+        The vocabulary's tables and the model's options
+        (:class:`embedforge.kernels._sgns.Tables`).
     alpha_start, alpha_end : float
         Learning rate at the first and last word of the piece.
     seed : uint64
-    sig, logsig : (EXP_TABLE_SIZE,) float32
-    delta0, touched0 : (hot0, dim) float32, (hot0,) bool
-        The calling thread's buffer for the most used input rows; their
-        updates are added to ``syn0`` at the end of the call.  Zeros in,
-        zeros out; empty with one thread.
-    delta1, touched1 : (hot1, dim) float32, (hot1,) bool
-        The calling thread's buffer for the most contended output rows (see
-        :mod:`embedforge.kernels.word2vec`); empty with one thread.
+    bufs : ThreadBuffers
+        The calling thread's deltas: ``delta0`` for the input rows
+        ``subwords.hot_rows`` (empty with one thread), ``delta1`` for the
+        most contended output rows (see :mod:`embedforge.kernels._sgns`);
+        added to the matrices at the end of the call.  Zeros in, zeros out.
 
     Returns
     -------
@@ -305,49 +300,33 @@ def train_piece(
     """
     n = tokens.shape[0]
     dim = syn0.shape[1]
-    hot1 = min(delta1.shape[0], syn1.shape[0])
+    keep_prob = tables.keep_prob
+    window = tables.window
+    sub_offsets, sub_ids, sub_hot = subwords.offsets, subwords.ids, subwords.hot
+    delta0, touched0 = bufs.delta0, bufs.touched0
+    delta1, touched1 = bufs.delta1, bufs.touched1
+    hot1_lo, hot1 = output_hot_rows(syn1, bufs, tables.hierarchical)
     sentence = np.empty(n, dtype=np.int32)
-    # work buffers with 4 KiB padding on each side (no false sharing between threads)
-    pad = 1024
-    work = np.empty(2 * pad + 3 * dim + 64, dtype=np.float32)
-    neu1e = work[pad : pad + dim]
-    hidden = work[pad + dim + 32 : pad + 2 * dim + 32]
-    grad = work[pad + 2 * dim + 64 : pad + 3 * dim + 64]
+    work = work_buffer(3 * dim + 64)
+    neu1e = work[_PAD : _PAD + dim]
+    hidden = work[_PAD + dim + 32 : _PAD + 2 * dim + 32]
+    grad = work[_PAD + 2 * dim + 64 : _PAD + 3 * dim + 64]
     state = np.uint64(seed)
     loss = 0.0
     examples = 0
-    words_total = 0
-    for i in range(n):
-        if tokens[i] >= 0:
-            words_total += 1
+    words_total = count_words(tokens)
     if words_total == 0:
         return 0.0, 0
     words_seen = 0
     pos = 0
     while pos < n:
-        length = 0
-        alpha = np.float32(
-            alpha_start + (alpha_end - alpha_start) * (words_seen / max(words_total - 1, 1))
-        )
-        while pos < n and tokens[pos] >= 0:
-            w = tokens[pos]
-            pos += 1
-            words_seen += 1
-            if keep_prob[w] < 1.0:
-                state = _lcg(state)
-                u = np.float32((state >> np.uint64(16)) & np.uint64(0xFFFF)) / np.float32(65536.0)
-                if keep_prob[w] < u:
-                    continue
-            sentence[length] = w
-            length += 1
-        pos += 1
+        alpha = interpolate_alpha(alpha_start, alpha_end, words_seen, words_total)
+        length, pos, read, state = gather_sentence(tokens, pos, keep_prob, sentence, state)
+        words_seen += read
         for c in range(length):
             word = sentence[c]
-            state = _lcg(state)
-            b = np.int64(state % np.uint64(window))
-            lo = max(0, c - window + b)
-            hi = min(length, c + window + 1 - b)
-            if skipgram:
+            lo, hi, state = shrunk_window(c, length, window, state)
+            if tables.skipgram:
                 if hi - lo < 2:
                     continue
                 s_lo = sub_offsets[word]
@@ -358,20 +337,13 @@ def train_piece(
                 for a in range(lo, hi):
                     if a == c:
                         continue
-                    target = sentence[a]
                     for j in range(dim):
                         neu1e[j] = 0.0
-                    if hierarchical:
-                        loss += _hierarchical_softmax(
-                            hidden, syn1, codes, points, target, code_lengths[target], neu1e,
-                            alpha, sig, logsig, delta1, touched1, hot1,
-                        )  # fmt: skip
-                    else:
-                        piece_loss, state = _negative_sampling(
-                            hidden, syn1, target, neu1e, alpha, negative, alias_prob, alias_idx,
-                            sig, logsig, state, delta1, touched1, hot1,
-                        )  # fmt: skip
-                        loss += piece_loss
+                    step_loss, state = predict(
+                        hidden, syn1, sentence[a], neu1e, alpha, tables, state, delta1,
+                        touched1, hot1,
+                    )  # fmt: skip
+                    loss += step_loss
                     for j in range(dim):
                         hidden[j] += neu1e[j]
                         grad[j] += neu1e[j]
@@ -397,23 +369,16 @@ def train_piece(
                         count += 1
                 if count == 0:
                     continue
-                if cbow_mean:
+                if tables.cbow_mean:
                     inv = np.float32(1.0 / count)
                     for j in range(dim):
                         hidden[j] *= inv
                 for j in range(dim):
                     neu1e[j] = 0.0
-                if hierarchical:
-                    loss += _hierarchical_softmax(
-                        hidden, syn1, codes, points, word, code_lengths[word], neu1e, alpha, sig,
-                        logsig, delta1, touched1, hot1,
-                    )  # fmt: skip
-                else:
-                    piece_loss, state = _negative_sampling(
-                        hidden, syn1, word, neu1e, alpha, negative, alias_prob, alias_idx, sig,
-                        logsig, state, delta1, touched1, hot1,
-                    )  # fmt: skip
-                    loss += piece_loss
+                step_loss, state = predict(
+                    hidden, syn1, word, neu1e, alpha, tables, state, delta1, touched1, hot1
+                )
+                loss += step_loss
                 for a in range(lo, hi):
                     if a == c:
                         continue
@@ -423,6 +388,6 @@ def train_piece(
                         touched0, neu1e,
                     )  # fmt: skip
                 examples += 1
-    _flush_rows(syn0, hot_rows, delta0, touched0)
-    _flush(syn1, syn1.shape[0] - hot1 if hierarchical else 0, delta1[:hot1], touched1[:hot1])
+    _flush_rows(syn0, subwords.hot_rows, delta0, touched0)
+    flush(syn1, hot1_lo, delta1[:hot1], touched1[:hot1])
     return loss, examples

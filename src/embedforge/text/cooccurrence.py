@@ -32,8 +32,8 @@ from .._validation import need as _need
 from ..embeddings import _encode_keys_for_save, _read_keys
 from ..errors import FormatError, InvalidParameterError, NotFittedError
 from ..kernels.glove import count_piece
-from .corpus import EncodedCorpus, as_corpus, encode_corpus
-from .vocabulary import Vocabulary
+from .corpus import EncodedCorpus, as_corpus
+from .vocabulary import Vocabulary, read_corpus
 
 __all__ = ["Cooccurrence", "parse_memory"]
 
@@ -399,11 +399,15 @@ class Cooccurrence(Params):
         budget = self._validate()
         corpus = as_corpus(corpus)
         source = repr(str(corpus.path)) if hasattr(corpus, "path") else "the corpus"
-        counter, n_tokens = Vocabulary.count(corpus, self.max_vocab_size, self.progress)
-        vocab = Vocabulary.from_counts(counter, self.min_count, self.max_vocab_size, source=source)
-        del counter
+        vocab, n_tokens, encoded = read_corpus(
+            corpus,
+            lambda counts: Vocabulary.from_counts(
+                counts, self.min_count, self.max_vocab_size, source=source
+            ),
+            self.max_vocab_size,
+            self.progress,
+        )
         started = time.perf_counter()
-        encoded = encode_corpus(corpus, vocab.word_to_index)
         try:
             matrix, spilled = self._count(encoded, len(vocab), budget)
         finally:

@@ -6,11 +6,15 @@ sentences from a file without ever holding more than one chunk of it in
 memory, so both one-sentence-per-line corpora and text8-style single-line
 files of any size work.
 
-Trainers read the corpus twice: once to count words (building a
-:class:`~embedforge.text.vocabulary.Vocabulary`), once to encode it with
-:func:`encode_corpus` into a flat int32 stream on disk (word ids, with ``-1``
-ending each sentence).  Every epoch then streams that file in chunks, so the
-text is tokenised once per run, and a corpus larger than memory still trains.
+Trainers read the corpus once: :func:`count_and_encode` counts the words
+and writes each token's first-seen id to a temporary file; once the
+:class:`~embedforge.text.vocabulary.Vocabulary` is chosen,
+:meth:`FirstSeenCorpus.encode` maps those ids to vocabulary ids, giving a flat
+int32 stream on disk (word ids, with ``-1`` ending each sentence), the same
+one :func:`encode_corpus` writes in a second pass over the text.  Every epoch
+then streams that file in chunks, so the text is tokenised once per run, and
+a corpus larger than memory still trains.  Producers that have integer ids
+already (graph walks) write the stream with :func:`write_tokens`.
 """
 
 from __future__ import annotations
@@ -33,9 +37,12 @@ __all__ = [
     "SENTENCE_END",
     "EncodedCorpus",
     "TextCorpus",
+    "FirstSeenCorpus",
     "as_corpus",
+    "count_and_encode",
     "encode_corpus",
     "open_corpus",
+    "write_tokens",
 ]
 
 #: Value that ends a sentence in an encoded corpus.
@@ -167,12 +174,17 @@ class TextCorpus:
 def as_corpus(corpus: str | os.PathLike[str] | Iterable[list[str]]) -> Iterable[list[str]]:
     """Return a re-iterable corpus for ``corpus``: a path becomes a :class:`TextCorpus`.
 
+    A string that is not an existing file but the name of a registered corpus
+    (``"text8_prefix"``, ...) is opened as :func:`open_corpus` does.
+
     Raises
     ------
     CorpusError
         If ``corpus`` is a one-shot iterator (a generator), which cannot be
         read the twice training needs; or a path that does not exist.
     """
+    if isinstance(corpus, str) and not Path(corpus).exists() and _is_dataset(corpus):
+        return open_corpus(corpus)
     if isinstance(corpus, (str, os.PathLike)):
         return TextCorpus(corpus)
     if isinstance(corpus, Iterator):
@@ -314,6 +326,197 @@ def encode_corpus(
         shutil.rmtree(tmpdir, ignore_errors=True)
         raise
     return EncodedCorpus(path, n_entries, n_words, n_sentences)
+
+
+def _is_dataset(name: str) -> bool:
+    from .. import datasets
+
+    return name in {info.name for info in datasets.list_datasets()}
+
+
+def write_tokens(
+    chunks: Iterable[np.ndarray], n_keys: int, directory: str | os.PathLike[str] | None = None
+) -> tuple[EncodedCorpus, np.ndarray]:
+    """Write integer ids (``-1`` ending each sentence) as an encoded corpus, and count them.
+
+    For producers that already have ids (graph walks, item sequences): the
+    trainers read the result as they read an encoded text, and no id goes
+    through a string.
+
+    Parameters
+    ----------
+    chunks : iterable of (m,) int array
+        Ids in ``0 .. n_keys - 1`` and ``-1`` sentence ends; a sentence may
+        span chunks, and the stream should end with ``-1``.
+    n_keys : int
+        Number of distinct keys (length of the counts).
+
+    Returns
+    -------
+    encoded : EncodedCorpus
+        Call its ``remove`` when done.
+    counts : (n_keys,) int64
+        Occurrences of each id.
+
+    Raises
+    ------
+    InvalidParameterError
+        If an id is outside ``-1 .. n_keys - 1`` (no file is left).
+    """
+    tmpdir = Path(tempfile.mkdtemp(prefix="embedforge-corpus-", dir=directory))
+    path = tmpdir / "corpus.int32"
+    counts = np.zeros(n_keys, dtype=np.int64)
+    n_entries = n_sentences = 0
+    try:
+        with open(path, "wb") as out:
+            for chunk in chunks:
+                arr = np.ascontiguousarray(chunk, dtype=np.int32)
+                ends = arr == SENTENCE_END
+                words = arr[~ends]
+                if words.size and (words.min() < 0 or words.max() >= n_keys):
+                    raise InvalidParameterError(
+                        f"ids must be in 0..{n_keys - 1} or {SENTENCE_END} (a sentence end); "
+                        f"got values from {int(arr.min())} to {int(arr.max())}"
+                    )
+                counts += np.bincount(words, minlength=n_keys)
+                arr.tofile(out)
+                n_entries += arr.size
+                n_sentences += int(np.count_nonzero(ends))
+    except BaseException:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+        raise
+    return EncodedCorpus(path, n_entries, int(counts.sum()), n_sentences), counts
+
+
+class _FirstSeenIds(dict):
+    """word -> id, a new word getting the next id (so ids follow first-seen order)."""
+
+    __slots__ = ()
+
+    def __missing__(self, word: str) -> int:
+        index = len(self)
+        self[word] = index
+        return index
+
+
+def count_and_encode(
+    corpus: Iterable[list[str]],
+    directory: str | os.PathLike[str] | None = None,
+    flush_entries: int = 1 << 16,
+    progress: bool = True,
+) -> tuple[dict[str, int], int, FirstSeenCorpus]:
+    """Count the words of ``corpus`` and encode it, in one pass over the text.
+
+    Each token is written as the id of its word in first-seen order (the
+    order :meth:`Vocabulary.from_counts <embedforge.text.vocabulary.Vocabulary.from_counts>`
+    keeps for ties); once the vocabulary is chosen, :meth:`FirstSeenCorpus.encode`
+    maps the ids to vocabulary ids with NumPy, so the text is read, decoded and
+    split once instead of twice (once to count, once to encode).
+
+    Returns
+    -------
+    counts : dict of str to int
+        Occurrences of every word, in first-seen order (as a ``Counter`` fed the
+        same sentences holds them).
+    n_tokens : int
+        Tokens read.
+    first_seen : FirstSeenCorpus
+        The corpus as first-seen ids; call its ``encode`` (or ``remove``).
+
+    Raises
+    ------
+    CorpusError
+        If a sentence is a string rather than a list of tokens (no file is left).
+    """
+    from tqdm.auto import tqdm
+
+    tmpdir = Path(tempfile.mkdtemp(prefix="embedforge-corpus-", dir=directory))
+    path = tmpdir / "first_seen.int32"
+    ids = _FirstSeenIds()
+    lookup = ids.__getitem__
+    counts = np.zeros(0, dtype=np.int64)
+    n_tokens = n_sentences = 0
+    buf: list[int] = []
+    bar = tqdm(desc="reading corpus", unit=" words", unit_scale=True,
+               disable=None if progress else True)  # fmt: skip
+    try:
+        with open(path, "wb") as out, bar:
+
+            def flush() -> None:
+                nonlocal counts
+                arr = np.array(buf, dtype=np.int32)
+                arr.tofile(out)
+                chunk = np.bincount(arr[arr >= 0], minlength=len(ids))
+                if chunk.size > counts.size:
+                    counts = np.concatenate([counts, np.zeros(chunk.size - counts.size, np.int64)])
+                counts[: chunk.size] += chunk
+                bar.update(arr.size - np.count_nonzero(arr == SENTENCE_END))
+                buf.clear()
+
+            for position, sentence in enumerate(corpus):
+                check_sentence(sentence, position)
+                buf.extend(map(lookup, sentence))
+                buf.append(SENTENCE_END)
+                n_tokens += len(sentence)
+                n_sentences += 1
+                if len(buf) >= flush_entries:
+                    flush()
+            flush()
+    except BaseException:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+        raise
+    words = list(ids)
+    counter = dict(zip(words, counts[: len(words)].tolist(), strict=True))
+    return counter, n_tokens, FirstSeenCorpus(path, words, n_sentences)
+
+
+@dataclass
+class FirstSeenCorpus:
+    """A corpus written by :func:`count_and_encode`: ids of words in first-seen order.
+
+    Attributes
+    ----------
+    path : Path
+        The raw int32 file, ``-1`` after each sentence.
+    words : list of str
+        Word of each id.
+    n_sentences : int
+    """
+
+    path: Path
+    words: list[str]
+    n_sentences: int
+
+    def encode(self, word_to_index: dict[str, int], block_entries: int = 1 << 20) -> EncodedCorpus:
+        """The :class:`EncodedCorpus` for a vocabulary (words outside it dropped); removes this file.
+
+        Gives the same stream as :func:`encode_corpus` on the original sentences.
+        """
+        get = word_to_index.get
+        remap = np.fromiter((get(w, _OOV) for w in self.words), np.int32, len(self.words))
+        target = self.path.with_name("corpus.int32")
+        n_entries = n_words = 0
+        try:
+            with open(self.path, "rb") as src, open(target, "wb") as out:
+                while True:
+                    block = np.fromfile(src, dtype=np.int32, count=block_entries)
+                    if block.size == 0:
+                        break
+                    ends = block == SENTENCE_END
+                    mapped = np.where(ends, SENTENCE_END, remap[np.maximum(block, 0)])
+                    mapped = mapped[mapped != _OOV]
+                    mapped.tofile(out)
+                    n_entries += mapped.size
+                    n_words += int(mapped.size - np.count_nonzero(mapped == SENTENCE_END))
+        except BaseException:
+            self.remove()
+            raise
+        self.path.unlink()
+        return EncodedCorpus(target, n_entries, n_words, self.n_sentences)
+
+    def remove(self) -> None:
+        """Delete the file and its temporary directory."""
+        shutil.rmtree(self.path.parent, ignore_errors=True)
 
 
 def open_corpus(source: str | os.PathLike[str], max_sentence_length: int = 10_000) -> TextCorpus:

@@ -25,14 +25,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .._engine import Run
 from .._io import atomic_directory, read_config
 from .._registry import register
 from ..embeddings import Embeddings
 from ..errors import FormatError, InvalidParameterError, UnknownKeyError
-from ..kernels.fasttext import subword_table, train_piece, word_vectors
-from ..kernels.word2vec import make_tables
-from .vocabulary import HuffmanTree, Vocabulary
-from .word2vec import _HOT_ROWS_HS, _HOT_ROWS_NS, Word2Vec
+from ..kernels._sgns import new_thread_buffers
+from ..kernels.fasttext import Subwords, subword_table, train_piece, word_vectors
+from .vocabulary import Vocabulary
+from .word2vec import Word2Vec
 
 __all__ = ["FastText", "FastTextVectors", "ngram_buckets"]
 
@@ -485,7 +486,11 @@ class FastText(Word2Vec):
                 f"bucket was changed to {self.bucket} but the model has {self.wv.bucket} n-gram "
                 "rows; keep bucket to continue training"
             )
-        return super().fit(corpus, update_vocab=update_vocab)
+        try:
+            return super().fit(corpus, update_vocab=update_vocab)
+        finally:
+            # the subword table cached for this fit; an interrupted fit leaves no trace of it
+            self.__dict__.pop("_subword_cache", None)
 
     # ------------------------------------------------------------------ Word2Vec hooks
     def _input_matrix(self) -> np.ndarray:
@@ -562,36 +567,22 @@ class FastText(Word2Vec):
 
     def _piece_trainer(
         self, vocab: Vocabulary, syn0: np.ndarray, syn1: np.ndarray, workers: int
-    ) -> Callable[[], Callable[..., tuple[float, int]]]:
-        hierarchical = self.objective == "hierarchical_softmax"
-        keep_prob = vocab.keep_probabilities(self.sample)
-        if hierarchical:
-            tree = vocab.huffman_tree()
-            alias_prob, alias_idx = np.ones(1, np.float32), np.zeros(1, np.int32)
-        else:
-            tree = HuffmanTree(np.zeros((1, 1), np.uint8), np.zeros((1, 1), np.int32),
-                               np.zeros(1, np.int32))  # fmt: skip
-            alias_prob, alias_idx = vocab.noise_alias_table(self.ns_exponent)
-        sig, logsig = make_tables()
+    ) -> Callable[[], Run]:
+        tables = self._tables(vocab)
         offsets, ids = self._subwords(vocab)
-        hot = 0 if workers == 1 else (_HOT_ROWS_HS if hierarchical else _HOT_ROWS_NS)
         hot_input = 0 if workers == 1 else _HOT_INPUT_ROWS
-        sub_hot, hot_rows = _hot_input_rows(vocab, keep_prob, offsets, ids, hot_input)
+        sub_hot, hot_rows = _hot_input_rows(vocab, tables.keep_prob, offsets, ids, hot_input)
+        subwords = Subwords(offsets, ids, sub_hot, hot_rows)
+        hot = self._hot_output_rows(workers)
         dim = syn0.shape[1]
-        skipgram, window, negative = self.arch == "skipgram", self.window, self.negative
 
-        def new_thread() -> Callable[..., tuple[float, int]]:
-            delta0 = np.zeros((hot_rows.size, dim), np.float32)
-            touched0 = np.zeros(hot_rows.size, np.bool_)
-            delta1, touched1 = np.zeros((hot, dim), np.float32), np.zeros(hot, np.bool_)
+        def new_thread() -> Run:
+            bufs = new_thread_buffers(hot_rows.size, hot, dim)
 
             def run(tokens: np.ndarray, a0: float, a1: float, seed: int) -> tuple[float, int]:
                 return train_piece(
-                    tokens, syn0, syn1, offsets, ids, sub_hot, hot_rows, keep_prob, alias_prob,
-                    alias_idx, tree.codes, tree.points, tree.lengths, skipgram, hierarchical,
-                    window, negative, self.cbow_mean, a0, a1, np.uint64(seed), sig, logsig,
-                    delta0, touched0, delta1, touched1,
-                )  # fmt: skip
+                    tokens, syn0, syn1, subwords, tables, a0, a1, np.uint64(seed), bufs
+                )
 
             return run
 

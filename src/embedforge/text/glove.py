@@ -13,16 +13,14 @@ Learning and Stochastic Optimization", JMLR 12 (AdaGrad).
 from __future__ import annotations
 
 import json
-import logging
 import os
-import time
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
+from .. import _engine
+from .._engine import Run
 from .._io import atomic_directory, read_config
 from .._registry import register
 from .._validation import Params, is_int, is_real
@@ -34,8 +32,6 @@ from .cooccurrence import Cooccurrence, _load_array, parse_memory
 from .vocabulary import Vocabulary
 
 __all__ = ["GloVe"]
-
-logger = logging.getLogger(__name__)
 
 _VECTORS = ("sum", "input")
 _FORMAT_VERSION = 1
@@ -255,7 +251,11 @@ class GloVe(Params):
             )
         vocab = counts.vocabulary_
         w, wc, bw, bc = self._init_weights(len(vocab))
-        self._train(counts, w, wc, bw, bc)
+        stats = self._train(counts, w, wc, bw, bc)
+        # the new state is assigned only now: an interrupted fit leaves the model as it was
+        self.training_time_ = stats.seconds
+        self.pairs_per_second_ = stats.units_per_second
+        self.loss_history_ = stats.loss_history
         self.cooccurrence_ = counts
         self.vocabulary_ = vocab
         self.word_vectors_, self.context_vectors_ = w, wc
@@ -285,7 +285,9 @@ class GloVe(Params):
 
     def _train(
         self, counts: Cooccurrence, w: np.ndarray, wc: np.ndarray, bw: np.ndarray, bc: np.ndarray
-    ) -> None:
+    ) -> _engine.TrainStats:
+        """Train the weights in place: each epoch, the entries in a fresh random order, cut into
+        pieces that the engine's threads train (AdaGrad needs no learning-rate schedule)."""
         m = counts.matrix_
         n_words = m.shape[0]
         nnz = int(m.nnz)
@@ -306,42 +308,28 @@ class GloVe(Params):
         bounds = [(s, min(s + piece, nnz)) for s in range(0, nnz, piece)]
         x_max, power = float(self.x_max), float(self.weighting_power)
         lr = float(self.learning_rate)
-        history: list[float] = []
-        bar = tqdm(
-            total=nnz * self.epochs, unit=" pairs", unit_scale=True, desc="glove",
-            disable=None if self.progress else True, smoothing=0.1,
-        )  # fmt: skip
 
-        def train(start: int, stop: int) -> float:
-            return train_piece(
-                order, start, stop, rows, cols, values, w, wc, bw, bc,
-                gw, gwc, gbw, gbc, x_max, power, lr, GRAD_CLIP,
-            )  # fmt: skip
+        def pieces(epoch: int) -> Iterator[tuple[tuple[int, int], int]]:
+            # called once the previous epoch is done (sync_epochs): no thread reads ``order``
+            rng.shuffle(order)
+            for start, stop in bounds:
+                yield (start, stop), stop - start
 
-        started = time.perf_counter()
-        with bar, ThreadPoolExecutor(max_workers=workers) as pool:
-            for epoch in range(self.epochs):
-                rng.shuffle(order)
-                futures = [pool.submit(train, s, e) for s, e in bounds]
-                try:
-                    cost = 0.0
-                    for future, (s, e) in zip(futures, bounds, strict=True):
-                        cost += future.result()
-                        bar.update(e - s)
-                except BaseException:
-                    for future in futures:
-                        future.cancel()
-                    raise
-                history.append(cost / nnz)
-                bar.set_postfix(epoch=epoch + 1, cost=f"{history[-1]:.4f}", refresh=False)
-        elapsed = time.perf_counter() - started
-        self.training_time_ = elapsed
-        self.pairs_per_second_ = nnz * self.epochs / elapsed if elapsed > 0 else float("inf")
-        self.loss_history_ = history
-        logger.info(
-            "trained %d epochs over %d nonzeros in %.1f s (%.0f pairs/s); cost per epoch %s",
-            self.epochs, nnz, elapsed, self.pairs_per_second_,
-            ", ".join(f"{x:.4f}" for x in history),
+        def new_thread() -> Run:
+            def run(piece: tuple[int, int], a0: float, a1: float, seed: int) -> tuple[float, int]:
+                start, stop = piece
+                cost = train_piece(
+                    order, start, stop, rows, cols, values, w, wc, bw, bc,
+                    gw, gwc, gbw, gbc, x_max, power, lr, GRAD_CLIP,
+                )  # fmt: skip
+                return cost, stop - start
+
+            return run
+
+        return _engine.train(
+            pieces, new_thread, units_per_epoch=nnz, epochs=self.epochs, workers=workers,
+            seed=self.seed, desc="glove", unit="pairs", loss_name="cost",
+            progress=self.progress, sync_epochs=True,
         )  # fmt: skip
 
     # ------------------------------------------------------------------ persistence

@@ -15,16 +15,16 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from ..errors import CorpusError, InvalidParameterError
-from .corpus import check_sentence
+from .corpus import EncodedCorpus, check_sentence, count_and_encode, encode_corpus
 
-__all__ = ["HuffmanTree", "Vocabulary"]
+__all__ = ["HuffmanTree", "Vocabulary", "read_corpus"]
 
 logger = logging.getLogger(__name__)
 
@@ -285,3 +285,50 @@ class Vocabulary:
             points_arr[w, :k] = points
             lengths[w] = k
         return HuffmanTree(codes_arr, points_arr, lengths)
+
+
+def read_corpus(
+    corpus: Iterable[list[str]],
+    choose: Callable[[dict[str, int]], Vocabulary],
+    max_vocab_size: int | None = None,
+    progress: bool = True,
+) -> tuple[Vocabulary, int, EncodedCorpus]:
+    """Count the words of ``corpus``, choose the vocabulary, and encode the corpus with it.
+
+    Without ``max_vocab_size`` the text is read once (:func:`count_and_encode`:
+    first-seen ids written while counting, then mapped to the vocabulary);
+    with it, words are counted with word2vec's pruning (bounded memory) and
+    the text is read a second time to encode it.  Both give the same counts,
+    vocabulary and stream.
+
+    Parameters
+    ----------
+    corpus : iterable of list of str
+        Sentences of tokens (re-iterable when ``max_vocab_size`` is set).
+    choose : callable
+        ``choose(counts) -> Vocabulary``; ``counts`` maps each word to its
+        count, in first-seen order.  Its exceptions propagate (no file is left).
+    max_vocab_size : int or None
+    progress : bool
+
+    Returns
+    -------
+    vocabulary : Vocabulary
+    n_tokens : int
+        Tokens read.
+    encoded : EncodedCorpus
+        Call its ``remove`` when done.
+    """
+    if max_vocab_size is not None:
+        counter, n_tokens = Vocabulary.count(corpus, max_vocab_size, progress)
+        vocab = choose(counter)
+        del counter
+        return vocab, n_tokens, encode_corpus(corpus, vocab.word_to_index)
+    counts, n_tokens, first_seen = count_and_encode(corpus, progress=progress)
+    try:
+        vocab = choose(counts)
+        del counts
+        return vocab, n_tokens, first_seen.encode(vocab.word_to_index)
+    except BaseException:
+        first_seen.remove()
+        raise

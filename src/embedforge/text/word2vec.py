@@ -14,24 +14,22 @@ import json
 import logging
 import math
 import os
-import queue
-import threading
-import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
+from .. import _engine
+from .._engine import Run, TokenStream
 from .._io import atomic_directory, read_config
 from .._registry import register
 from .._validation import Params, is_int
 from .._validation import need as _need
 from ..embeddings import Embeddings
 from ..errors import FormatError, InvalidParameterError, NotFittedError
-from ..kernels.word2vec import make_tables, train_piece
-from .corpus import EncodedCorpus, as_corpus, encode_corpus
-from .vocabulary import HuffmanTree, Vocabulary
+from ..kernels.word2vec import Tables, make_tables, new_thread_buffers, train_piece
+from .corpus import EncodedCorpus, as_corpus
+from .vocabulary import HuffmanTree, Vocabulary, read_corpus
 
 __all__ = ["Word2Vec"]
 
@@ -40,21 +38,11 @@ logger = logging.getLogger(__name__)
 _ARCHS = ("skipgram", "cbow")
 _OBJECTIVES = ("negative_sampling", "hierarchical_softmax")
 _FORMAT_VERSION = 1
-_MASK64 = (1 << 64) - 1
 # Hot rows buffered per thread when workers > 1 (measured on 17M tokens, 2 threads,
 # kernel only: negative sampling 512 rows gave 1.9x skip-gram / 1.16x CBOW over 0;
 # hierarchical softmax 128 gave 1.04x / 1.45x, more was slower).
 _HOT_ROWS_NS = 512
 _HOT_ROWS_HS = 128
-
-
-def _piece_seed(seed: int, epoch: int, piece: int) -> int:
-    """A 64-bit seed for one piece of one epoch (splitmix64 of the three numbers)."""
-    z = seed * 0x9E3779B97F4A7C15 + epoch * 0xBF58476D1CE4E5B9 + piece * 0x94D049BB133111EB + 1
-    z &= _MASK64
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
-    return z ^ (z >> 31)
 
 
 @register("Word2Vec")
@@ -126,6 +114,8 @@ class Word2Vec(Params):
     words_per_second_ : float
         Training throughput of the last :meth:`fit` (corpus words, before
         subsampling, per second of training, counting excluded).
+    training_time_ : float
+        Seconds of training of the last :meth:`fit` (reading the corpus excluded).
     epochs_trained_ : int
 
     Examples
@@ -273,7 +263,8 @@ class Word2Vec(Params):
             A text file (one sentence per line, whitespace tokens; ``.gz`` /
             ``.bz2`` read transparently; long lines cut into sentences of
             ``max_sentence_length``), or a restartable iterable of token
-            lists.  It is read twice: to count words, then to encode them.
+            lists.  It is read once (counted and encoded in the same pass); with
+            ``max_vocab_size`` twice (counted with pruning, then encoded).
         update_vocab : bool, default False
             On a fitted (or loaded) model, continue training instead of
             starting again: the old vectors are kept, words of ``corpus``
@@ -297,38 +288,61 @@ class Word2Vec(Params):
         self._validate()
         corpus = as_corpus(corpus)
         source = repr(str(corpus.path)) if hasattr(corpus, "path") else "the corpus"
-        counter, n_tokens = Vocabulary.count(corpus, self.max_vocab_size, self.progress)
         continuing = update_vocab and self.is_fitted
-        if continuing:
-            old_vocab, old_syn0, old_syn1 = self.vocabulary_, self._input_matrix(), self.syn1_
-            if old_syn0.shape[1] != self.dim:
-                raise InvalidParameterError(
-                    f"dim was changed to {self.dim} but the model was trained with "
-                    f"dim={old_syn0.shape[1]}; keep dim to continue training"
-                )
-            vocab = old_vocab.extended(counter, self.min_count)
-            syn0 = self._grown_input(old_syn0, len(old_vocab), len(vocab))
-            syn1 = self._init_output(len(vocab))
-            syn1[: old_syn1.shape[0]] = old_syn1[: syn1.shape[0]]
-        else:
-            vocab = Vocabulary.from_counts(
-                counter, self.min_count, self.max_vocab_size, source=source
+        if continuing and self._input_matrix().shape[1] != self.dim:
+            raise InvalidParameterError(
+                f"dim was changed to {self.dim} but the model was trained with "
+                f"dim={self._input_matrix().shape[1]}; keep dim to continue training"
             )
-            syn0 = self._new_input(vocab)
-            syn1 = self._init_output(len(vocab))
-        del counter
+        old_vocab = self.vocabulary_ if continuing else None
+        vocab, n_tokens, encoded = read_corpus(
+            corpus,
+            lambda counts: (
+                old_vocab.extended(counts, self.min_count)
+                if old_vocab is not None
+                else Vocabulary.from_counts(
+                    counts, self.min_count, self.max_vocab_size, source=source
+                )
+            ),
+            self.max_vocab_size,
+            self.progress,
+        )
         logger.info(
             "vocabulary: %d words (min_count=%d) covering %d of %d tokens",
             len(vocab), self.min_count, vocab.total_words, n_tokens,
         )  # fmt: skip
-        encoded = encode_corpus(corpus, vocab.word_to_index)
+        return self._fit_encoded(encoded, vocab, old_vocab)
+
+    def _fit_encoded(
+        self, encoded: EncodedCorpus, vocab: Vocabulary, old_vocab: Vocabulary | None = None
+    ) -> Word2Vec:
+        """Train on an encoded corpus whose ids index ``vocab`` (removed when done).
+
+        The entry point of trainers whose data are ids already (graph walks: see
+        :func:`embedforge.text.corpus.write_tokens`).  With ``old_vocab`` (the
+        fitted vocabulary that ``vocab`` extends), training continues from the
+        model's weights.  The new state is assigned only once training is
+        complete, so an interrupted call leaves the model as it was.
+        """
         try:
-            self._train(encoded, vocab, syn0, syn1)
+            if old_vocab is not None:
+                old_syn0, old_syn1 = self._input_matrix(), self.syn1_
+                syn0 = self._grown_input(old_syn0, len(old_vocab), len(vocab))
+                syn1 = self._init_output(len(vocab))
+                syn1[: old_syn1.shape[0]] = old_syn1[: syn1.shape[0]]
+            else:
+                syn0 = self._new_input(vocab)
+                syn1 = self._init_output(len(vocab))
+            stats = self._train(encoded, vocab, syn0, syn1)
         finally:
             encoded.remove()
         self.vocabulary_ = vocab
         self.syn1_ = syn1
         self._set_vectors(vocab, syn0)
+        self.training_time_ = stats.seconds
+        self.words_per_second_ = stats.units_per_second
+        self.loss_history_ = stats.loss_history
+        continuing = old_vocab is not None
         self.epochs_trained_ = getattr(self, "epochs_trained_", 0) * continuing + self.epochs
         return self
 
@@ -369,15 +383,9 @@ class Word2Vec(Params):
         rows = n - 1 if self.objective == "hierarchical_softmax" else n
         return np.zeros((max(rows, 1), self.dim), dtype=np.float32)
 
-    def _piece_trainer(
-        self, vocab: Vocabulary, syn0: np.ndarray, syn1: np.ndarray, workers: int
-    ) -> Callable[[], Callable[..., tuple[float, int]]]:
-        """A factory, called once per thread, of ``run(tokens, a0, a1, seed) -> (loss, examples)``.
-
-        Each call of the factory allocates that thread's own buffers.
-        """
+    def _tables(self, vocab: Vocabulary) -> Tables:
+        """The kernel's read-only tables for ``vocab`` and this model's options."""
         hierarchical = self.objective == "hierarchical_softmax"
-        keep_prob = vocab.keep_probabilities(self.sample)
         if hierarchical:
             tree = vocab.huffman_tree()
             alias_prob, alias_idx = np.ones(1, np.float32), np.zeros(1, np.int32)
@@ -386,119 +394,61 @@ class Word2Vec(Params):
                                np.zeros(1, np.int32))  # fmt: skip
             alias_prob, alias_idx = vocab.noise_alias_table(self.ns_exponent)
         sig, logsig = make_tables()
-        # Rows each thread buffers privately per piece (see kernels.word2vec); the
-        # sizes were picked by interleaved A/B runs on 17M tokens with 2 threads.
-        hot = 0 if workers == 1 else (_HOT_ROWS_HS if hierarchical else _HOT_ROWS_NS)
-        dim = syn0.shape[1]
-        skipgram, window, negative = self.arch == "skipgram", self.window, self.negative
+        return Tables(
+            keep_prob=vocab.keep_probabilities(self.sample),
+            alias_prob=alias_prob, alias_idx=alias_idx,
+            codes=tree.codes, points=tree.points, code_lengths=tree.lengths,
+            sig=sig, logsig=logsig,
+            skipgram=self.arch == "skipgram", hierarchical=hierarchical,
+            window=int(self.window), negative=int(self.negative), cbow_mean=bool(self.cbow_mean),
+        )  # fmt: skip
 
-        def new_thread() -> Callable[..., tuple[float, int]]:
-            # this thread's buffers for the hottest rows (see kernels.word2vec; the
-            # kernel uses no more rows than a matrix has)
-            delta0, touched0 = np.zeros((hot, dim), np.float32), np.zeros(hot, np.bool_)
-            delta1, touched1 = np.zeros((hot, dim), np.float32), np.zeros(hot, np.bool_)
+    def _hot_output_rows(self, workers: int) -> int:
+        """Output rows each thread buffers privately per piece (see kernels._sgns); the sizes
+        were picked by interleaved A/B runs on 17M tokens with 2 threads."""
+        if workers == 1:
+            return 0
+        return _HOT_ROWS_HS if self.objective == "hierarchical_softmax" else _HOT_ROWS_NS
+
+    def _piece_trainer(
+        self, vocab: Vocabulary, syn0: np.ndarray, syn1: np.ndarray, workers: int
+    ) -> Callable[[], Run]:
+        """A factory, called once per thread, of ``run(tokens, a0, a1, seed) -> (loss, examples)``.
+
+        Each call of the factory allocates that thread's own buffers.
+        """
+        tables = self._tables(vocab)
+        hot = self._hot_output_rows(workers)
+        dim = syn0.shape[1]
+
+        def new_thread() -> Run:
+            # the kernel uses no more hot rows than a matrix has
+            bufs = new_thread_buffers(hot, hot, dim)
 
             def run(tokens: np.ndarray, a0: float, a1: float, seed: int) -> tuple[float, int]:
-                return train_piece(
-                    tokens, syn0, syn1, keep_prob, alias_prob, alias_idx,
-                    tree.codes, tree.points, tree.lengths,
-                    skipgram, hierarchical, window, negative,
-                    self.cbow_mean, a0, a1, np.uint64(seed), sig, logsig,
-                    delta0, touched0, delta1, touched1,
-                )  # fmt: skip
+                return train_piece(tokens, syn0, syn1, tables, a0, a1, np.uint64(seed), bufs)
 
             return run
 
         return new_thread
 
     def _train(
-        self, encoded: EncodedCorpus, vocab: Vocabulary, syn0: np.ndarray, syn1: np.ndarray
-    ) -> None:
+        self, encoded: TokenStream, vocab: Vocabulary, syn0: np.ndarray, syn1: np.ndarray
+    ) -> _engine.TrainStats:
+        """Train ``syn0`` / ``syn1`` in place on an encoded corpus (the engine does the rest)."""
         workers = self.effective_workers
-        new_thread = self._piece_trainer(vocab, syn0, syn1, workers)
-        lr0, lr1 = self.effective_learning_rate, float(self.min_learning_rate)
-        total = encoded.n_words * self.epochs
-
-        jobs: queue.Queue = queue.Queue(maxsize=2 * workers)
-        lock = threading.Lock()
-        done_words = [0]
-        epoch_loss = [0.0] * self.epochs
-        epoch_examples = [0] * self.epochs
-        errors: list[BaseException] = []
-        stop = threading.Event()
-
-        def worker() -> None:
-            run = new_thread()
-            while True:
-                job = jobs.get()
-                if job is None:
-                    return
-                if stop.is_set():
-                    continue
-                epoch, tokens, n_words, a0, a1, piece_seed = job
-                try:
-                    loss, examples = run(tokens, a0, a1, piece_seed)
-                except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
-                    errors.append(exc)
-                    stop.set()
-                    continue
-                with lock:
-                    done_words[0] += n_words
-                    epoch_loss[epoch] += loss
-                    epoch_examples[epoch] += examples
-
-        threads = [threading.Thread(target=worker, daemon=True) for _ in range(workers)]
-        for t in threads:
-            t.start()
-        bar = tqdm(
-            total=total, unit=" words", unit_scale=True, desc=type(self).__name__.lower(),
-            disable=None if self.progress else True, smoothing=0.1,
-        )  # fmt: skip
-        started = time.perf_counter()
-        shown = 0
-        position = 0
-        try:
-            for epoch in range(self.epochs):
-                for index, (tokens, n_words) in enumerate(encoded.jobs(self.batch_words)):
-                    if stop.is_set():
-                        break
-                    a0 = lr0 - (lr0 - lr1) * position / total
-                    a1 = lr0 - (lr0 - lr1) * (position + max(n_words - 1, 0)) / total
-                    position += n_words
-                    jobs.put((epoch, tokens, n_words, a0, a1, _piece_seed(self.seed, epoch, index)))
-                    if done_words[0] - shown >= 1_000_000 or index % 64 == 0:
-                        with lock:
-                            now_done = done_words[0]
-                            ex = epoch_examples[epoch]
-                            lo = epoch_loss[epoch]
-                        bar.update(now_done - shown)
-                        shown = now_done
-                        if ex:
-                            bar.set_postfix(epoch=epoch + 1, loss=f"{lo / ex:.4f}", refresh=False)
-        except BaseException:
-            stop.set()
-            raise
-        finally:
-            for _ in threads:
-                jobs.put(None)
-            for t in threads:
-                t.join()
-            bar.update(done_words[0] - shown)
-            bar.close()
-        if errors:
-            raise errors[0]
-        elapsed = time.perf_counter() - started
-        self.training_time_ = elapsed
-        self.words_per_second_ = total / elapsed if elapsed > 0 else float("inf")
-        self.loss_history_ = [
-            lo / ex if ex else float("nan")
-            for lo, ex in zip(epoch_loss, epoch_examples, strict=True)
-        ]
-        logger.info(
-            "trained %d epochs over %d words in %.1f s (%.0f words/s); loss per epoch %s",
-            self.epochs, encoded.n_words, elapsed, self.words_per_second_,
-            ", ".join(f"{x:.4f}" for x in self.loss_history_),
-        )  # fmt: skip
+        return _engine.train(
+            _engine.token_pieces(encoded, self.batch_words),
+            self._piece_trainer(vocab, syn0, syn1, workers),
+            units_per_epoch=encoded.n_words,
+            epochs=self.epochs,
+            workers=workers,
+            seed=self.seed,
+            learning_rate=self.effective_learning_rate,
+            min_learning_rate=float(self.min_learning_rate),
+            desc=type(self).__name__.lower(),
+            progress=self.progress,
+        )
 
     # ------------------------------------------------------------------ persistence
     def _check_fitted(self) -> None:
