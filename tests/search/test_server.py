@@ -17,7 +17,7 @@ pytest.importorskip("fastapi")
 
 from embedforge.errors import FormatError, InvalidParameterError  # noqa: E402
 from embedforge.search.collection import Collection  # noqa: E402
-from embedforge.search.server import create_app  # noqa: E402
+from embedforge.search.server import check_bind, create_app, serve  # noqa: E402
 from embedforge.text.classic import LSA  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -237,3 +237,122 @@ def test_create_app_validates_its_arguments(tmp_path, collection):
         create_app(tmp_path)
     with pytest.raises(InvalidParameterError, match="max_batch must be an integer >= 1; got 0"):
         create_app(collection, max_batch=0)
+
+
+def chunked(body: bytes, size: int = 4096):
+    """A request body httpx sends with Transfer-Encoding: chunked (no Content-Length)."""
+    for i in range(0, len(body), size):
+        yield body[i : i + size]
+
+
+@pytest.mark.parametrize("route", ["/search", "/embed", "/documents"])
+def test_chunked_body_over_the_limit_is_413(client, collection, route):
+    docs = [{"id": f"chunked-{i}", "text": "word " * 2000} for i in range(10)]  # ~100 KB
+    body = {
+        "/search": {"queries": ["word " * 2000] * 10},
+        "/embed": {"texts": ["word " * 2000] * 10},
+        "/documents": {"documents": docs},
+    }[route]
+    r = client.post(
+        route,
+        content=chunked(json.dumps(body).encode()),
+        headers={"content-type": "application/json", "X-API-Key": KEY},
+    )
+    assert "content-length" not in r.request.headers
+    assert r.request.headers["transfer-encoding"] == "chunked"
+    assert "larger than the limit of 65,536 bytes" in error_of(r, 413)
+    assert "chunked-0" not in collection
+    assert client.get("/health").status_code == 200  # the server is still fine
+
+
+def test_chunked_body_far_over_the_limit_is_413(client):
+    # 8 times the limit: the server drops it as it comes instead of holding it.
+    r = client.post(
+        "/embed",
+        content=chunked(b'{"texts": ["' + b"x" * (8 * MAX_BYTES) + b'"]}', 64 * 1024),
+        headers={"content-type": "application/json"},
+    )
+    assert "larger than the limit" in error_of(r, 413)
+    assert client.get("/health").status_code == 200
+
+
+def test_chunked_body_under_the_limit_is_served(client, collection, chunks):
+    body = json.dumps({"queries": chunks[7][1], "k": 2}).encode()
+    r = client.post(
+        "/search", content=chunked(body, 100), headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 200, r.text
+    assert "content-length" not in r.request.headers
+    assert r.json()["results"][0]["ids"][0] == "p7"
+    texts = ["the history of anarchism", "philosophy"]
+    r = client.post(
+        "/embed",
+        content=chunked(json.dumps({"texts": texts}).encode(), 7),
+        headers={"content-type": "application/json"},
+    )
+    assert r.status_code == 200, r.text
+    np.testing.assert_allclose(r.json()["vectors"], collection.embed(texts), rtol=1e-6)
+
+
+@pytest.mark.parametrize("number", [b"NaN", b"Infinity", b"-Infinity", b"1e999"])
+@pytest.mark.parametrize("route", ["/search", "/documents"])
+def test_nan_and_infinity_in_vectors_are_422(client, collection, route, number):
+    vector = b"[" + b", ".join([number] + [b"0.5"] * 31) + b"]"
+    body = {
+        "/search": b'{"vectors": [' + vector + b'], "k": 3}',
+        "/documents": b'{"documents": [{"id": "nan-1", "text": "x", "vector": ' + vector + b"}]}",
+    }[route]
+    r = client.post(
+        route, content=body, headers={"content-type": "application/json", "X-API-Key": KEY}
+    )
+    error = error_of(r, 422)
+    assert "NaN and Infinity are not accepted" in error
+    assert ("vectors.0.0" if route == "/search" else "documents.0.vector.0") in error
+    assert "nan-1" not in collection
+
+
+@pytest.mark.parametrize(
+    "body,message",
+    [
+        ({"texts": ["x"] * (MAX_BATCH + 1)}, f"at most {MAX_BATCH} per request"),
+        ({"texts": []}, "texts is empty"),
+        ({"texts": "   "}, "texts[0] is empty"),
+        ({"texts": ["x"], "k": 3}, "unknown field 'k'"),
+    ],
+)
+def test_bad_embed_requests(client, body, message):
+    assert message in error_of(client.post("/embed", json=body), 422)
+
+
+@pytest.mark.parametrize("route", ["/search", "/embed"])
+def test_search_and_embed_share_the_size_limit(client, route):
+    field = "queries" if route == "/search" else "texts"
+    r = client.post(route, json={field: ["word " * 2000] * 10})  # ~100 KB, Content-Length
+    assert "larger than the limit of 65,536 bytes" in error_of(r, 413)
+    r = client.post(route, json={field: ["word"] * (MAX_BATCH + 1)})
+    assert f"holds {MAX_BATCH + 1} items" in error_of(r, 422)
+    r = client.post(route, json={field: ["word " * 500] * MAX_BATCH})  # ~40 KB: under both
+    assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.20", "example.org"])
+def test_serving_beyond_loopback_needs_a_key_or_an_explicit_flag(collection, host):
+    with pytest.raises(InvalidParameterError) as info:
+        serve(collection, host=host, port=0)  # refused before anything is bound
+    message = str(info.value)
+    assert f"refusing to serve on {host!r} without an API key" in message
+    assert "--api-key-env" in message and "--allow-unauthenticated" in message
+    check_bind(host, api_key=KEY)  # a key, or the flag, makes it allowed
+    check_bind(host, api_key=None, allow_unauthenticated=True)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"])
+def test_loopback_needs_no_key(host):
+    check_bind(host, api_key=None)
+
+
+def test_check_bind_validates_its_arguments():
+    with pytest.raises(InvalidParameterError, match="allow_unauthenticated must be True or False"):
+        check_bind("0.0.0.0", None, allow_unauthenticated=1)
+    with pytest.raises(InvalidParameterError, match="host must be a non-empty str"):
+        check_bind("", None)
