@@ -335,6 +335,21 @@ def test_bad_queries(text_collection):
         text_collection.search("history", k=0)
 
 
+def test_bad_texts_to_embed(text_collection):
+    # The type checks are the encoders' (one copy); the collection adds empty and UTF-8 checks.
+    with pytest.raises(InvalidParameterError, match="texts is empty; pass at least one text"):
+        text_collection.embed([])
+    with pytest.raises(InvalidParameterError, match="texts must hold str; texts\\[1\\] is int"):
+        text_collection.embed(["history", 3])
+    with pytest.raises(InvalidParameterError, match="texts\\[1\\] is empty"):
+        text_collection.embed(["history", "  "])
+    with pytest.raises(InvalidParameterError, match="texts\\[0\\] is not valid UTF-8"):
+        text_collection.embed("caf\udce9")
+    one = text_collection.embed("history")
+    assert one.shape == (1, text_collection.dim)  # one str is a batch of one
+    np.testing.assert_array_equal(one, text_collection.embed(["history"]))
+
+
 def test_text_queries_need_an_encoder(tmp_path, vectors):
     col = Collection.create(tmp_path / "c", encoder=None, dim=24)
     with pytest.raises(InvalidParameterError, match="has no encoder, so it cannot encode text"):

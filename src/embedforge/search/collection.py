@@ -32,11 +32,12 @@ from tqdm.auto import tqdm
 
 from .._io import atomic_directory, utf8_encodable
 from .._registry import register
+from .._validation import check_choice, check_int
 from ..errors import DuplicateKeyError, InvalidParameterError
 from ..text.documents import Document, iter_documents
 from ._store import DB_NAME, FORMAT_VERSION, SQLiteStore, Store
 from ._sync import IndexSync
-from .encoders import encoder_spec, load_encoder
+from .encoders import _check_texts, encoder_spec, load_encoder
 from .index import VectorIndex
 
 __all__ = ["Collection", "SearchResults"]
@@ -253,21 +254,15 @@ class Collection:
             or the encoder spec is not recognised.
         """
         target = Path(path)
-        _check_choice("index", index, INDEX_KINDS)
-        _check_choice("precision", precision, PRECISIONS)
+        check_choice(index, "index", INDEX_KINDS)
+        check_choice(precision, "precision", PRECISIONS)
         if target.exists() and (not target.is_dir() or any(target.iterdir())):
             raise InvalidParameterError(
                 f"cannot create a collection at {str(target)!r}: it already exists and is not an "
                 "empty directory; choose a new path, or open it with Collection.open"
             )
-        if dim is not None and (isinstance(dim, bool) or not isinstance(dim, int) or dim < 1):
-            raise InvalidParameterError(f"dim must be an integer >= 1 or None; got {dim!r}")
-        if train_size is not None and (
-            isinstance(train_size, bool) or not isinstance(train_size, int) or train_size < 1
-        ):
-            raise InvalidParameterError(
-                f"train_size must be an integer >= 1 or None; got {train_size!r}"
-            )
+        dim = check_int(dim, "dim", 1, allow_none=True)
+        train_size = check_int(train_size, "train_size", 1, allow_none=True)
         enc = _resolve_encoder(encoder, fit_documents)
         if enc is None:
             if dim is None:
@@ -515,7 +510,7 @@ class Collection:
             If an id is not stored and ``missing_ok`` is False; nothing from
             that batch is removed.
         """
-        _check_positive_int("batch_size", batch_size)
+        batch_size = check_int(batch_size, "batch_size", 1)
         if isinstance(ids, str):
             ids = [ids]
         removed = 0
@@ -583,7 +578,7 @@ class Collection:
             If the collection has no encoder, ``texts`` is empty, or a text is
             empty or not valid UTF-8.
         """
-        texts = _check_texts(texts, "texts")
+        texts = _check_query_texts(texts, "texts")
         return self._encode(texts, batch_size)
 
     def search(
@@ -623,7 +618,7 @@ class Collection:
             mapping of field names to str / int / float / bool / None, or text
             queries are given to a collection without an encoder.
         """
-        _check_positive_int("k", k)
+        k = check_int(k, "k", 1)
         where = self._store.compile_filter(filter)
         vectors = self._query_vectors(queries)
         with self._lock, self._sync.current(fast_path=where is None):
@@ -643,7 +638,7 @@ class Collection:
         text_fields: Sequence[str],
         progress: bool,
     ) -> int:
-        _check_positive_int("batch_size", batch_size)
+        batch_size = check_int(batch_size, "batch_size", 1)
         if isinstance(documents, (str, os.PathLike)):
             if vectors is not None:
                 raise InvalidParameterError(
@@ -730,7 +725,7 @@ class Collection:
             and len(queries) > 0
             and all(isinstance(q, str) for q in queries)
         ):
-            return self._encode(_check_texts(queries, "queries"), 64)
+            return self._encode(_check_query_texts(queries, "queries"), 64)
         if (
             isinstance(queries, Sequence)
             and not isinstance(queries, np.ndarray)
@@ -757,18 +752,6 @@ class Collection:
 
 
 # ---------------------------------------------------------------------- helpers
-
-
-def _check_choice(name: str, value: object, allowed: Sequence[str]) -> None:
-    if value not in allowed:
-        raise InvalidParameterError(
-            f"{name} must be one of {', '.join(repr(a) for a in allowed)}; got {value!r}"
-        )
-
-
-def _check_positive_int(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise InvalidParameterError(f"{name} must be an integer >= 1; got {value!r}")
 
 
 def _default_train_size(kind: str, params: Mapping[str, Any]) -> int:
@@ -821,15 +804,17 @@ def _as_vectors(values: Any, dim: int, name: str) -> np.ndarray:
     return arr
 
 
-def _check_texts(texts: Any, name: str) -> list[str]:
-    if isinstance(texts, str):
-        texts = [texts]
-    texts = list(texts)
+def _check_query_texts(texts: Any, name: str) -> list[str]:
+    """Texts to encode for :meth:`Collection.embed` / :meth:`Collection.search`: one str or many.
+
+    The type checks are the encoders' (:func:`~embedforge.search.encoders._check_texts`);
+    a collection also refuses an empty list, an empty text and text that is not valid UTF-8,
+    naming the argument (``texts`` or ``queries``).
+    """
+    texts = _check_texts([texts] if isinstance(texts, str) else texts)
     if not texts:
         raise InvalidParameterError(f"{name} is empty; pass at least one text")
     for i, t in enumerate(texts):
-        if not isinstance(t, str):
-            raise InvalidParameterError(f"{name}[{i}] must be a str; got {type(t).__name__}")
         if not t.strip():
             raise InvalidParameterError(f"{name}[{i}] is empty; a query needs some text")
         if not utf8_encodable(t):
