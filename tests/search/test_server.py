@@ -356,3 +356,63 @@ def test_check_bind_validates_its_arguments():
         check_bind("0.0.0.0", None, allow_unauthenticated=1)
     with pytest.raises(InvalidParameterError, match="host must be a non-empty str"):
         check_bind("", None)
+
+
+def test_searches_during_writes_see_whole_batches_at_the_revision_they_report(tmp_path):
+    """Concurrent clients: one writer adds batches over HTTP while two readers search."""
+    dim, batch, n_batches = 8, 10, 15
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(batch * n_batches, dim)).astype(np.float32)
+    col = Collection.create(tmp_path / "c", encoder=None, dim=dim)
+    base = col.revision
+    live = LiveServer(create_app(col, api_key=KEY, max_batch=batch))
+    failures: list[str] = []
+    seen: list[tuple[int, int]] = []
+    done = threading.Event()
+
+    def write() -> None:
+        with httpx.Client(base_url=live.url, timeout=60, headers={"X-API-Key": KEY}) as c:
+            for b in range(n_batches):
+                docs = [
+                    {"id": f"b{b}-{i}", "text": f"doc {b}-{i}", "vector": v.tolist()}
+                    for i, v in enumerate(vectors[b * batch : (b + 1) * batch])
+                ]
+                r = c.post("/documents", json={"documents": docs})
+                if r.status_code != 200:
+                    failures.append(f"write {b}: {r.status_code} {r.text}")
+        done.set()
+
+    def read() -> None:
+        query = {"vectors": [vectors[0].tolist()], "k": batch * n_batches}
+        with httpx.Client(base_url=live.url, timeout=60) as c:
+            while True:
+                finished = done.is_set()
+                r = c.post("/search", json=query)
+                if r.status_code != 200:
+                    failures.append(f"search: {r.status_code} {r.text}")
+                    return
+                body = r.json()
+                ids = body["results"][0]["ids"]
+                seen.append((body["revision"], len(ids)))
+                per_batch = {x.split("-")[0] for x in ids}
+                if len(ids) != batch * len(per_batch):
+                    failures.append(f"a half batch: {len(ids)} hits from {len(per_batch)}")
+                if finished:
+                    return
+
+    threads = [threading.Thread(target=f) for f in (write, read, read)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        assert not any(t.is_alive() for t in threads)
+    finally:
+        done.set()
+        live.stop()
+    assert failures == []
+    # Each answer holds exactly the documents of the revision it reports.
+    assert all(hits == batch * (revision - base) for revision, hits in seen), seen
+    assert seen[-1] == (base + n_batches, batch * n_batches)
+    assert col.count == batch * n_batches
+    col.close()

@@ -70,18 +70,23 @@ class SearchResults:
         that are not None).  Read from SQLite on first access, so a search
         whose caller needs only ids and scores does not read any text; a
         document deleted between the search and that access is ``None``.
+    revision : int or None
+        The collection revision the search saw (every batch committed up to
+        it, by any process, and none after); None when not known.
     """
 
-    __slots__ = ("_documents", "_loader", "ids", "scores")
+    __slots__ = ("_documents", "_loader", "ids", "revision", "scores")
 
     def __init__(
         self,
         ids: np.ndarray,
         scores: np.ndarray,
         loader: Callable[[], list[list[Document | None]]],
+        revision: int | None = None,
     ) -> None:
         self.ids = ids
         self.scores = scores
+        self.revision = revision
         self._loader = loader
         self._documents: list[list[Document | None]] | None = None
 
@@ -624,7 +629,8 @@ class Collection:
         with self._lock, self._sync.current(fast_path=where is None):
             allowed = None if where is None else self._store.filter_rows(where)
             scores, rows, ids = self._sync.search(vectors, k, allowed)
-        return SearchResults(ids, scores, lambda: self._documents_for(rows))
+            revision = self._sync.revision
+        return SearchResults(ids, scores, lambda: self._documents_for(rows), revision)
 
     # ------------------------------------------------------------------ write internals
 

@@ -421,7 +421,8 @@ def create_app(
                 )
             queries = request.vectors
         results = col.search(queries, k=request.k, filter=request.filter)
-        return {"results": results.to_list(), "revision": col.revision}
+        # The revision the search saw, not the one after it (another request may write between).
+        return {"results": results.to_list(), "revision": results.revision}
 
     @app.post("/embed", response_model=EmbedResponse, summary="Encode texts")
     def embed(request: EmbedRequest) -> Any:
