@@ -76,6 +76,40 @@ print("done", flush=True)
 """
 )
 
+# Deletes every document writer "a" adds, as they appear, until all of them are gone.
+DELETER = (
+    PRELUDE
+    + f"""
+a_ids = [f"a-{{b}}-{{i}}" for b in range({N_BATCHES}) for i in range({BATCH})]
+gone = 0
+for _ in range(100_000):
+    for b in range({N_BATCHES}):
+        gone += col.delete(a_ids[b * {BATCH} : (b + 1) * {BATCH}], missing_ok=True)
+    if gone == len(a_ids):
+        break
+    time.sleep(0.005)
+col.close()
+print(gone, flush=True)
+"""
+)
+
+# Opens, checks and closes the collection again and again (each open loads the saved index,
+# each close may save it) while the others write.
+OPENER = (
+    PRELUDE
+    + f"""
+col.close()
+for _ in range(25):
+    with Collection.open(path) as c:
+        info = c.info()
+        assert info["index_count"] == info["count"], info
+        res = c.search(vector_of("query"), k=2 * {N_BATCHES} * {BATCH})
+        hits = sum(x is not None for x in res.ids[0])
+        assert hits % {BATCH} == 0, hits  # (others write between info and search)
+print("done", flush=True)
+"""
+)
+
 # Searches (with and without a metadata filter) until it has seen every document of both
 # writers, and reports every state it saw: the batches of each search, and whether a batch was
 # stored in part.
@@ -232,3 +266,25 @@ def test_two_processes_upserting_the_same_ids_end_consistent(tmp_path):
         assert info["index_count"] == info["count"] == len(ids)
         res = col.search(col.get_vectors(ids), k=1)
         assert list(res.ids[:, 0]) == ids
+
+
+def test_deletes_and_reopens_while_two_processes_write(tmp_path, caplog):
+    path = tmp_path / "c"
+    Collection.create(path, encoder=None, dim=DIM).close()
+    out = run_together(path, {"a": WRITER, "b": WRITER, "deleter": DELETER, "opener": OPENER})
+    assert out["deleter"] == f"{N_BATCHES * BATCH}\n" and out["opener"] == "done\n"
+    with caplog.at_level(logging.WARNING, logger="embedforge.search.collection"):
+        col = Collection.open(path)
+    assert not [r for r in caplog.records if "rebuilding" in r.getMessage()]
+    with col:
+        ids = col.ids()
+        assert sorted(ids) == sorted(expected_ids("b")) and col.count == len(ids)
+        np.testing.assert_array_equal(
+            col.get_vectors(ids), np.stack([vector_of("text of " + x) for x in ids])
+        )
+        info = col.info()
+        assert info["index_count"] == info["count"] == len(ids)
+        res = col.search(col.get_vectors(ids), k=1)
+        assert list(res.ids[:, 0]) == ids
+        res = col.search(vector_of("query"), k=4 * len(ids))
+        assert sum(x is not None for x in res.ids[0]) == len(ids)  # no deleted row left
