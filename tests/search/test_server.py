@@ -173,6 +173,7 @@ def test_documents_with_vectors_of_the_wrong_dim(client, collection):
         ({"queries": "", "k": 3}, 422, "queries[0] is empty"),
         ({"queries": [], "k": 3}, 422, "queries is empty"),
         ({"vectors": [[1.0, 2.0]], "k": 3}, 422, "must each have 32 numbers"),
+        ({"vectors": [], "k": 3}, 422, "vectors is empty; send at least one query vector"),
         ({"queries": "x", "k": 0}, 422, "k: Input should be greater than or equal to 1"),
         ({"queries": "x", "colour": "red"}, 422, "unknown field 'colour'"),
         ({"k": 3}, 422, "exactly one of 'queries'"),
@@ -200,6 +201,20 @@ def test_malformed_json_is_400(client):
         "/search", content=b'{"queries": "x", ', headers={"content-type": "application/json"}
     )
     assert "not valid JSON" in error_of(r, 400)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 30_000 + b"]" * 30_000,  # nested deeper than the parser goes
+        b'{"queries": "\xff\xfe"}',  # not UTF-8
+        b'{"vectors": [[' + b"1" * 5000 + b']], "k": 1}',  # more digits than int() converts
+    ],
+)
+def test_bodies_that_cannot_be_decoded_are_400(client, body):
+    r = client.post("/search", content=body, headers={"content-type": "application/json"})
+    assert "could not be read as JSON" in error_of(r, 400)
+    assert client.get("/health").status_code == 200
 
 
 def test_too_large_request_is_413(client, collection):

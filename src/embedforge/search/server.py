@@ -50,6 +50,13 @@ MAX_REQUEST_BYTES = 4 * 2**20
 MAX_BATCH = 256
 # Largest k a request may ask for.
 _MAX_K = 1000
+# What FastAPI says of a body it cannot decode (bad UTF-8, JSON nested too deep, a number with
+# more digits than Python converts), and what we say instead.
+_FASTAPI_PARSE_ERROR = "There was an error parsing the body"
+_PARSE_ERROR = (
+    "the request body could not be read as JSON (it is not UTF-8, nests too deeply or holds a "
+    "number too long to convert); send a JSON object"
+)
 
 
 def _import_fastapi() -> Any:
@@ -375,6 +382,8 @@ def create_app(
 
     @app.exception_handler(HTTPException)
     async def on_http(_: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == _FASTAPI_PARSE_ERROR:
+            return error(400, _PARSE_ERROR)
         return error(exc.status_code, str(exc.detail))
 
     @app.exception_handler(Exception)
@@ -413,8 +422,10 @@ def create_app(
             check_batch("queries", 1 if isinstance(queries, str) else len(queries))
         else:
             check_batch("vectors", len(request.vectors))
-            if not request.vectors or any(len(v) != col.dim for v in request.vectors):
-                bad = next((len(v) for v in request.vectors if len(v) != col.dim), 0)
+            if not request.vectors:
+                raise InvalidParameterError("vectors is empty; send at least one query vector")
+            if any(len(v) != col.dim for v in request.vectors):
+                bad = next(len(v) for v in request.vectors if len(v) != col.dim)
                 raise InvalidParameterError(
                     f"query vectors must each have {col.dim} numbers (the collection's dim); "
                     f"got one with {bad}"
