@@ -76,6 +76,39 @@ print("done", flush=True)
 """
 )
 
+# Creates the collection, or opens it when another process was first, then adds its batches.
+CREATOR = f"""
+import sys, time, zlib
+from pathlib import Path
+import numpy as np
+from embedforge.errors import InvalidParameterError
+from embedforge.search.collection import Collection
+
+def vector_of(text):
+    return np.random.default_rng(zlib.crc32(text.encode())).normal(size={DIM}).astype(np.float32)
+
+path, name, go = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+(path.parent / (name + ".ready")).touch()
+for _ in range(60_000):
+    if go.exists():
+        break
+    time.sleep(0.01)
+try:
+    col = Collection.create(path, encoder=None, dim={DIM})
+    outcome = "created"
+except InvalidParameterError as exc:
+    assert "already exists" in str(exc), exc
+    col = Collection.open(path)
+    outcome = "opened"
+for b in range({N_BATCHES}):
+    ids = [f"{{name}}-{{b}}-{{i}}" for i in range({BATCH})]
+    texts = ["text of " + x for x in ids]
+    col.add([(x, t) for x, t in zip(ids, texts)],
+            vectors=np.stack([vector_of(t) for t in texts]), batch_size={BATCH}, progress=False)
+col.close()
+print(outcome, flush=True)
+"""
+
 # Deletes every document writer "a" adds, as they appear, until all of them are gone.
 DELETER = (
     PRELUDE
@@ -288,3 +321,14 @@ def test_deletes_and_reopens_while_two_processes_write(tmp_path, caplog):
         assert list(res.ids[:, 0]) == ids
         res = col.search(vector_of("query"), k=4 * len(ids))
         assert sum(x is not None for x in res.ids[0]) == len(ids)  # no deleted row left
+
+
+def test_two_processes_creating_one_collection_at_once(tmp_path, caplog):
+    # Exactly one creates it; the other is told it exists, opens it, and nothing is lost.
+    for trial in range(3):
+        path = tmp_path / f"trial{trial}" / "c"
+        path.parent.mkdir()
+        out = run_together(path, {"a": CREATOR, "b": CREATOR})
+        assert sorted(out.values()) == ["created\n", "opened\n"]
+        assert_consistent(path, caplog, ["a", "b"])
+        assert sorted(p.name for p in path.parent.iterdir()) == ["a.ready", "b.ready", "c", "go"]

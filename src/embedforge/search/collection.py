@@ -23,6 +23,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,7 +32,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from .._io import atomic_directory, utf8_encodable
+from .._io import utf8_encodable
 from .._registry import register
 from .._validation import check_choice, check_int
 from ..errors import DuplicateKeyError, InvalidParameterError
@@ -297,7 +299,7 @@ class Collection:
             "train_size": train_size if probe.needs_training else None,
             "encoder": None,
         }
-        with atomic_directory(target) as tmp:
+        with _new_directory(target) as tmp:
             if enc is not None:
                 config["encoder"] = _store_encoder(enc, tmp)
             SQLiteStore.create(tmp, config)
@@ -758,6 +760,41 @@ class Collection:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+@contextlib.contextmanager
+def _new_directory(target: Path) -> Iterator[Path]:
+    """A temporary sibling directory, renamed to ``target`` at the end only if nothing is there.
+
+    Unlike :func:`~embedforge._io.atomic_directory`, which replaces whatever is at
+    ``target``, this never removes another collection: when another process created one
+    at ``target`` meanwhile (both passed the "does it exist" check), the rename fails
+    (a directory is renamed over an empty directory only) and the temporary directory
+    is removed.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``target`` holds a collection (or anything) by the time of the rename.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    try:
+        yield tmp
+        if target.is_dir() and not any(target.iterdir()):
+            with contextlib.suppress(OSError):  # gone or filled meanwhile: the rename decides
+                target.rmdir()  # (POSIX renames over an empty directory; Windows does not)
+        try:
+            os.rename(tmp, target)
+        except OSError as exc:
+            raise InvalidParameterError(
+                f"cannot create a collection at {str(target)!r}: it already exists and is not "
+                "an empty directory (another process created it meanwhile); choose a new path, "
+                "or open it with Collection.open"
+            ) from exc
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def _default_train_size(kind: str, params: Mapping[str, Any]) -> int:
