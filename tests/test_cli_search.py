@@ -151,6 +151,13 @@ def test_upsert_and_tfidf_with_fit(runner, corpus, tmp_path, chunks):
         (["search", "{col}"], "give either a QUERY argument or --queries FILE"),
         (["search", "{col}", "x", "--filter", "part"], "--filter expects FIELD=VALUE"),
         (["serve", "{col}", "--api-key-env", "EMBEDFORGE_TEST_UNSET_KEY"], "is not set or empty"),
+        (["serve", "{col}", "--host", "0.0.0.0"], "refusing to serve on '0.0.0.0' without an API"),
+        (["serve", "{col}", "--host", "192.168.7.7"], "or pass --allow-unauthenticated"),
+        # The flag lets the address through; the bad port then stops it before anything binds.
+        (
+            ["serve", "{col}", "--host", "0.0.0.0", "--allow-unauthenticated", "--port", "70000"],
+            "port must be an integer in 0..65535; got 70000",
+        ),
     ],
 )
 def test_errors_are_one_line(runner, collection_dir, corpus, tmp_path, args, message):

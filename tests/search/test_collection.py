@@ -90,6 +90,21 @@ def test_one_query_has_the_same_shape_as_a_batch(text_collection, chunks):
     np.testing.assert_allclose(one.scores, batch.scores)
 
 
+def test_results_carry_the_revision_they_searched(tmp_path, vectors):
+    col = Collection.create(tmp_path / "c", encoder=None, dim=24)
+    col.add(raw_docs(10), vectors=vectors[:10], batch_size=5, progress=False)
+    first = col.search(vectors[0], k=20)
+    assert first.revision == col.revision == 2
+    with Collection.open(tmp_path / "c") as other:  # another connection writes a batch
+        other.add(raw_docs(5, start=10), vectors=vectors[10:15], progress=False)
+    second = col.search(vectors[0], k=20, filter={"parity": 0})
+    assert second.revision == col.revision == 3
+    assert first.revision == 2  # a result keeps the revision it saw
+    assert np.count_nonzero(first.ids[0] != None) == 10  # noqa: E711 - elementwise
+    assert np.count_nonzero(second.ids[0] != None) == 8  # noqa: E711 - the even of 0..14
+    col.close()
+
+
 def test_k_larger_than_the_collection_is_padded(tmp_path, vectors):
     col = Collection.create(tmp_path / "c", encoder=None, dim=24)
     col.add(raw_docs(3), vectors=vectors[:3], progress=False)
@@ -333,6 +348,21 @@ def test_bad_queries(text_collection):
         text_collection.search(np.ones(5, dtype=np.float32))
     with pytest.raises(InvalidParameterError, match="k must be an integer >= 1; got 0"):
         text_collection.search("history", k=0)
+
+
+def test_bad_texts_to_embed(text_collection):
+    # The type checks are the encoders' (one copy); the collection adds empty and UTF-8 checks.
+    with pytest.raises(InvalidParameterError, match="texts is empty; pass at least one text"):
+        text_collection.embed([])
+    with pytest.raises(InvalidParameterError, match="texts must hold str; texts\\[1\\] is int"):
+        text_collection.embed(["history", 3])
+    with pytest.raises(InvalidParameterError, match="texts\\[1\\] is empty"):
+        text_collection.embed(["history", "  "])
+    with pytest.raises(InvalidParameterError, match="texts\\[0\\] is not valid UTF-8"):
+        text_collection.embed("caf\udce9")
+    one = text_collection.embed("history")
+    assert one.shape == (1, text_collection.dim)  # one str is a batch of one
+    np.testing.assert_array_equal(one, text_collection.embed(["history"]))
 
 
 def test_text_queries_need_an_encoder(tmp_path, vectors):

@@ -17,7 +17,7 @@ pytest.importorskip("fastapi")
 
 from embedforge.errors import FormatError, InvalidParameterError  # noqa: E402
 from embedforge.search.collection import Collection  # noqa: E402
-from embedforge.search.server import create_app  # noqa: E402
+from embedforge.search.server import check_bind, create_app, serve  # noqa: E402
 from embedforge.text.classic import LSA  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -173,6 +173,7 @@ def test_documents_with_vectors_of_the_wrong_dim(client, collection):
         ({"queries": "", "k": 3}, 422, "queries[0] is empty"),
         ({"queries": [], "k": 3}, 422, "queries is empty"),
         ({"vectors": [[1.0, 2.0]], "k": 3}, 422, "must each have 32 numbers"),
+        ({"vectors": [], "k": 3}, 422, "vectors is empty; send at least one query vector"),
         ({"queries": "x", "k": 0}, 422, "k: Input should be greater than or equal to 1"),
         ({"queries": "x", "colour": "red"}, 422, "unknown field 'colour'"),
         ({"k": 3}, 422, "exactly one of 'queries'"),
@@ -200,6 +201,20 @@ def test_malformed_json_is_400(client):
         "/search", content=b'{"queries": "x", ', headers={"content-type": "application/json"}
     )
     assert "not valid JSON" in error_of(r, 400)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 30_000 + b"]" * 30_000,  # nested deeper than the parser goes
+        b'{"queries": "\xff\xfe"}',  # not UTF-8
+        b'{"vectors": [[' + b"1" * 5000 + b']], "k": 1}',  # more digits than int() converts
+    ],
+)
+def test_bodies_that_cannot_be_decoded_are_400(client, body):
+    r = client.post("/search", content=body, headers={"content-type": "application/json"})
+    assert "could not be read as JSON" in error_of(r, 400)
+    assert client.get("/health").status_code == 200
 
 
 def test_too_large_request_is_413(client, collection):
@@ -237,3 +252,182 @@ def test_create_app_validates_its_arguments(tmp_path, collection):
         create_app(tmp_path)
     with pytest.raises(InvalidParameterError, match="max_batch must be an integer >= 1; got 0"):
         create_app(collection, max_batch=0)
+
+
+def chunked(body: bytes, size: int = 4096):
+    """A request body httpx sends with Transfer-Encoding: chunked (no Content-Length)."""
+    for i in range(0, len(body), size):
+        yield body[i : i + size]
+
+
+@pytest.mark.parametrize("route", ["/search", "/embed", "/documents"])
+def test_chunked_body_over_the_limit_is_413(client, collection, route):
+    docs = [{"id": f"chunked-{i}", "text": "word " * 2000} for i in range(10)]  # ~100 KB
+    body = {
+        "/search": {"queries": ["word " * 2000] * 10},
+        "/embed": {"texts": ["word " * 2000] * 10},
+        "/documents": {"documents": docs},
+    }[route]
+    r = client.post(
+        route,
+        content=chunked(json.dumps(body).encode()),
+        headers={"content-type": "application/json", "X-API-Key": KEY},
+    )
+    assert "content-length" not in r.request.headers
+    assert r.request.headers["transfer-encoding"] == "chunked"
+    assert "larger than the limit of 65,536 bytes" in error_of(r, 413)
+    assert "chunked-0" not in collection
+    assert client.get("/health").status_code == 200  # the server is still fine
+
+
+def test_chunked_body_far_over_the_limit_is_413(client):
+    # 8 times the limit: the server drops it as it comes instead of holding it.
+    r = client.post(
+        "/embed",
+        content=chunked(b'{"texts": ["' + b"x" * (8 * MAX_BYTES) + b'"]}', 64 * 1024),
+        headers={"content-type": "application/json"},
+    )
+    assert "larger than the limit" in error_of(r, 413)
+    assert client.get("/health").status_code == 200
+
+
+def test_chunked_body_under_the_limit_is_served(client, collection, chunks):
+    body = json.dumps({"queries": chunks[7][1], "k": 2}).encode()
+    r = client.post(
+        "/search", content=chunked(body, 100), headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 200, r.text
+    assert "content-length" not in r.request.headers
+    assert r.json()["results"][0]["ids"][0] == "p7"
+    texts = ["the history of anarchism", "philosophy"]
+    r = client.post(
+        "/embed",
+        content=chunked(json.dumps({"texts": texts}).encode(), 7),
+        headers={"content-type": "application/json"},
+    )
+    assert r.status_code == 200, r.text
+    np.testing.assert_allclose(r.json()["vectors"], collection.embed(texts), rtol=1e-6)
+
+
+@pytest.mark.parametrize("number", [b"NaN", b"Infinity", b"-Infinity", b"1e999"])
+@pytest.mark.parametrize("route", ["/search", "/documents"])
+def test_nan_and_infinity_in_vectors_are_422(client, collection, route, number):
+    vector = b"[" + b", ".join([number] + [b"0.5"] * 31) + b"]"
+    body = {
+        "/search": b'{"vectors": [' + vector + b'], "k": 3}',
+        "/documents": b'{"documents": [{"id": "nan-1", "text": "x", "vector": ' + vector + b"}]}",
+    }[route]
+    r = client.post(
+        route, content=body, headers={"content-type": "application/json", "X-API-Key": KEY}
+    )
+    error = error_of(r, 422)
+    assert "NaN and Infinity are not accepted" in error
+    assert ("vectors.0.0" if route == "/search" else "documents.0.vector.0") in error
+    assert "nan-1" not in collection
+
+
+@pytest.mark.parametrize(
+    "body,message",
+    [
+        ({"texts": ["x"] * (MAX_BATCH + 1)}, f"at most {MAX_BATCH} per request"),
+        ({"texts": []}, "texts is empty"),
+        ({"texts": "   "}, "texts[0] is empty"),
+        ({"texts": ["x"], "k": 3}, "unknown field 'k'"),
+    ],
+)
+def test_bad_embed_requests(client, body, message):
+    assert message in error_of(client.post("/embed", json=body), 422)
+
+
+@pytest.mark.parametrize("route", ["/search", "/embed"])
+def test_search_and_embed_share_the_size_limit(client, route):
+    field = "queries" if route == "/search" else "texts"
+    r = client.post(route, json={field: ["word " * 2000] * 10})  # ~100 KB, Content-Length
+    assert "larger than the limit of 65,536 bytes" in error_of(r, 413)
+    r = client.post(route, json={field: ["word"] * (MAX_BATCH + 1)})
+    assert f"holds {MAX_BATCH + 1} items" in error_of(r, 422)
+    r = client.post(route, json={field: ["word " * 500] * MAX_BATCH})  # ~40 KB: under both
+    assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.20", "example.org"])
+def test_serving_beyond_loopback_needs_a_key_or_an_explicit_flag(collection, host):
+    with pytest.raises(InvalidParameterError) as info:
+        serve(collection, host=host, port=0)  # refused before anything is bound
+    message = str(info.value)
+    assert f"refusing to serve on {host!r} without an API key" in message
+    assert "--api-key-env" in message and "--allow-unauthenticated" in message
+    check_bind(host, api_key=KEY)  # a key, or the flag, makes it allowed
+    check_bind(host, api_key=None, allow_unauthenticated=True)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"])
+def test_loopback_needs_no_key(host):
+    check_bind(host, api_key=None)
+
+
+def test_check_bind_validates_its_arguments():
+    with pytest.raises(InvalidParameterError, match="allow_unauthenticated must be True or False"):
+        check_bind("0.0.0.0", None, allow_unauthenticated=1)
+    with pytest.raises(InvalidParameterError, match="host must be a non-empty str"):
+        check_bind("", None)
+
+
+def test_searches_during_writes_see_whole_batches_at_the_revision_they_report(tmp_path):
+    """Concurrent clients: one writer adds batches over HTTP while two readers search."""
+    dim, batch, n_batches = 8, 10, 15
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(batch * n_batches, dim)).astype(np.float32)
+    col = Collection.create(tmp_path / "c", encoder=None, dim=dim)
+    base = col.revision
+    live = LiveServer(create_app(col, api_key=KEY, max_batch=batch))
+    failures: list[str] = []
+    seen: list[tuple[int, int]] = []
+    done = threading.Event()
+
+    def write() -> None:
+        with httpx.Client(base_url=live.url, timeout=60, headers={"X-API-Key": KEY}) as c:
+            for b in range(n_batches):
+                docs = [
+                    {"id": f"b{b}-{i}", "text": f"doc {b}-{i}", "vector": v.tolist()}
+                    for i, v in enumerate(vectors[b * batch : (b + 1) * batch])
+                ]
+                r = c.post("/documents", json={"documents": docs})
+                if r.status_code != 200:
+                    failures.append(f"write {b}: {r.status_code} {r.text}")
+        done.set()
+
+    def read() -> None:
+        query = {"vectors": [vectors[0].tolist()], "k": batch * n_batches}
+        with httpx.Client(base_url=live.url, timeout=60) as c:
+            while True:
+                finished = done.is_set()
+                r = c.post("/search", json=query)
+                if r.status_code != 200:
+                    failures.append(f"search: {r.status_code} {r.text}")
+                    return
+                body = r.json()
+                ids = body["results"][0]["ids"]
+                seen.append((body["revision"], len(ids)))
+                per_batch = {x.split("-")[0] for x in ids}
+                if len(ids) != batch * len(per_batch):
+                    failures.append(f"a half batch: {len(ids)} hits from {len(per_batch)}")
+                if finished:
+                    return
+
+    threads = [threading.Thread(target=f) for f in (write, read, read)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        assert not any(t.is_alive() for t in threads)
+    finally:
+        done.set()
+        live.stop()
+    assert failures == []
+    # Each answer holds exactly the documents of the revision it reports.
+    assert all(hits == batch * (revision - base) for revision, hits in seen), seen
+    assert seen[-1] == (base + n_batches, batch * n_batches)
+    assert col.count == batch * n_batches
+    col.close()

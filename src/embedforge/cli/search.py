@@ -187,8 +187,20 @@ def serve(
         4 * 2**20
     ),
     max_batch: Annotated[int, typer.Option(help="Most queries/documents per request.")] = 256,
+    allow_unauthenticated: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unauthenticated",
+            help="Serve an address other than loopback without an API key (anyone who can "
+            "reach it can add and delete documents).",
+        ),
+    ] = False,
 ) -> None:
-    """Serve a collection over HTTP (POST /search, /embed, /documents; GET /health; /docs)."""
+    """Serve a collection over HTTP (POST /search, /embed, /documents; GET /health; /docs).
+
+    Binding an address other than 127.0.0.1 / localhost needs --api-key-env, or
+    --allow-unauthenticated to serve without a key on purpose.
+    """
     import os
 
     from ..errors import InvalidParameterError
@@ -206,4 +218,5 @@ def serve(
         serve_collection(
             directory, host=host, port=port, api_key=api_key,
             max_request_bytes=max_request_bytes, max_batch=max_batch,
+            allow_unauthenticated=allow_unauthenticated,
         )  # fmt: skip

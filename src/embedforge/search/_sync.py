@@ -47,6 +47,7 @@ import numpy as np
 from filelock import FileLock
 
 from .._io import atomic_directory, atomic_file
+from .._linalg import top_k
 from ._store import Store
 from .index import VectorIndex
 
@@ -252,9 +253,8 @@ class IndexSync:
         """
         assert self.index is not None
         n = vectors.shape[0]
-        if allowed is not None and allowed.size == 0:
-            scores = np.full((n, k), -np.inf, dtype=np.float32)
-            rows = np.full((n, k), -1, dtype=np.int64)
+        if allowed is not None and allowed.size == 0:  # nothing matches: all padding
+            rows, scores = top_k(np.empty((n, 0), dtype=np.float32), k)
         else:
             scores, rows = self.index.search(
                 vectors, k, allowed_ids=allowed, rescore=self._store.vectors_by_row

@@ -23,6 +23,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,13 +32,14 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from .._io import atomic_directory, utf8_encodable
+from .._io import utf8_encodable
 from .._registry import register
+from .._validation import check_choice, check_int
 from ..errors import DuplicateKeyError, InvalidParameterError
 from ..text.documents import Document, iter_documents
 from ._store import DB_NAME, FORMAT_VERSION, SQLiteStore, Store
 from ._sync import IndexSync
-from .encoders import encoder_spec, load_encoder
+from .encoders import _check_texts, encoder_spec, load_encoder
 from .index import VectorIndex
 
 __all__ = ["Collection", "SearchResults"]
@@ -69,18 +72,23 @@ class SearchResults:
         that are not None).  Read from SQLite on first access, so a search
         whose caller needs only ids and scores does not read any text; a
         document deleted between the search and that access is ``None``.
+    revision : int or None
+        The collection revision the search saw (every batch committed up to
+        it, by any process, and none after); None when not known.
     """
 
-    __slots__ = ("_documents", "_loader", "ids", "scores")
+    __slots__ = ("_documents", "_loader", "ids", "revision", "scores")
 
     def __init__(
         self,
         ids: np.ndarray,
         scores: np.ndarray,
         loader: Callable[[], list[list[Document | None]]],
+        revision: int | None = None,
     ) -> None:
         self.ids = ids
         self.scores = scores
+        self.revision = revision
         self._loader = loader
         self._documents: list[list[Document | None]] | None = None
 
@@ -253,21 +261,15 @@ class Collection:
             or the encoder spec is not recognised.
         """
         target = Path(path)
-        _check_choice("index", index, INDEX_KINDS)
-        _check_choice("precision", precision, PRECISIONS)
+        check_choice(index, "index", INDEX_KINDS)
+        check_choice(precision, "precision", PRECISIONS)
         if target.exists() and (not target.is_dir() or any(target.iterdir())):
             raise InvalidParameterError(
                 f"cannot create a collection at {str(target)!r}: it already exists and is not an "
                 "empty directory; choose a new path, or open it with Collection.open"
             )
-        if dim is not None and (isinstance(dim, bool) or not isinstance(dim, int) or dim < 1):
-            raise InvalidParameterError(f"dim must be an integer >= 1 or None; got {dim!r}")
-        if train_size is not None and (
-            isinstance(train_size, bool) or not isinstance(train_size, int) or train_size < 1
-        ):
-            raise InvalidParameterError(
-                f"train_size must be an integer >= 1 or None; got {train_size!r}"
-            )
+        dim = check_int(dim, "dim", 1, allow_none=True)
+        train_size = check_int(train_size, "train_size", 1, allow_none=True)
         enc = _resolve_encoder(encoder, fit_documents)
         if enc is None:
             if dim is None:
@@ -297,7 +299,7 @@ class Collection:
             "train_size": train_size if probe.needs_training else None,
             "encoder": None,
         }
-        with atomic_directory(target) as tmp:
+        with _new_directory(target) as tmp:
             if enc is not None:
                 config["encoder"] = _store_encoder(enc, tmp)
             SQLiteStore.create(tmp, config)
@@ -515,7 +517,7 @@ class Collection:
             If an id is not stored and ``missing_ok`` is False; nothing from
             that batch is removed.
         """
-        _check_positive_int("batch_size", batch_size)
+        batch_size = check_int(batch_size, "batch_size", 1)
         if isinstance(ids, str):
             ids = [ids]
         removed = 0
@@ -583,7 +585,7 @@ class Collection:
             If the collection has no encoder, ``texts`` is empty, or a text is
             empty or not valid UTF-8.
         """
-        texts = _check_texts(texts, "texts")
+        texts = _check_query_texts(texts, "texts")
         return self._encode(texts, batch_size)
 
     def search(
@@ -623,13 +625,14 @@ class Collection:
             mapping of field names to str / int / float / bool / None, or text
             queries are given to a collection without an encoder.
         """
-        _check_positive_int("k", k)
+        k = check_int(k, "k", 1)
         where = self._store.compile_filter(filter)
         vectors = self._query_vectors(queries)
         with self._lock, self._sync.current(fast_path=where is None):
             allowed = None if where is None else self._store.filter_rows(where)
             scores, rows, ids = self._sync.search(vectors, k, allowed)
-        return SearchResults(ids, scores, lambda: self._documents_for(rows))
+            revision = self._sync.revision
+        return SearchResults(ids, scores, lambda: self._documents_for(rows), revision)
 
     # ------------------------------------------------------------------ write internals
 
@@ -643,7 +646,7 @@ class Collection:
         text_fields: Sequence[str],
         progress: bool,
     ) -> int:
-        _check_positive_int("batch_size", batch_size)
+        batch_size = check_int(batch_size, "batch_size", 1)
         if isinstance(documents, (str, os.PathLike)):
             if vectors is not None:
                 raise InvalidParameterError(
@@ -730,7 +733,7 @@ class Collection:
             and len(queries) > 0
             and all(isinstance(q, str) for q in queries)
         ):
-            return self._encode(_check_texts(queries, "queries"), 64)
+            return self._encode(_check_query_texts(queries, "queries"), 64)
         if (
             isinstance(queries, Sequence)
             and not isinstance(queries, np.ndarray)
@@ -759,16 +762,39 @@ class Collection:
 # ---------------------------------------------------------------------- helpers
 
 
-def _check_choice(name: str, value: object, allowed: Sequence[str]) -> None:
-    if value not in allowed:
-        raise InvalidParameterError(
-            f"{name} must be one of {', '.join(repr(a) for a in allowed)}; got {value!r}"
-        )
+@contextlib.contextmanager
+def _new_directory(target: Path) -> Iterator[Path]:
+    """A temporary sibling directory, renamed to ``target`` at the end only if nothing is there.
 
+    Unlike :func:`~embedforge._io.atomic_directory`, which replaces whatever is at
+    ``target``, this never removes another collection: when another process created one
+    at ``target`` meanwhile (both passed the "does it exist" check), the rename fails
+    (a directory is renamed over an empty directory only) and the temporary directory
+    is removed.
 
-def _check_positive_int(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise InvalidParameterError(f"{name} must be an integer >= 1; got {value!r}")
+    Raises
+    ------
+    InvalidParameterError
+        If ``target`` holds a collection (or anything) by the time of the rename.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    try:
+        yield tmp
+        if target.is_dir() and not any(target.iterdir()):
+            with contextlib.suppress(OSError):  # gone or filled meanwhile: the rename decides
+                target.rmdir()  # (POSIX renames over an empty directory; Windows does not)
+        try:
+            os.rename(tmp, target)
+        except OSError as exc:
+            raise InvalidParameterError(
+                f"cannot create a collection at {str(target)!r}: it already exists and is not "
+                "an empty directory (another process created it meanwhile); choose a new path, "
+                "or open it with Collection.open"
+            ) from exc
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def _default_train_size(kind: str, params: Mapping[str, Any]) -> int:
@@ -821,15 +847,17 @@ def _as_vectors(values: Any, dim: int, name: str) -> np.ndarray:
     return arr
 
 
-def _check_texts(texts: Any, name: str) -> list[str]:
-    if isinstance(texts, str):
-        texts = [texts]
-    texts = list(texts)
+def _check_query_texts(texts: Any, name: str) -> list[str]:
+    """Texts to encode for :meth:`Collection.embed` / :meth:`Collection.search`: one str or many.
+
+    The type checks are the encoders' (:func:`~embedforge.search.encoders._check_texts`);
+    a collection also refuses an empty list, an empty text and text that is not valid UTF-8,
+    naming the argument (``texts`` or ``queries``).
+    """
+    texts = _check_texts([texts] if isinstance(texts, str) else texts)
     if not texts:
         raise InvalidParameterError(f"{name} is empty; pass at least one text")
     for i, t in enumerate(texts):
-        if not isinstance(t, str):
-            raise InvalidParameterError(f"{name}[{i}] must be a str; got {type(t).__name__}")
         if not t.strip():
             raise InvalidParameterError(f"{name}[{i}] is empty; a query needs some text")
         if not utf8_encodable(t):

@@ -8,7 +8,11 @@ made; without them :func:`create_app` raises a
 Every response is JSON.  Errors are ``{"error": message}`` with a status
 that says what went wrong (400 malformed JSON, 401 missing or wrong API key,
 404 unknown id or route, 409 duplicate id, 413 request too large, 422 invalid
-request), never a stack trace.
+request, such as a vector holding NaN or Infinity), never a stack trace.
+
+Limits apply to every endpoint alike: ``max_request_bytes`` to the body
+(with a ``Content-Length`` or chunked, counted as it arrives) and
+``max_batch`` to the queries, texts, documents or ids of one request.
 
 This module does not use ``from __future__ import annotations``: FastAPI
 reads the endpoints' annotations at run time, and the pydantic models they
@@ -16,13 +20,15 @@ name are built only when an app is made (so that importing embedforge does
 not import FastAPI).
 """
 
+import contextlib
 import hmac
 import ipaddress
 import json
 import logging
 import os
-from typing import Any
+from typing import Annotated, Any
 
+from .._validation import check_bool
 from ..errors import (
     DuplicateKeyError,
     EmbedforgeError,
@@ -32,7 +38,7 @@ from ..errors import (
 )
 from .collection import Collection
 
-__all__ = ["create_app", "serve"]
+__all__ = ["check_bind", "create_app", "serve"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +50,13 @@ MAX_REQUEST_BYTES = 4 * 2**20
 MAX_BATCH = 256
 # Largest k a request may ask for.
 _MAX_K = 1000
+# What FastAPI says of a body it cannot decode (bad UTF-8, JSON nested too deep, a number with
+# more digits than Python converts), and what we say instead.
+_FASTAPI_PARSE_ERROR = "There was an error parsing the body"
+_PARSE_ERROR = (
+    "the request body could not be read as JSON (it is not UTF-8, nests too deeply or holds a "
+    "number too long to convert); send a JSON object"
+)
 
 
 def _import_fastapi() -> Any:
@@ -65,6 +78,8 @@ def _models() -> dict[str, Any]:
     from pydantic import BaseModel, ConfigDict, Field
 
     scalar = str | int | float | bool | None
+    # JSON vectors must be finite: Python's json reads NaN, Infinity and 1e999 as floats.
+    finite = Annotated[float, Field(allow_inf_nan=False)]
 
     class _Strict(BaseModel):
         model_config = ConfigDict(extra="forbid")
@@ -75,7 +90,7 @@ def _models() -> dict[str, Any]:
         queries: str | list[str] | None = Field(
             None, description="A query text or a list of them; give this or vectors."
         )
-        vectors: list[list[float]] | None = Field(
+        vectors: list[list[finite]] | None = Field(
             None, description="Query vectors, each of the collection's dim; give this or queries."
         )
         k: int = Field(10, ge=1, le=_MAX_K, description="Results per query.")
@@ -108,7 +123,7 @@ def _models() -> dict[str, Any]:
         id: str = Field(min_length=1)
         text: str = ""
         metadata: dict[str, Any] = Field(default_factory=dict)
-        vector: list[float] | None = Field(
+        vector: list[finite] | None = Field(
             None, description="The document's vector; required when the collection has no encoder."
         )
 
@@ -153,8 +168,28 @@ def _models() -> dict[str, Any]:
 _MODELS: dict[str, Any] = {}
 
 
+class _BodyTooLarge(Exception):
+    """Raised by :class:`_BodyLimit`'s ``receive`` once a body passes the limit."""
+
+
 class _BodyLimit:
-    """ASGI middleware: a request body larger than ``max_bytes`` gets 413 before any endpoint runs."""
+    """ASGI middleware: a request body larger than ``max_bytes`` gets 413 before any endpoint runs.
+
+    The body is streamed to the app, never buffered here: a declared
+    ``Content-Length`` over the limit is refused before reading anything, and
+    a body without one (``Transfer-Encoding: chunked``) is counted as it
+    arrives and refused as soon as it passes the limit, so at most
+    ``max_bytes`` (plus one chunk) of it is ever held in memory, by the app.
+    Endpoints read the whole body before they run, so no endpoint runs for a
+    refused request.
+
+    After a 413 the rest of the body is read and dropped (at most
+    ``_DRAIN_FACTOR * max_bytes`` bytes, never kept), so that a client that
+    sends its whole body before reading the answer sees the 413 rather than a
+    reset connection; the connection is then closed.
+    """
+
+    _DRAIN_FACTOR = 16
 
     def __init__(self, app: Any, max_bytes: int) -> None:
         self.app = app
@@ -165,55 +200,64 @@ class _BodyLimit:
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        too_large = declared is not None and declared.isdigit() and int(declared) > self.max_bytes
-        chunks: list[bytes] = []
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(receive, send, 0, more=True)
+            return
         size = 0
         more = True
-        # Read (or, once over the limit, drain) the body so that the client sees the 413.
-        while more:
+        state = {"too_large": False, "started": False}
+
+        async def counted_receive() -> dict:
+            nonlocal size, more
+            if state["too_large"]:
+                raise _BodyTooLarge
             message = await receive()
-            if message["type"] == "http.disconnect":
+            if message["type"] == "http.request":
+                size += len(message.get("body", b""))
+                more = message.get("more_body", False)
+                if size > self.max_bytes:
+                    state["too_large"] = True
+                    raise _BodyTooLarge
+            return message
+
+        async def guarded_send(message: dict) -> None:
+            if state["too_large"]:  # the app answered its own error to the cut body: drop it
                 return
-            body = message.get("body", b"")
-            size += len(body)
+            if message["type"] == "http.response.start":
+                state["started"] = True
+            await send(message)
+
+        with contextlib.suppress(_BodyTooLarge):  # raised only after the limit was passed
+            await self.app(scope, counted_receive, guarded_send)
+        if state["too_large"] and not state["started"]:
+            await self._refuse(receive, send, size, more=more)
+
+    async def _refuse(self, receive: Any, send: Any, size: int, more: bool) -> None:
+        """Send the 413 after dropping (a bounded part of) the rest of the body."""
+        while more and size <= self._DRAIN_FACTOR * self.max_bytes:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            size += len(message.get("body", b""))
             more = message.get("more_body", False)
-            if size > self.max_bytes:
-                too_large = True
-            if not too_large:
-                chunks.append(body)
-            elif size > 16 * self.max_bytes:
-                break
-        if too_large:
-            payload = json.dumps(
-                {
-                    "error": f"the request body is larger than the limit of {self.max_bytes:,} "
-                    "bytes; send fewer or smaller documents per request"
-                }
-            ).encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 413,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(payload)).encode()),
-                        (b"connection", b"close"),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": payload})
-            return
-        body = b"".join(chunks)
-        sent = False
-
-        async def replay() -> dict:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        payload = json.dumps(
+            {
+                "error": f"the request body is larger than the limit of {self.max_bytes:,} "
+                "bytes; send fewer or smaller documents per request"
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(payload)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
 
 
 def _validation_message(errors: list[dict[str, Any]]) -> tuple[int, str]:
@@ -227,6 +271,11 @@ def _validation_message(errors: list[dict[str, Any]]) -> tuple[int, str]:
         loc = ".".join(str(x) for x in err.get("loc", ()) if x != "body") or "body"
         if err.get("type") == "extra_forbidden":
             parts.append(f"unknown field {loc!r}")
+        elif err.get("type") == "finite_number":
+            parts.append(
+                f"{loc}: NaN and Infinity are not accepted; send finite numbers (a vector with "
+                "NaN or infinity cannot be searched or stored)"
+            )
         else:
             parts.append(f"{loc}: {err.get('msg', 'invalid')}")
     more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
@@ -265,7 +314,9 @@ def create_app(
         When set, ``POST /documents`` and ``DELETE /documents`` require the
         header ``X-API-Key: <api_key>`` (401 otherwise).  Reads are open.
     max_request_bytes : int, default 4 MiB
-        Larger request bodies are refused with 413.
+        Larger request bodies are refused with 413, whether they declare a
+        ``Content-Length`` or arrive chunked (counted as they arrive, never
+        buffered whole).
     max_batch : int, default 256
         Most queries, texts, documents or ids in one request (422 beyond).
 
@@ -297,8 +348,6 @@ def create_app(
     m = _models()
     owned = not isinstance(collection, Collection)
     col = Collection.open(collection) if owned else collection
-
-    import contextlib
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Any):
@@ -333,6 +382,8 @@ def create_app(
 
     @app.exception_handler(HTTPException)
     async def on_http(_: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == _FASTAPI_PARSE_ERROR:
+            return error(400, _PARSE_ERROR)
         return error(exc.status_code, str(exc.detail))
 
     @app.exception_handler(Exception)
@@ -371,15 +422,18 @@ def create_app(
             check_batch("queries", 1 if isinstance(queries, str) else len(queries))
         else:
             check_batch("vectors", len(request.vectors))
-            if not request.vectors or any(len(v) != col.dim for v in request.vectors):
-                bad = next((len(v) for v in request.vectors if len(v) != col.dim), 0)
+            if not request.vectors:
+                raise InvalidParameterError("vectors is empty; send at least one query vector")
+            if any(len(v) != col.dim for v in request.vectors):
+                bad = next(len(v) for v in request.vectors if len(v) != col.dim)
                 raise InvalidParameterError(
                     f"query vectors must each have {col.dim} numbers (the collection's dim); "
                     f"got one with {bad}"
                 )
             queries = request.vectors
         results = col.search(queries, k=request.k, filter=request.filter)
-        return {"results": results.to_list(), "revision": col.revision}
+        # The revision the search saw, not the one after it (another request may write between).
+        return {"results": results.to_list(), "revision": results.revision}
 
     @app.post("/embed", response_model=EmbedResponse, summary="Encode texts")
     def embed(request: EmbedRequest) -> Any:
@@ -443,18 +497,32 @@ def serve(
     api_key: str | None = None,
     max_request_bytes: int = MAX_REQUEST_BYTES,
     max_batch: int = MAX_BATCH,
+    *,
+    allow_unauthenticated: bool = False,
 ) -> None:
     """Serve a collection over HTTP with uvicorn until interrupted (see :func:`create_app`).
 
-    Binds 127.0.0.1 by default; binding another address without an API key
-    logs a warning, since anyone who can reach the port could then add and
-    delete documents.
+    Binds 127.0.0.1 by default.  Binding any other address (``0.0.0.0``, a
+    LAN address, a host name) without an API key is refused, since anyone who
+    can reach the port could then add and delete documents, unless
+    ``allow_unauthenticated`` says it is meant (a warning is logged then).
+
+    Parameters
+    ----------
+    allow_unauthenticated : bool, default False
+        Serve a non-loopback address without an API key anyway (for a
+        server behind an authenticating proxy, say).
 
     Raises
     ------
+    InvalidParameterError
+        If ``host`` is not a loopback address, ``api_key`` is None and
+        ``allow_unauthenticated`` is False (the message names both fixes), or
+        ``port`` is not in 0..65535.
     MissingDependencyError
         If FastAPI or uvicorn is not installed (``pip install "embedforge[server]"``).
     """
+    check_bind(host, api_key, allow_unauthenticated)
     try:
         import uvicorn
     except ImportError as exc:
@@ -466,16 +534,41 @@ def serve(
     )
     if api_key is None and not _is_loopback(host):
         logger.warning(
-            "serving on %s without an API key: anyone who can reach this port can add and "
-            "delete documents; pass an API key", host,
+            "serving on %s without an API key (allow_unauthenticated): anyone who can reach this "
+            "port can add and delete documents", host,
         )  # fmt: skip
     uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def check_bind(host: str, api_key: str | None, allow_unauthenticated: bool = False) -> None:
+    """Refuse to serve a non-loopback ``host`` without an API key unless explicitly allowed.
+
+    Loopback addresses are ``localhost``, ``127.0.0.0/8`` and ``::1``; every
+    other address, including ``0.0.0.0``, ``::`` and any host name, is
+    reachable from other machines.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``host`` is not a str, or is not loopback while ``api_key`` is None
+        and ``allow_unauthenticated`` is False.
+    """
+    if not isinstance(host, str) or not host:
+        raise InvalidParameterError(f"host must be a non-empty str; got {host!r}")
+    check_bool(allow_unauthenticated, "allow_unauthenticated")
+    if api_key is None and not allow_unauthenticated and not _is_loopback(host):
+        raise InvalidParameterError(
+            f"refusing to serve on {host!r} without an API key: anyone who can reach it could "
+            "add and delete documents. Set an API key (embedforge serve --api-key-env VAR; "
+            "api_key=... in Python), bind 127.0.0.1, or pass --allow-unauthenticated "
+            "(allow_unauthenticated=True) if this is meant"
+        )
 
 
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
