@@ -84,7 +84,7 @@ def read_rows(
             first_line = 1
             if not no_header:
                 header = fh.readline()
-                declared, dim = _parse_header(header, name)
+                declared, dim = _parse_header(_drop_bom(header, binary, encoding), name)
                 n_rows = declared if limit is None else min(declared, limit)
                 first_line = 2
             # The header is checked against the file's size before anything is allocated:
@@ -294,6 +294,13 @@ class _Rows:
         return self.array if self.array.shape[0] == n else self.array[:n].copy()
 
 
+def _drop_bom(line: bytes, binary: bool, encoding: str) -> bytes:
+    """``line`` (the file's first) without a leading UTF-8 byte order mark, for UTF-8 text."""
+    if not binary and line.startswith(codecs.BOM_UTF8) and codecs.lookup(encoding).name == "utf-8":
+        return line[len(codecs.BOM_UTF8) :]
+    return line
+
+
 def _scan_headerless(path: str | os.PathLike[str], name: str, limit: int | None) -> tuple[int, int]:
     """First pass over a GloVe file: the number of rows (up to ``limit``) and dim."""
     rows = 0
@@ -362,7 +369,7 @@ def _read_text_rows(
         chunk.clear()
 
     for line_no, raw in enumerate(fh, start=first_line):
-        line = raw.rstrip()
+        line = raw.rstrip() if line_no > 1 else _drop_bom(raw, False, encoding).rstrip()
         if not line:
             if blank_line is None:
                 blank_line = line_no

@@ -18,7 +18,16 @@ fastText ``.bin``
     (dense matrices only).
 
 Files ending in ``.gz`` or ``.bz2`` are decompressed on reading and
-compressed on writing.
+compressed on writing.  A UTF-8 byte order mark at the start of a text file
+(as Windows tools write) is ignored; keys are otherwise read byte for byte,
+never Unicode-normalised (as gensim and fastText read them).
+
+Hostile files: a reader never trusts a count or width in a header to size
+memory.  For a plain file the matrix reserved up front holds at most the rows
+the file's bytes can hold; for a compressed file (which has no size to check
+against) it starts empty and grows as rows arrive.  A header that promises more
+than the file holds is a :class:`~embedforge.errors.FormatError` naming the
+file, the row and the byte offset where the data ends.
 """
 
 from __future__ import annotations
