@@ -706,6 +706,14 @@ class VectorIndex:
             If a file is missing, truncated or corrupt (checked against the
             SHA-256 in ``config.json`` before FAISS reads it), or disagrees
             with ``config.json``.
+
+        Notes
+        -----
+        Every ``.npy`` header is checked against its file's size before it is
+        read, and ``index.faiss`` against the SHA-256 in ``config.json`` before
+        FAISS (C++) parses it.  The checksum catches truncation and corruption,
+        not a forger who rewrites both files: load index directories only from
+        sources you trust, as with any FAISS index file.
         """
         faiss = _faiss()
         root = Path(path)
@@ -732,6 +740,11 @@ class VectorIndex:
         if len(live) != config.get("ntotal") or len(np.unique(live)) != len(live):
             raise FormatError(f"{root / 'ids.npy'}: disagrees with config.json ntotal; save again")
         digest = config.get("index_sha256")
+        if digest is None and len(live):
+            raise FormatError(
+                f"{config_path}: 'index_sha256' is null (no index.faiss) but ids.npy holds "
+                f"{len(live)} vectors; the directory is corrupt, save the index again"
+            )
         if digest is not None:
             file = root / "index.faiss"
             try:
