@@ -266,6 +266,30 @@ def facebook_bin(tmp_path_factory) -> bytes:
     return path.read_bytes()
 
 
+def test_fasttext_bin_lying_counts_are_refused_before_allocating(tmp_path):
+    path = tmp_path / "m.bin"
+    write_facebook_bin(path)
+    data = path.read_bytes()
+    dictionary = 8 + 12 * 4 + 8  # magic, version, 12 int32 arguments, t
+    entries = sum(len(w.encode()) + 1 + 9 for w in ["</s>", "the", "of", "café"])
+    input_rows = dictionary + 28 + entries + 1  # after the quantization flag
+    cases = [
+        (dictionary, struct.pack("<ii", 2**31 - 1, 2**31 - 1), r"declares 2,147,483,647 entries"),
+        (input_rows, struct.pack("<q", 99_999_999_999), r"declares shape \(99,999,999,999, 4\)"),
+    ]
+    for offset, value, match in cases:
+        path.write_bytes(data[:offset] + value + data[offset + len(value) :])
+        tracemalloc.start()
+        try:
+            with pytest.raises(ef.errors.FormatError, match=match) as info:
+                read_facebook_bin(path)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert str(path) in str(info.value) and "truncated or corrupt" in str(info.value)
+        assert peak < MEMORY_SLACK
+
+
 @pytest.mark.parametrize("reader", ["read_facebook_bin", "FastText.load_facebook"])
 @FUZZ
 @given(ops=mutations)
