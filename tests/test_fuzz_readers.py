@@ -37,6 +37,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import embedforge as ef
+from embedforge._io import MAX_CONFIG_BYTES
 from embedforge.errors import EmbedforgeError
 from embedforge.formats import FacebookModel, read_facebook_bin, read_word2vec
 
@@ -433,6 +434,9 @@ def test_config_json_nesting_and_size_are_bounded(tmp_path):
     shutil.copytree(SAVED / "embeddings", src)
     (src / "config.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
     with pytest.raises(ef.errors.FormatError, match=r"config.json: arrays and objects nest"):
+        ef.Embeddings.load(src)
+    (src / "config.json").write_bytes(b" " * (MAX_CONFIG_BYTES + 1))
+    with pytest.raises(ef.errors.FormatError, match=r"config.json: holds 16,777,217 bytes"):
         ef.Embeddings.load(src)
     config = json.loads((SAVED / "embeddings" / "config.json").read_text(encoding="utf-8"))
     config["padding"] = [[[["deep but fine"]]]]

@@ -29,6 +29,7 @@ from numpy.lib import format as npy_format
 from .errors import FormatError
 
 __all__ = [
+    "MAX_CONFIG_BYTES",
     "MAX_JSON_BYTES",
     "MAX_JSON_DEPTH",
     "atomic_directory",
@@ -42,10 +43,12 @@ __all__ = [
     "utf8_encodable",
 ]
 
-#: The largest ``config.json`` (or other JSON side file) a loader reads, in bytes.
-#: Saved configurations are a few kB; vocabularies written as JSON (TfIdf) stay far
-#: below this for any vocabulary that fits in memory as a Python dict.
+#: The largest JSON side file (a TfIdf ``vocabulary.json``, ``ids.json``) a loader
+#: reads, in bytes: far above any vocabulary that fits in memory as a Python dict.
 MAX_JSON_BYTES = 1 << 30
+#: The largest ``config.json`` a loader reads, in bytes; saved configurations take a
+#: few kB (hyper-parameters, shapes, a loss history).
+MAX_CONFIG_BYTES = 16 << 20
 #: The deepest nesting of arrays and objects a loader accepts in a JSON file.
 MAX_JSON_DEPTH = 64
 #: The highest uncompressed/compressed size ratio accepted for a member of an
@@ -174,7 +177,7 @@ def read_config(
     ------
     FormatError
         If ``config.json`` is missing, unreadable, larger than
-        :data:`MAX_JSON_BYTES`, nested deeper than :data:`MAX_JSON_DEPTH`, not
+        :data:`MAX_CONFIG_BYTES`, nested deeper than :data:`MAX_JSON_DEPTH`, not
         a JSON object, names another class, has a ``format_version`` this embedforge does not read,
         or unknown parameters.  The message names the file, what it holds,
         what was expected and the fix.
@@ -184,7 +187,7 @@ def read_config(
     fix = f"; {hint}" if hint else ""
     if not path.is_file():
         raise FormatError(f"{str(root)!r} is not a saved {what}: {str(path)!r} is missing{fix}")
-    config = read_json(path)
+    config = read_json(path, max_bytes=MAX_CONFIG_BYTES)
     if not isinstance(config, dict):
         raise FormatError(f"{path}: expected a JSON object; got {type(config).__name__}")
     if expected is not None:
