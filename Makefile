@@ -42,7 +42,7 @@ bench: $(STAMP)
 # The readers' fuzz test (tests/test_fuzz_readers.py) with many more mutated files per
 # reader than `make test` tries; prints how many cases each reader tried.  About 5-10
 # minutes on 2 cores with the default FUZZ_EXAMPLES (collections try a quarter as many).
-FUZZ_EXAMPLES ?= 400
+FUZZ_EXAMPLES ?= 600
 fuzz: $(STAMP)
 	EMBEDFORGE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -s -p no:cacheprovider \
 		tests/test_fuzz_readers.py

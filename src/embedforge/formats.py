@@ -268,8 +268,7 @@ class _BinReader:
                 "the model file is truncated or corrupt, download or save it again"
             )
         out = np.empty((rows, cols), dtype="<f4")
-        view = memoryview(out).cast("B")
-        got = self.fh.readinto(view) if out.size else 0
+        got = self.fh.readinto(memoryview(out).cast("B")) if out.size else 0
         if got != out.nbytes:
             raise FormatError(
                 f"{self.name}: the file ends at byte offset {self.offset + got:,} inside the "
@@ -327,6 +326,11 @@ def read_facebook_bin(path: str | os.PathLike[str]) -> FacebookModel:
         args: dict = {}
         for field in _FASTTEXT_ARGS:
             args[field] = int(r.scalar("<i4", f"argument {field!r}"))
+        if args["dim"] < 1:
+            raise FormatError(
+                f"{name}: argument 'dim' (byte offset 8) is {args['dim']}; a model's vectors "
+                "have at least 1 dimension, the file is corrupt"
+            )
         args["t"] = float(r.scalar("<f8", "argument 't'"))
         args["loss"] = _FASTTEXT_LOSSES.get(args["loss"], args["loss"])
         args["model"] = _FASTTEXT_MODELS.get(args["model"], args["model"])

@@ -72,6 +72,9 @@ def ngram_buckets(
         fastText's ``</s>`` has none.
     """
     encoded = [("<" + w + ">").encode("utf-8") for w in words]
+    # No n-gram is longer than its <word>: a huge max_n (a damaged saved file) would only
+    # size the kernel's buffer, never change the rows.
+    max_n = min(max_n, max(map(len, encoded), default=0))
     offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
     np.cumsum([len(e) for e in encoded], out=offsets[1:])
     data = np.frombuffer(b"".join(encoded), dtype=np.uint8)
