@@ -358,25 +358,25 @@ def load_npy(
         with open(p, "rb") as fh:
             declared_shape, fortran, array_dtype, offset = _read_npy_header(fh, p, what)
             size = os.fstat(fh.fileno()).st_size
-    except OSError as exc:
-        raise FormatError(f"{p}: cannot be read ({exc})") from exc
-    _check_declared(
-        p, what, declared_shape, array_dtype, dtype, kinds, shape, size - offset, "the file"
-    )
-    try:
-        if mmap:
-            if math.prod(declared_shape) == 0:  # mmap cannot map zero bytes
-                return np.zeros(declared_shape, dtype=array_dtype)
-            return np.memmap(
-                p,
-                dtype=array_dtype,
-                mode="r",
-                shape=declared_shape,
-                order="F" if fortran else "C",
-                offset=offset,
+            _check_declared(
+                p, what, declared_shape, array_dtype, dtype, kinds, shape, size - offset, "the file"
             )
-        return np.load(p, allow_pickle=False)
+            if mmap:
+                if math.prod(declared_shape) == 0:  # mmap cannot map zero bytes
+                    return np.zeros(declared_shape, dtype=array_dtype)
+                return np.memmap(
+                    fh,
+                    dtype=array_dtype,
+                    mode="r",
+                    shape=declared_shape,
+                    order="F" if fortran else "C",
+                    offset=offset,
+                )
+            fh.seek(0)  # the handle whose size was checked: numpy reads what was checked
+            return npy_format.read_array(fh, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
+        if isinstance(exc, FormatError):
+            raise
         raise FormatError(f"{p}: the {what} cannot be read ({exc}); {_FIX}") from exc
 
 
