@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 SHARED := $(abspath ../shared/data)
 export EMBEDFORGE_DATA_DIR ?= $(if $(wildcard $(SHARED)/README.md),$(SHARED),)
 
-.PHONY: install demo test bench lint format clean
+.PHONY: install demo test bench lint format clean fuzz
 
 install: $(STAMP)
 
@@ -38,6 +38,14 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/document_vectors.py
 	$(BIN)/python benchmarks/search_compression.py
 	$(BIN)/python benchmarks/collection_throughput.py
+
+# The readers' fuzz test (tests/test_fuzz_readers.py) with many more mutated files per
+# reader than `make test` tries; prints how many cases each reader tried.  About 5-10
+# minutes on 2 cores with the default FUZZ_EXAMPLES (collections try a quarter as many).
+FUZZ_EXAMPLES ?= 600
+fuzz: $(STAMP)
+	EMBEDFORGE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -s -p no:cacheprovider \
+		tests/test_fuzz_readers.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples

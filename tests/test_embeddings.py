@@ -586,3 +586,54 @@ def test_to_torch_without_torch_says_what_to_install(monkeypatch):
         small().to_torch()
     assert "embedforge[torch]" in str(info.value)
     assert isinstance(info.value, ImportError)
+
+
+# ---------------------------------------------------------------------- hostile .npy headers
+
+
+@pytest.mark.parametrize("mmap", [False, True])
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.asfortranarray(np.arange(12, dtype=np.float32).reshape(4, 3)),
+        np.arange(12, dtype=">f4").reshape(4, 3),
+        np.arange(12, dtype=np.float64).reshape(4, 3),
+    ],
+    ids=["fortran", "big-endian", "float64"],
+)
+def test_load_accepts_every_npy_layout_numpy_writes(tmp_path, array, mmap):
+    path = tmp_path / "e"
+    small(4, 3).save(path)
+    np.save(path / "vectors.npy", array)
+    loaded = Embeddings.load(path, mmap=mmap)
+    np.testing.assert_array_equal(loaded.vectors, array.astype(np.float32))
+
+
+@pytest.mark.parametrize("mmap", [False, True])
+def test_load_checks_npy_headers_against_the_file_before_reading(tmp_path, mmap):
+    import tracemalloc
+
+    path = tmp_path / "e"
+    small(4, 3, counts=True).save(path)
+    vectors = path / "vectors.npy"
+    data = vectors.read_bytes()
+    vectors.write_bytes(data + b"\0" * 4)  # bytes beyond what the header declares
+    with pytest.raises(
+        FormatError, match=r"vectors.npy: not a complete .npy array.*holds 52 bytes"
+    ):
+        Embeddings.load(path, mmap=mmap)
+    # A header declaring 99,999,999,999 x 300 float32 (about 112 TiB) over 48 bytes of data.
+    end = data.index(b"\n")  # the header (padded with spaces) ends with the first line break
+    header = data[10:end].replace(b"(4, 3)", b"(99999999999, 300)").rstrip(b" ")
+    vectors.write_bytes(data[:10] + header.ljust(end - 10) + data[end:])
+    tracemalloc.start()
+    try:
+        with pytest.raises(FormatError) as info:
+            Embeddings.load(path, mmap=mmap)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    message = str(info.value)
+    assert str(vectors) in message and "'shape' declares (99999999999, 300)" in message
+    assert "holds 48 bytes" in message and "truncated or corrupt; save it again" in message
+    assert peak < 1 << 20

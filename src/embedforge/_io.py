@@ -13,16 +13,49 @@ import contextlib
 import gzip
 import io
 import json
+import math
 import os
+import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
+from numpy.lib import format as npy_format
+
 from .errors import FormatError
 
-__all__ = ["atomic_directory", "atomic_file", "open_binary", "read_config", "utf8_encodable"]
+__all__ = [
+    "MAX_CONFIG_BYTES",
+    "MAX_JSON_BYTES",
+    "MAX_JSON_DEPTH",
+    "atomic_directory",
+    "atomic_file",
+    "is_compressed",
+    "load_npy",
+    "load_npz",
+    "open_binary",
+    "read_config",
+    "read_json",
+    "utf8_encodable",
+]
+
+#: The largest JSON side file (a TfIdf ``vocabulary.json``, ``ids.json``) a loader
+#: reads, in bytes: far above any vocabulary that fits in memory as a Python dict.
+MAX_JSON_BYTES = 1 << 30
+#: The largest ``config.json`` a loader reads, in bytes; saved configurations take a
+#: few kB (hyper-parameters, shapes, a loss history).
+MAX_CONFIG_BYTES = 16 << 20
+#: The deepest nesting of arrays and objects a loader accepts in a JSON file.
+MAX_JSON_DEPTH = 64
+#: The highest uncompressed/compressed size ratio accepted for a member of an
+#: ``.npz`` archive: DEFLATE cannot exceed about 1032:1, so a member claiming more
+#: is a lie (a "zip bomb") and is refused before anything is allocated.
+_MAX_DEFLATE_RATIO = 1100
+_FIX = "the file is truncated or corrupt; save it again"
 
 
 def open_binary(path: str | os.PathLike[str]) -> IO[bytes]:
@@ -40,6 +73,11 @@ def open_binary(path: str | os.PathLike[str]) -> IO[bytes]:
     if name.endswith(".bz2"):
         return bz2.open(p, "rb")
     return open(p, "rb")  # noqa: SIM115 - the caller owns the handle
+
+
+def is_compressed(path: str | os.PathLike[str]) -> bool:
+    """True when :func:`open_binary` decompresses ``path`` (a ``.gz`` or ``.bz2`` name)."""
+    return Path(path).name.lower().endswith((".gz", ".bz2"))
 
 
 @contextlib.contextmanager
@@ -138,8 +176,9 @@ def read_config(
     Raises
     ------
     FormatError
-        If ``config.json`` is missing, unreadable, not a JSON object, names
-        another class, has a ``format_version`` this embedforge does not read,
+        If ``config.json`` is missing, unreadable, larger than
+        :data:`MAX_CONFIG_BYTES`, nested deeper than :data:`MAX_JSON_DEPTH`, not
+        a JSON object, names another class, has a ``format_version`` this embedforge does not read,
         or unknown parameters.  The message names the file, what it holds,
         what was expected and the fix.
     """
@@ -148,12 +187,7 @@ def read_config(
     fix = f"; {hint}" if hint else ""
     if not path.is_file():
         raise FormatError(f"{str(root)!r} is not a saved {what}: {str(path)!r} is missing{fix}")
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FormatError(f"{path}: not valid JSON ({exc}); the file is corrupt") from exc
-    except OSError as exc:
-        raise FormatError(f"{path}: cannot be read ({exc})") from exc
+    config = read_json(path, max_bytes=MAX_CONFIG_BYTES)
     if not isinstance(config, dict):
         raise FormatError(f"{path}: expected a JSON object; got {type(config).__name__}")
     if expected is not None:
@@ -189,3 +223,288 @@ def read_config(
             "if a newer one wrote it"
         )
     return config
+
+
+# ---------------------------------------------------------------------- JSON side files
+
+
+def read_json(path: str | os.PathLike[str], *, max_bytes: int = MAX_JSON_BYTES) -> Any:
+    """Parse the JSON file ``path``, refusing oversized or absurdly nested input first.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file (``config.json``, ``ids.json``, ...).
+    max_bytes : int, default :data:`MAX_JSON_BYTES`
+        Larger files are refused before they are read.
+
+    Returns
+    -------
+    Any
+        The parsed value.
+
+    Raises
+    ------
+    FormatError
+        If the file is missing, unreadable, larger than ``max_bytes``, not
+        UTF-8, not JSON, or nests arrays/objects deeper than
+        :data:`MAX_JSON_DEPTH`; the message names the file.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise FormatError(f"{p} is missing; the directory is incomplete, save it again")
+    try:
+        size = p.stat().st_size
+        if size > max_bytes:
+            raise FormatError(
+                f"{p}: holds {size:,} bytes; a JSON side file of a saved directory is at most "
+                f"{max_bytes:,} bytes, so this is not one written by embedforge; {_FIX}"
+            )
+        data = p.read_bytes()
+    except OSError as exc:
+        raise FormatError(f"{p}: cannot be read ({exc})") from exc
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"{p}: not valid UTF-8 ({exc.reason}); {_FIX}") from exc
+    depth = _json_depth(text)
+    if depth > MAX_JSON_DEPTH:
+        raise FormatError(
+            f"{p}: arrays and objects nest {depth} deep (at most {MAX_JSON_DEPTH} accepted); "
+            f"this is not a file written by embedforge; {_FIX}"
+        )
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise FormatError(f"{p}: not valid JSON ({exc}); the file is corrupt") from exc
+
+
+def _json_depth(text: str) -> int:
+    """The bracket nesting of JSON ``text`` (brackets inside strings skipped), or more."""
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return 0
+    depth = deepest = 0
+    for match in _JSON_TOKENS.finditer(text):
+        ch = match.group()
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_JSON_DEPTH:
+                break
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+# ---------------------------------------------------------------------- .npy / .npz arrays
+
+
+def load_npy(
+    path: str | os.PathLike[str],
+    *,
+    mmap: bool = False,
+    dtype: str | np.dtype | None = None,
+    kinds: str = "biuf",
+    shape: Sequence[int | None] | None = None,
+    what: str = "array",
+) -> np.ndarray:
+    """Read a ``.npy`` file after checking its header against the file and the caller.
+
+    The header is parsed first (``numpy.lib.format``); the declared dtype must be
+    a plain number type (no object dtype, no pickle, no structured records) and
+    the bytes it declares must be exactly the bytes after the header.  Only then is
+    the array read (or memory-mapped), so a 100-byte file whose header claims a
+    terabyte is refused instead of handed to the allocator.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The ``.npy`` file.
+    mmap : bool, default False
+        Memory-map it read-only instead of reading it.
+    dtype : str or np.dtype, optional
+        The dtype the array must have exactly (``"<f4"``).  Default: any of ``kinds``.
+    kinds : str, default "biuf"
+        The accepted dtype kinds (``"f"``, ``"iu"``): bool, integer and
+        floating types by default.  Object, structured and string dtypes are
+        never accepted.
+    shape : sequence of int or None, optional
+        The expected shape; ``None`` entries accept any length.  Default: any.
+    what : str, default "array"
+        What the file holds, for the messages ("word vectors").
+
+    Returns
+    -------
+    np.ndarray
+        With the declared shape and dtype (read-only when ``mmap``).
+
+    Raises
+    ------
+    FormatError
+        If the file is missing, not a ``.npy`` file, declares a dtype or shape
+        that is not accepted, or declares more (or fewer) bytes than the file
+        holds.  The message names the file, the field, what was declared, what
+        the file holds and the fix.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise FormatError(
+            f"{p} is missing (expected the {what}); the directory is incomplete, save it again"
+        )
+    try:
+        with open(p, "rb") as fh:
+            declared_shape, fortran, array_dtype, offset = _read_npy_header(fh, p, what)
+            size = os.fstat(fh.fileno()).st_size
+            _check_declared(
+                p, what, declared_shape, array_dtype, dtype, kinds, shape, size - offset, "the file"
+            )
+            if mmap:
+                if math.prod(declared_shape) == 0:  # mmap cannot map zero bytes
+                    return np.zeros(declared_shape, dtype=array_dtype)
+                return np.memmap(
+                    fh,
+                    dtype=array_dtype,
+                    mode="r",
+                    shape=declared_shape,
+                    order="F" if fortran else "C",
+                    offset=offset,
+                )
+            fh.seek(0)  # the handle whose size was checked: numpy reads what was checked
+            return npy_format.read_array(fh, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        if isinstance(exc, FormatError):
+            raise
+        raise FormatError(f"{p}: the {what} cannot be read ({exc}); {_FIX}") from exc
+
+
+def load_npz(path: str | os.PathLike[str], *, what: str = "arrays") -> dict[str, np.ndarray]:
+    """Read every array of an ``.npz`` archive after checking each member's header.
+
+    Each member's ``.npy`` header is checked as :func:`load_npy` does, against
+    the member's uncompressed size, and that size against its compressed size
+    (at most about 1100:1, DEFLATE's limit), before anything is allocated.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The ``.npz`` file (compressed or not, as ``np.savez`` and
+        ``scipy.sparse.save_npz`` write it).
+    what : str, default "arrays"
+        What the file holds, for the messages.
+
+    Returns
+    -------
+    dict of str to np.ndarray
+        Member name (without ``.npy``) to array.
+
+    Raises
+    ------
+    FormatError
+        If the file is missing, not a zip archive, a member is not a ``.npy``
+        array of plain numbers, or a header disagrees with the member's size.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise FormatError(
+            f"{p} is missing (expected the {what}); the directory is incomplete, save it again"
+        )
+    out: dict[str, np.ndarray] = {}
+    try:
+        with zipfile.ZipFile(p) as archive:
+            for info in archive.infolist():
+                field = f"{p}[{info.filename}]"
+                if not info.filename.endswith(".npy"):
+                    raise FormatError(f"{field}: not a .npy member; {_FIX}")
+                if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                    raise FormatError(
+                        f"{field}: compression method {info.compress_type} (only stored or "
+                        f"DEFLATE members are written by numpy); {_FIX}"
+                    )
+                limit = info.compress_size * (
+                    1 if info.compress_type == zipfile.ZIP_STORED else _MAX_DEFLATE_RATIO
+                )
+                if info.file_size > limit + 4096:
+                    raise FormatError(
+                        f"{field}: declares {info.file_size:,} bytes uncompressed from "
+                        f"{info.compress_size:,} compressed, more than the format allows; {_FIX}"
+                    )
+                with archive.open(info) as fh:
+                    declared_shape, _, array_dtype, offset = _read_npy_header(fh, field, what)
+                _check_declared(
+                    field, what, declared_shape, array_dtype, None, "biufSU", None,
+                    info.file_size - offset, "the archive member",
+                )  # fmt: skip
+                with archive.open(info) as fh:  # checked: now numpy reads it
+                    array = npy_format.read_array(fh, allow_pickle=False)
+                out[info.filename[: -len(".npy")]] = array
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as exc:
+        if isinstance(exc, FormatError):
+            raise
+        raise FormatError(f"{p}: the {what} cannot be read ({exc}); {_FIX}") from exc
+    except (NotImplementedError, RuntimeError) as exc:  # zipfile: encrypted or odd members
+        raise FormatError(f"{p}: the {what} cannot be read ({exc}); {_FIX}") from exc
+    return out
+
+
+def _read_npy_header(
+    fh: IO[bytes], where: object, what: str
+) -> tuple[tuple[int, ...], bool, np.dtype, int]:
+    try:
+        major, minor = npy_format.read_magic(fh)
+        if (major, minor) == (1, 0):
+            shape, fortran, dtype = npy_format.read_array_header_1_0(fh)
+        elif (major, minor) == (2, 0):
+            shape, fortran, dtype = npy_format.read_array_header_2_0(fh)
+        else:
+            raise ValueError(f"unsupported .npy format version {major}.{minor}")
+        offset = fh.tell()
+    except Exception as exc:  # noqa: BLE001 - numpy's header parser raises many kinds
+        raise FormatError(
+            f"{where}: not a complete .npy array: its header cannot be read ({exc}); {_FIX}"
+        ) from exc
+    return tuple(shape), bool(fortran), dtype, offset
+
+
+def _check_declared(
+    where: object,
+    what: str,
+    declared: tuple[int, ...],
+    array_dtype: np.dtype,
+    dtype: str | np.dtype | None,
+    kinds: str,
+    shape: Sequence[int | None] | None,
+    available: int,
+    holder: str,
+) -> None:
+    if array_dtype.hasobject or array_dtype.fields is not None or array_dtype.kind not in kinds:
+        raise FormatError(
+            f"{where}: the header field 'descr' declares dtype {array_dtype!s}; the {what} must "
+            f"be an array of dtype kind {'/'.join(kinds)} (no objects, no pickles, no records); "
+            f"{_FIX}"
+        )
+    if dtype is not None and array_dtype != np.dtype(dtype):
+        raise FormatError(
+            f"{where}: the header field 'descr' declares dtype {array_dtype!s}; the {what} must "
+            f"be {np.dtype(dtype)!s}; {_FIX}"
+        )
+    if any(not isinstance(n, int) or n < 0 for n in declared):
+        raise FormatError(f"{where}: the header field 'shape' declares {declared}; {_FIX}")
+    if shape is not None and (
+        len(shape) != len(declared)
+        or any(want is not None and want != got for want, got in zip(shape, declared, strict=False))
+    ):
+        wanted = "(" + ", ".join("any" if n is None else str(n) for n in shape) + ")"
+        raise FormatError(
+            f"{where}: the header field 'shape' declares {declared}; the {what} must have shape "
+            f"{wanted}; {_FIX}"
+        )
+    needed = math.prod(declared) * array_dtype.itemsize
+    if needed != available:
+        raise FormatError(
+            f"{where}: not a complete .npy array: the header field 'shape' declares {declared} of "
+            f"{array_dtype!s} ({needed:,} bytes), but {holder} holds {max(available, 0):,} bytes "
+            f"after its header; {_FIX}"
+        )

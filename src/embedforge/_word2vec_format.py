@@ -24,7 +24,7 @@ from typing import IO
 
 import numpy as np
 
-from embedforge._io import atomic_file, open_binary, utf8_encodable
+from embedforge._io import atomic_file, is_compressed, open_binary, utf8_encodable
 from embedforge.errors import FormatError, InvalidParameterError
 
 __all__ = ["read_rows", "write_rows"]
@@ -33,8 +33,9 @@ logger = logging.getLogger(__name__)
 
 # Text rows parsed per block by numpy's C float parser.
 _TEXT_CHUNK_ROWS = 4096
-# Bytes read at a time from binary files.
+# Bytes read at a time from binary files (at least; a chunk holds 64 rows, up to the cap).
 _BINARY_CHUNK_BYTES = 1 << 20
+_BINARY_CHUNK_CAP = 1 << 24
 # A binary key longer than this means the file is not binary word2vec.
 _MAX_KEY_BYTES = 1 << 16
 # Characters that would break a row apart in the word2vec formats.
@@ -71,6 +72,9 @@ def read_rows(
     """
     _check_read_params(binary, no_header, limit, encoding, unicode_errors)
     name = os.fspath(path)
+    # A plain file's size bounds what its header may declare; a compressed one has no
+    # size to check against, so its matrix grows as rows arrive instead.
+    file_bytes = None if is_compressed(path) else os.stat(path).st_size
     declared: int | None = None
     header = b""
     if no_header:
@@ -80,16 +84,25 @@ def read_rows(
             first_line = 1
             if not no_header:
                 header = fh.readline()
-                declared, dim = _parse_header(header, name)
+                declared, dim = _parse_header(_drop_bom(header, binary, encoding), name)
                 n_rows = declared if limit is None else min(declared, limit)
                 first_line = 2
+            # The header is checked against the file's size before anything is allocated:
+            # the matrix reserved up front holds at most the rows the bytes after the header
+            # can hold (all of them for a well-formed file); a header that promises more
+            # is reported, with the row and byte offset where the file ends, once the
+            # reader gets there.  A compressed file gives no size: its matrix grows as
+            # rows arrive.
+            reserve = 0
+            if file_bytes is not None:
+                reserve = _rows_the_file_can_hold(dim, binary, file_bytes - len(header))
+            rows = _Rows(n_rows, dim, reserve=min(n_rows, reserve))
             stop_at_limit = limit is not None and (declared is None or limit <= declared)
             if binary:
                 keys, vectors = _read_binary_rows(
                     fh,
                     name,
-                    n_rows,
-                    dim,
+                    rows,
                     declared,
                     stop_at_limit,
                     len(header),
@@ -100,8 +113,7 @@ def read_rows(
                 keys, vectors = _read_text_rows(
                     fh,
                     name,
-                    n_rows,
-                    dim,
+                    rows,
                     declared,
                     stop_at_limit,
                     first_line,
@@ -248,6 +260,47 @@ def _parse_header(line: bytes, name: str) -> tuple[int, int]:
     return n, dim
 
 
+def _rows_the_file_can_hold(dim: int, binary: bool, available: int) -> int:
+    """An upper bound on the rows of width ``dim`` that ``available`` bytes can hold."""
+    # The smallest row: a 1-byte key and a space, then 4*dim bytes (binary), or
+    # 'k 0 0 ... 0' and its line break (text; the last line may lack it).
+    smallest = 2 + 4 * dim if binary else 2 * dim + 2
+    return max(available + 1, 0) // smallest
+
+
+class _Rows:
+    """The (n_rows, dim) float32 matrix being filled, never allocated ahead of the data.
+
+    It starts with ``reserve`` rows (what the file's size allows, or 0 for a
+    compressed file) and doubles, up to ``n_rows``, only when a row already
+    parsed lies beyond it: a header that lies about ``n_rows`` or ``dim`` costs
+    at most twice the memory of the values actually present.
+    """
+
+    def __init__(self, n_rows: int, dim: int, *, reserve: int) -> None:
+        self.n_rows, self.dim = n_rows, dim
+        self.array = np.empty((reserve, dim), dtype=np.float32)
+
+    def room(self, stop: int) -> np.ndarray:
+        """The matrix, grown if needed so that rows ``[0, stop)`` exist (``stop <= n_rows``)."""
+        have = self.array.shape[0]
+        if stop > have:
+            grown = np.empty((min(self.n_rows, max(stop, 2 * have)), self.dim), dtype=np.float32)
+            grown[:have] = self.array
+            self.array = grown
+        return self.array
+
+    def result(self, n: int) -> np.ndarray:
+        return self.array if self.array.shape[0] == n else self.array[:n].copy()
+
+
+def _drop_bom(line: bytes, binary: bool, encoding: str) -> bytes:
+    """``line`` (the file's first) without a leading UTF-8 byte order mark, for UTF-8 text."""
+    if not binary and line.startswith(codecs.BOM_UTF8) and codecs.lookup(encoding).name == "utf-8":
+        return line[len(codecs.BOM_UTF8) :]
+    return line
+
+
 def _scan_headerless(path: str | os.PathLike[str], name: str, limit: int | None) -> tuple[int, int]:
     """First pass over a GloVe file: the number of rows (up to ``limit``) and dim."""
     rows = 0
@@ -285,16 +338,15 @@ def _scan_headerless(path: str | os.PathLike[str], name: str, limit: int | None)
 def _read_text_rows(
     fh: IO[bytes],
     name: str,
-    n_rows: int,
-    dim: int,
+    rows: _Rows,
     declared: int | None,
     stop_at_limit: bool,
     first_line: int,
     encoding: str,
     errors: str,
 ) -> tuple[list[str], np.ndarray]:
+    n_rows, dim = rows.n_rows, rows.dim
     keys: list[str] = []
-    vectors = np.empty((n_rows, dim), dtype=np.float32)
     dim_source = "line 1" if declared is None else "the header"
     chunk: list[bytes] = []
     chunk_first_line = first_line
@@ -308,7 +360,7 @@ def _read_text_rows(
             row - len(chunk),
             dim,
             keys,
-            vectors,
+            rows,
             name,
             encoding,
             errors,
@@ -317,7 +369,7 @@ def _read_text_rows(
         chunk.clear()
 
     for line_no, raw in enumerate(fh, start=first_line):
-        line = raw.rstrip()
+        line = raw.rstrip() if line_no > 1 else _drop_bom(raw, False, encoding).rstrip()
         if not line:
             if blank_line is None:
                 blank_line = line_no
@@ -355,7 +407,7 @@ def _read_text_rows(
             f"fix the header to '{row} {dim}', or pass limit={max(row, 1)} to read the rows "
             "present"
         )
-    return keys, vectors
+    return keys, rows.result(row)
 
 
 def _parse_text_chunk(
@@ -364,13 +416,13 @@ def _parse_text_chunk(
     first_row: int,
     dim: int,
     keys: list[str],
-    out: np.ndarray,
+    rows: _Rows,
     name: str,
     encoding: str,
     errors: str,
     dim_source: str,
 ) -> None:
-    """Parse right-stripped, non-empty lines into ``keys`` and ``out[first_row:...]``."""
+    """Parse right-stripped, non-empty lines into ``keys`` and ``rows`` from ``first_row`` on."""
     rests: list[bytes] = []
     for j, line in enumerate(lines):
         if line.count(b" ") == dim and b"  " not in line:  # the usual layout: single spaces
@@ -410,7 +462,8 @@ def _parse_text_chunk(
         raise FormatError(
             f"{name}: lines {first_line}-{first_line + len(lines) - 1}: {exc}"
         ) from exc
-    out[first_row : first_row + len(lines)] = block
+    stop = first_row + len(lines)
+    rows.room(stop)[first_row:stop] = block  # allocated only once the values are parsed
 
 
 def _raise_bad_value(
@@ -453,18 +506,17 @@ def _binary_hint(line: bytes) -> str:
 def _read_binary_rows(
     fh: IO[bytes],
     name: str,
-    n_rows: int,
-    dim: int,
+    rows: _Rows,
     declared: int | None,
     stop_at_limit: bool,
     header_bytes: int,
     encoding: str,
     errors: str,
 ) -> tuple[list[str], np.ndarray]:
+    n_rows, dim = rows.n_rows, rows.dim
     vector_bytes = 4 * dim
-    chunk_bytes = max(_BINARY_CHUNK_BYTES, 64 * (vector_bytes + 64))
+    chunk_bytes = min(max(_BINARY_CHUNK_BYTES, 64 * (vector_bytes + 64)), _BINARY_CHUNK_CAP)
     keys: list[str] = []
-    vectors = np.empty((n_rows, dim), dtype=np.float32)
     buf = b""
     pos = 0
     base = header_bytes  # file offset of buf[0]
@@ -498,7 +550,7 @@ def _read_binary_rows(
                 f"not valid {encoding} ({exc.reason}). Pass the file's encoding as encoding=..., "
                 'or unicode_errors="replace" to substitute the bad bytes'
             ) from exc
-        vectors[row] = np.frombuffer(buf, dtype="<f4", count=dim, offset=space + 1)
+        rows.room(row + 1)[row] = np.frombuffer(buf, dtype="<f4", count=dim, offset=space + 1)
         pos = space + 1 + vector_bytes
     if not stop_at_limit:
         rest = buf[pos:]
@@ -515,7 +567,7 @@ def _read_binary_rows(
                 f"them (byte offset {offset:,}). Fix the header, or pass limit={declared} to read "
                 "only the announced rows (if this is a text file, pass binary=False)"
             )
-    return keys, vectors
+    return keys, rows.result(n_rows)
 
 
 def _raise_binary_truncated(
@@ -535,8 +587,8 @@ def _raise_binary_truncated(
     if pos >= len(buf):
         raise FormatError(
             f"{name}: expected {expected} but the file ends after row {row:,}; the file is "
-            f"truncated or the header is wrong. Fix the header to '{row} {dim}', or pass "
-            f"limit={max(row, 1)} to read the rows present"
+            f"truncated or the header (line 1, field n_keys) is wrong. Fix the header to "
+            f"'{row} {dim}', or pass limit={max(row, 1)} to read the rows present"
         )
     if space == -1:
         detail = f"the file ends inside its key {buf[pos : pos + 40]!r}"
@@ -547,7 +599,8 @@ def _raise_binary_truncated(
         )
     raise FormatError(
         f"{name}: row {row + 1:,} of {expected} (byte offset {base + pos:,}) is cut short: "
-        f"{detail}. The file is truncated: download or export it again, or pass "
+        f"{detail}. The file is truncated, or its header (line 1: n_keys {declared}, dim "
+        f"{dim}) is wrong: download or export it again, or pass "
         f"limit={max(row, 1)} to read the complete rows (if this is a text file, pass "
         "binary=False)"
     )

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from embedforge._io import atomic_directory, read_config, utf8_encodable
+from embedforge._io import atomic_directory, load_npy, read_config, utf8_encodable
 from embedforge._linalg import normalize_rows, top_k
 from embedforge._registry import lookup, register
 from embedforge._validation import check_int, check_restrict_vocab
@@ -973,16 +973,8 @@ def _read_npy(path: Path, mmap: bool) -> np.ndarray:
         raise FormatError(
             f"{path} is missing; the directory is incomplete, save the embeddings again"
         )
-    try:
-        array = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise FormatError(
-            f"{path}: not a complete .npy array ({exc}); the file is truncated or corrupt, "
-            "save the embeddings again"
-        ) from exc
-    if not isinstance(array, np.ndarray):
-        raise FormatError(f"{path}: expected a single .npy array, found an .npz archive")
-    return array
+    # The header is checked against the file's size before anything is allocated.
+    return load_npy(path, mmap=mmap, what="saved embeddings array")
 
 
 def _read_keys(path: Path) -> list[str]:

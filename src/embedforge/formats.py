@@ -18,7 +18,16 @@ fastText ``.bin``
     (dense matrices only).
 
 Files ending in ``.gz`` or ``.bz2`` are decompressed on reading and
-compressed on writing.
+compressed on writing.  A UTF-8 byte order mark at the start of a text file
+(as Windows tools write) is ignored; keys are otherwise read byte for byte,
+never Unicode-normalised (as gensim and fastText read them).
+
+Hostile files: a reader never trusts a count or width in a header to size
+memory.  For a plain file the matrix reserved up front holds at most the rows
+the file's bytes can hold; for a compressed file (which has no size to check
+against) it starts empty and grows as rows arrive.  A header that promises more
+than the file holds is a :class:`~embedforge.errors.FormatError` naming the
+file, the row and the byte offset where the data ends.
 """
 
 from __future__ import annotations
@@ -249,9 +258,17 @@ class _BinReader:
                 f"{self.name}: the {field} matrix at byte offset {start:,} has shape "
                 f"({rows}, {cols}); the file is corrupt"
             )
+        left = self.fh.remaining()
+        if rows * cols * 4 > left:  # checked before anything is allocated
+            raise FormatError(
+                f"{self.name}: the file ends at byte offset {self.offset + left:,} inside the "
+                f"{field} matrix, whose header (byte offset {start:,}, fields '{field} row "
+                f"count' and '{field} column count') declares shape ({rows:,}, {cols:,}): "
+                f"{rows * cols * 4:,} bytes needed from offset {self.offset:,}, {left:,} left; "
+                "the model file is truncated or corrupt, download or save it again"
+            )
         out = np.empty((rows, cols), dtype="<f4")
-        view = memoryview(out).cast("B")
-        got = self.fh.readinto(view) if out.size else 0
+        got = self.fh.readinto(memoryview(out).cast("B")) if out.size else 0
         if got != out.nbytes:
             raise FormatError(
                 f"{self.name}: the file ends at byte offset {self.offset + got:,} inside the "
@@ -309,6 +326,11 @@ def read_facebook_bin(path: str | os.PathLike[str]) -> FacebookModel:
         args: dict = {}
         for field in _FASTTEXT_ARGS:
             args[field] = int(r.scalar("<i4", f"argument {field!r}"))
+        if args["dim"] < 1:
+            raise FormatError(
+                f"{name}: argument 'dim' (byte offset 8) is {args['dim']}; a model's vectors "
+                "have at least 1 dimension, the file is corrupt"
+            )
         args["t"] = float(r.scalar("<f8", "argument 't'"))
         args["loss"] = _FASTTEXT_LOSSES.get(args["loss"], args["loss"])
         args["model"] = _FASTTEXT_MODELS.get(args["model"], args["model"])
@@ -324,9 +346,20 @@ def read_facebook_bin(path: str | os.PathLike[str]) -> FacebookModel:
                 f"{n_words} words and {n_labels} labels, which do not add up; the file is corrupt"
             )
         words: list[str] = []
-        counts = np.empty(n_words, dtype=np.int64)
         raw = fh.read()  # the dictionary and both matrices; parsed without further copies
         fh_rest = _BytesCursor(raw, r.offset, name)
+        # Each dictionary entry takes at least 10 bytes (NUL, int64 count, int8 type), each
+        # pruneidx entry 8: a count the rest of the file cannot hold is refused before
+        # anything is allocated for it.
+        if size * 10 + max(prune_size, 0) * 8 > len(raw):
+            raise FormatError(
+                f"{name}: the dictionary at byte offset {dict_offset:,} declares {size:,} entries "
+                f"(field 'dictionary size') and {prune_size:,} pruneidx pairs (field "
+                f"'dictionary pruneidx size'), which need at least "
+                f"{size * 10 + max(prune_size, 0) * 8:,} bytes, but only {len(raw):,} bytes "
+                "follow; the model file is truncated or corrupt, download or save it again"
+            )
+        counts = np.empty(n_words, dtype=np.int64)
         for i in range(size):
             word = fh_rest.cstring(f"dictionary entry {i}")
             count = int(fh_rest.scalar("<i8", f"count of dictionary entry {i}"))
@@ -359,6 +392,11 @@ def read_facebook_bin(path: str | os.PathLike[str]) -> FacebookModel:
             f"{name}: the input matrix has shape {input_matrix.shape}, expected at least "
             f"{n_words} rows of dim {dim}; the file is corrupt"
         )
+    if output_matrix.shape[1] != dim:
+        raise FormatError(
+            f"{name}: the output matrix has shape {output_matrix.shape}, expected rows of dim "
+            f"{dim} (argument 'dim'); the file is corrupt"
+        )
     return FacebookModel(
         args=args, words=words, counts=counts, n_tokens=n_tokens, pruneidx=pruneidx,
         pruned=prune_size >= 0, input=input_matrix, output=output_matrix,
@@ -380,6 +418,9 @@ class _BytesCursor:
         out = self.view[self.pos : self.pos + n]  # no copy of the large matrices
         self.pos += len(out)
         return bytes(out) if n < 64 else out
+
+    def remaining(self) -> int:
+        return len(self.data) - self.pos
 
     def readinto(self, view: memoryview) -> int:
         out = self.read(len(view))

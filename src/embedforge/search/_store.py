@@ -245,6 +245,14 @@ class SQLiteStore:
                 f"{str(folder)!r} is not an embedforge collection: {str(db)!r} does not exist; "
                 "create one with Collection.create (or `embedforge index create`)"
             )
+        with open(db, "rb") as fh:
+            magic = fh.read(16)
+        if magic != b"SQLite format 3\x00":
+            raise FormatError(
+                f"{str(db)!r} is not a readable embedforge collection database: it is not an "
+                f"SQLite file (it starts with {magic[:16]!r}); restore the collection from a "
+                "backup or create it again"
+            )
         try:
             conn = sqlite3.connect(
                 f"{db.resolve().as_uri()}?mode=rw",
@@ -252,11 +260,15 @@ class SQLiteStore:
                 isolation_level=None,
                 check_same_thread=False,
                 timeout=60.0,
+                factory=_CheckedConnection,
             )
+            conn.db_path = str(db)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             row = conn.execute("SELECT value FROM meta WHERE key = 'config'").fetchone()
         except sqlite3.DatabaseError as exc:
+            with contextlib.suppress(NameError):
+                conn.close()
             raise FormatError(
                 f"{str(db)!r} is not a readable embedforge collection database: {exc}"
             ) from exc
@@ -265,7 +277,7 @@ class SQLiteStore:
             raise FormatError(f"{str(db)!r} has no configuration row; it is not a collection")
         try:
             config = json.loads(row[0])
-        except ValueError as exc:
+        except (ValueError, TypeError, RecursionError) as exc:
             conn.close()
             raise FormatError(f"{str(db)!r} has a corrupt configuration: {exc}") from exc
         if not isinstance(config, dict) or config.get("class") != "Collection":
@@ -692,3 +704,69 @@ def _filter_sql(filter: Mapping[str, Any] | None) -> tuple[str, list[Any]] | Non
                 f"{type(value).__name__} {value!r}"
             )
     return " AND ".join(clauses), params
+
+
+# ---------------------------------------------------------------------- damaged files
+
+# SQLite's result codes for a damaged file (the low byte of the extended code).
+_SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
+
+
+@contextlib.contextmanager
+def _damage_is_a_format_error(db_path: str) -> Iterator[None]:
+    """Report a corrupt database page (or undecodable text) as FormatError naming the file."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        code = getattr(exc, "sqlite_errorcode", None)
+        damaged = code is not None and code & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
+        undecodable = isinstance(exc, sqlite3.OperationalError) and "decode" in str(exc)
+        if not (damaged or undecodable):
+            raise
+        raise FormatError(
+            f"{db_path!r} is damaged ({exc}); restore the collection from a backup or create "
+            "it again"
+        ) from exc
+
+
+class _CheckedCursor(sqlite3.Cursor):
+    """A cursor whose statements and fetches report a damaged file as FormatError."""
+
+    def _path(self) -> str:
+        return getattr(self.connection, "db_path", "collection.sqlite")
+
+    def execute(self, *args: Any) -> _CheckedCursor:
+        with _damage_is_a_format_error(self._path()):
+            return super().execute(*args)
+
+    def executemany(self, *args: Any) -> _CheckedCursor:
+        with _damage_is_a_format_error(self._path()):
+            return super().executemany(*args)
+
+    def fetchone(self) -> Any:
+        with _damage_is_a_format_error(self._path()):
+            return super().fetchone()
+
+    def fetchmany(self, *args: Any) -> list[Any]:
+        with _damage_is_a_format_error(self._path()):
+            return super().fetchmany(*args)
+
+    def fetchall(self) -> list[Any]:
+        with _damage_is_a_format_error(self._path()):
+            return super().fetchall()
+
+    def __next__(self) -> Any:
+        with _damage_is_a_format_error(self._path()):
+            return super().__next__()
+
+
+class _CheckedConnection(sqlite3.Connection):
+    """The connection :meth:`SQLiteStore.open` makes: its queries use :class:`_CheckedCursor`."""
+
+    db_path = "collection.sqlite"
+
+    def execute(self, *args: Any) -> _CheckedCursor:
+        return self.cursor(_CheckedCursor).execute(*args)
+
+    def executemany(self, *args: Any) -> _CheckedCursor:
+        return self.cursor(_CheckedCursor).executemany(*args)

@@ -48,7 +48,8 @@ from filelock import FileLock
 
 from .._io import atomic_directory, atomic_file
 from .._linalg import top_k
-from ._store import Store
+from ..errors import FormatError
+from ._store import DB_NAME, Store
 from .index import VectorIndex
 
 __all__ = ["IndexSync"]
@@ -187,6 +188,7 @@ class IndexSync:
             for rows, ids, vecs in store.iter_vectors():
                 index.add(rows, vecs)
                 row_ids = _set_row_ids(row_ids, rows, ids)
+            self._check_readable(index.ntotal, count)
         self.row_ids = row_ids
         self.index = index
         self.trained = trained or not self._needs_training()
@@ -382,7 +384,17 @@ class IndexSync:
         row_ids = np.full(0, None, dtype=object)
         for rows, ids in self._store.iter_row_ids():
             row_ids = _set_row_ids(row_ids, rows, ids)
+        self._check_readable(int(np.count_nonzero(row_ids != None)), self._store.count())  # noqa: E711
         return row_ids
+
+    def _check_readable(self, read: int, count: int) -> None:
+        """A database whose documents cannot all be read (damaged pages) is a FormatError."""
+        if read != count:
+            raise FormatError(
+                f"{str(self.folder / DB_NAME)!r} records {count:,} documents but {read:,} can be "
+                "read: the database is damaged; restore the collection from a backup or create "
+                "it again"
+            )
 
 
 def _set_row_ids(row_ids: np.ndarray, rows: np.ndarray, ids: list[str]) -> np.ndarray:

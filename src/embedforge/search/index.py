@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from embedforge._io import atomic_directory, read_config
+from embedforge._io import atomic_directory, load_npy, read_config
 from embedforge._linalg import normalize_rows, top_k
 from embedforge._registry import register
 from embedforge._validation import check_choice, check_int
@@ -706,6 +706,14 @@ class VectorIndex:
             If a file is missing, truncated or corrupt (checked against the
             SHA-256 in ``config.json`` before FAISS reads it), or disagrees
             with ``config.json``.
+
+        Notes
+        -----
+        Every ``.npy`` header is checked against its file's size before it is
+        read, and ``index.faiss`` against the SHA-256 in ``config.json`` before
+        FAISS (C++) parses it.  The checksum catches truncation and corruption,
+        not a forger who rewrites both files: load index directories only from
+        sources you trust, as with any FAISS index file.
         """
         faiss = _faiss()
         root = Path(path)
@@ -723,12 +731,7 @@ class VectorIndex:
             ) from exc
         except InvalidParameterError as exc:
             raise FormatError(f"{config_path}: invalid params ({exc})") from exc
-        try:
-            ids = np.load(root / "ids.npy", allow_pickle=False)
-        except (ValueError, OSError, EOFError) as exc:
-            raise FormatError(
-                f"{root / 'ids.npy'}: missing or truncated ({exc}); save again"
-            ) from exc
+        ids = load_npy(root / "ids.npy", what="index ids")
         if ids.ndim != 1 or ids.dtype != np.int64 or len(ids) != config.get("n_labels"):
             raise FormatError(
                 f"{root / 'ids.npy'}: disagrees with config.json n_labels; save again"
@@ -737,6 +740,11 @@ class VectorIndex:
         if len(live) != config.get("ntotal") or len(np.unique(live)) != len(live):
             raise FormatError(f"{root / 'ids.npy'}: disagrees with config.json ntotal; save again")
         digest = config.get("index_sha256")
+        if digest is None and len(live):
+            raise FormatError(
+                f"{config_path}: 'index_sha256' is null (no index.faiss) but ids.npy holds "
+                f"{len(live)} vectors; the directory is corrupt, save the index again"
+            )
         if digest is not None:
             file = root / "index.faiss"
             try:
@@ -760,12 +768,9 @@ class VectorIndex:
             if index._index.ntotal != expected:
                 raise FormatError(f"{file}: holds {index._index.ntotal} vectors; ids.npy disagrees")
         if index.precision == "int8" and config.get("trained"):
-            try:
-                sq = ScalarQuantizer(bits=8)
-                sq.lower_ = np.load(root / "sq_lower.npy", allow_pickle=False)
-                sq.width_ = np.load(root / "sq_width.npy", allow_pickle=False)
-            except (ValueError, OSError, EOFError) as exc:
-                raise FormatError(f"{root}: int8 ranges missing or truncated ({exc})") from exc
+            sq = ScalarQuantizer(bits=8)
+            sq.lower_ = load_npy(root / "sq_lower.npy", what="int8 ranges")
+            sq.width_ = load_npy(root / "sq_width.npy", what="int8 ranges")
             sq.step_ = (sq.width_ / np.float32(sq.levels)).astype(np.float32)
             sq.dim_ = index.dim
             index.quantizer_ = sq

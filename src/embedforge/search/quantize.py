@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from embedforge._io import atomic_directory, read_config
+from embedforge._io import atomic_directory, load_npy, read_config
 from embedforge._linalg import normalize_rows
 from embedforge._registry import register
 from embedforge._validation import Params, check_bool, check_choice, check_int, check_real
@@ -96,12 +96,7 @@ def _read(path: str | os.PathLike[str], cls: str, names: tuple[str, ...]) -> tup
     arrays = {}
     for name in names:
         file = root / f"{name}.npy"
-        try:
-            arrays[name] = np.load(file, allow_pickle=False)
-        except (ValueError, OSError, EOFError) as exc:
-            raise FormatError(
-                f"{file}: missing or not a complete .npy array ({exc}); save again"
-            ) from exc
+        arrays[name] = load_npy(file, what=f"{cls} {name}")
     return config, arrays
 
 

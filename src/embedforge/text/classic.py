@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
-from .._io import atomic_directory, read_config
+from .._io import atomic_directory, load_npy, load_npz, read_config, read_json
 from .._linalg import normalize_rows
 from .._registry import load as load_saved
 from .._registry import register
@@ -930,32 +930,30 @@ def load_model(path: str | os.PathLike[str]) -> TfIdf | LSA | RandomProjection:
 def _read_json(path: Path) -> Any:
     if not path.is_file():
         raise FormatError(f"{path} is missing; the directory is incomplete, save the model again")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FormatError(f"{path}: not valid JSON ({exc}); the file is corrupt") from exc
+    return read_json(path)
 
 
 def _read_npy(path: Path) -> np.ndarray:
     if not path.is_file():
         raise FormatError(f"{path} is missing; the directory is incomplete, save the model again")
-    try:
-        array = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise FormatError(
-            f"{path}: not a complete .npy array ({exc}); save the model again"
-        ) from exc
-    if not isinstance(array, np.ndarray):
-        raise FormatError(f"{path}: expected a single .npy array")
-    return array
+    return load_npy(path, what="model array")
 
 
 def _read_npz(path: Path) -> sp.csr_matrix:
     if not path.is_file():
         raise FormatError(f"{path} is missing; the directory is incomplete, save the model again")
+    arrays = load_npz(path, what="scipy.sparse matrix")  # headers checked before reading
     try:
-        return sp.load_npz(path)
-    except (ValueError, OSError, EOFError, KeyError) as exc:
+        fmt = arrays["format"].item()
+        fmt = fmt.decode("ascii") if isinstance(fmt, bytes) else str(fmt)
+        if fmt != "csr":
+            raise ValueError(f"format {fmt!r}, expected 'csr'")
+        shape = tuple(int(n) for n in arrays["shape"])
+        kind = sp.csr_array if "_is_array" in arrays and arrays["_is_array"] else sp.csr_matrix
+        matrix = kind((arrays["data"], arrays["indices"], arrays["indptr"]), shape=shape)
+        matrix.check_format(full_check=True)  # indices out of range would crash scipy's C loops
+        return matrix
+    except (ValueError, KeyError, TypeError, IndexError, UnicodeDecodeError) as exc:
         raise FormatError(
             f"{path}: not a complete scipy.sparse .npz ({exc}); save the model again"
         ) from exc

@@ -25,7 +25,7 @@ import numpy as np
 import scipy.sparse
 from tqdm.auto import tqdm
 
-from .._io import atomic_directory, read_config
+from .._io import atomic_directory, load_npy, read_config
 from .._registry import register
 from .._validation import Params, is_int
 from .._validation import need as _need
@@ -615,6 +615,10 @@ class Cooccurrence(Params):
             )
         model.vocabulary_ = Vocabulary(words, counts)
         model.matrix_ = scipy.sparse.csr_array((data, indices, indptr), shape=(n, n))
+        try:  # column indices out of range would crash scipy's and the kernels' C loops
+            model.matrix_.check_format(full_check=True)
+        except ValueError as exc:
+            raise FormatError(f"{str(p)!r} is inconsistent: {exc}; count again and save") from exc
         model.n_tokens_ = int(state.get("n_tokens", 0))
         model.counting_time_ = float(state.get("counting_time", 0.0))
         model.spilled_runs_ = int(state.get("spilled_runs", 0))
@@ -622,10 +626,4 @@ class Cooccurrence(Params):
 
 
 def _load_array(path: Path, mmap: bool) -> np.ndarray:
-    try:
-        array = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
-    except FileNotFoundError as exc:
-        raise FormatError(f"{str(path)!r} is missing; the directory is incomplete") from exc
-    except (OSError, ValueError, EOFError) as exc:
-        raise FormatError(f"cannot read {str(path)!r}: {exc}; the file is corrupt") from exc
-    return array
+    return load_npy(path, mmap=mmap, what="saved array")

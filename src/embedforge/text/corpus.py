@@ -80,6 +80,18 @@ class TextCorpus:
         On iteration, if the file is missing, unreadable, or not valid text
         in ``encoding`` (the message gives the line number).
 
+    Notes
+    -----
+    Unicode: a UTF-8 byte order mark at the start of the file is dropped.
+    Tokens are separated by Unicode whitespace as ``str.split()`` defines it
+    (so NBSP U+00A0, thin space U+2009 and ideographic space U+3000 separate
+    tokens, as in gensim's ``LineSentence``; the word2vec and fastText C tools
+    split on ASCII whitespace only); the zero-width space U+200B is not
+    whitespace and stays inside its token, as in all three.  Tokens are not
+    Unicode-normalised (as in gensim, fastText and word2vec): the NFC and NFD
+    spellings of a word are different words; normalise the file first
+    (``unicodedata.normalize("NFC", text)``) if its sources mix the two.
+
     Examples
     --------
     >>> for sentence in TextCorpus("corpus.txt"):  # doctest: +SKIP
@@ -121,7 +133,9 @@ class TextCorpus:
 
     def __iter__(self) -> Iterator[list[str]]:
         limit = self.max_sentence_length
-        decoder = codecs.getincrementaldecoder(self.encoding)("strict")
+        # utf-8-sig drops a byte order mark at the start of the file only.
+        utf8 = codecs.lookup(self.encoding).name == "utf-8"
+        decoder = codecs.getincrementaldecoder("utf-8-sig" if utf8 else self.encoding)("strict")
         current: list[str] = []
         pending = ""  # an unfinished token at the end of the previous chunk
         line_no = 1

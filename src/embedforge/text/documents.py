@@ -262,6 +262,18 @@ def iter_documents(
     the corpus); consumers that key by id (:class:`~embedforge.Embeddings`,
     collections) reject duplicates.
 
+    Unicode: a UTF-8 byte order mark at the start of the file is dropped (as
+    Python's ``utf-8-sig`` codec and pandas do), so the first JSON record, the
+    CSV header and the first line of text read as if it were absent.  Texts
+    and ids are otherwise kept exactly as written: not Unicode-normalised (the
+    NFC and NFD spellings of a word stay different strings, as in gensim,
+    fastText and scikit-learn), and non-ASCII whitespace (NBSP U+00A0, U+2009,
+    U+3000, the zero-width space U+200B) is kept inside the text.  Lines are
+    split on ``\n`` only, never on U+2028 or U+0085.  In plain text files a
+    line of whitespace only, Unicode whitespace included (NBSP, U+3000), is
+    blank and skipped; U+200B is not whitespace, so a line holding it is a
+    document.
+
     Examples
     --------
     >>> docs = iter_documents("scifact/corpus.jsonl")  # doctest: +SKIP

@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._engine import Run
-from .._io import atomic_directory, read_config
+from .._io import atomic_directory, load_npy, read_config
 from .._registry import register
 from ..embeddings import Embeddings
 from ..errors import FormatError, InvalidParameterError, UnknownKeyError
@@ -73,6 +73,9 @@ def ngram_buckets(
         fastText's ``</s>`` has none.
     """
     encoded = [("<" + w + ">").encode("utf-8") for w in words]
+    # No n-gram is longer than its <word>: a huge max_n (a damaged saved file) would only
+    # size the kernel's buffer, never change the rows.
+    max_n = min(max_n, max(map(len, encoded), default=0))
     offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
     np.cumsum([len(e) for e in encoded], out=offsets[1:])
     data = np.frombuffer(b"".join(encoded), dtype=np.uint8)
@@ -336,10 +339,7 @@ class FastTextVectors(Embeddings):
         path = root / "ngram_vectors.npy"
         if not path.is_file():
             raise FormatError(f"{path} is missing; the directory is incomplete, save it again")
-        try:
-            ngrams = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
-        except (ValueError, OSError, EOFError) as exc:
-            raise FormatError(f"{path}: not a complete .npy array ({exc}); save it again") from exc
+        ngrams = load_npy(path, mmap=mmap, what="n-gram vectors")
         bucket = config.get("bucket")
         if ngrams.ndim != 2 or ngrams.shape != (bucket, vectors.shape[1]):
             raise FormatError(
@@ -642,11 +642,8 @@ class FastText(Word2Vec):
         )
         model = cls(**(config.get("params") or {}))
         wv = Embeddings.load(p / "wv", mmap=True)  # read once, straight into syn0 below
-        try:
-            rows = np.load(p / "word_rows.npy", allow_pickle=False)
-            syn1 = np.load(p / "syn1.npy", allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise FormatError(f"cannot read the weights in {str(p)!r}: {exc}") from exc
+        rows = load_npy(p / "word_rows.npy", what="word rows")
+        syn1 = load_npy(p / "syn1.npy", what="output weights")
         if (
             not isinstance(wv, FastTextVectors)
             or rows.shape != wv.vectors.shape

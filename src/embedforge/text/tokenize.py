@@ -4,6 +4,17 @@ Our word vectors are trained on text8-style text (lower case, letters ``a-z``
 only, digits spelt out), so the default splits a document into runs of
 ``[a-z]`` after lower-casing: ``"The U.S. in 2001"`` becomes
 ``["the", "u", "s", "in"]``.
+
+Unicode: text is not normalised.  The composed and decomposed (NFC and NFD)
+spellings of a word are different strings and may give different tokens:
+``"caf\u00e9"`` and ``"cafe\u0301"`` give ``["caf"]`` and ``["cafe"]`` under the
+default pattern, ``["caf\u00e9"]`` and ``["cafe"]`` under ``\\w+`` (Python's ``\\w``
+matches no combining mark).  scikit-learn's ``CountVectorizer``
+(``strip_accents=None``), gensim and fastText do not normalise either.  Text whose
+sources mix the two forms should be normalised once, before training and
+encoding alike: ``unicodedata.normalize("NFC", text)``.  Non-ASCII spaces (NBSP
+U+00A0, U+2009, U+3000) and the zero-width space U+200B are not word
+characters, so they separate tokens under the default and ``\\w+`` patterns.
 """
 
 from __future__ import annotations
@@ -66,7 +77,7 @@ def tokenize(
     Returns
     -------
     list of str
-        The tokens in order.
+        The tokens in order (not Unicode-normalised; see the module notes).
 
     Raises
     ------

@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import _engine
 from .._engine import Run, TokenStream
-from .._io import atomic_directory, read_config
+from .._io import atomic_directory, load_npy, read_config
 from .._registry import register
 from .._validation import Params, is_int
 from .._validation import need as _need
@@ -506,10 +506,7 @@ class Word2Vec(Params):
         )
         model = cls(**(config.get("params") or {}))
         wv = Embeddings.load(p / "wv", mmap=mmap)
-        try:
-            syn1 = np.load(p / "syn1.npy", mmap_mode="r" if mmap else None)
-        except (OSError, ValueError) as exc:
-            raise FormatError(f"cannot read {str(p / 'syn1.npy')!r}: {exc}") from exc
+        syn1 = load_npy(p / "syn1.npy", mmap=mmap, what="output weights")
         state = config.get("state", {})
         expected_rows = len(wv) - 1 if model.objective == "hierarchical_softmax" else len(wv)
         if syn1.shape != (max(expected_rows, 1), wv.dim) or wv.counts is None:
