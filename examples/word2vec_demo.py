@@ -38,6 +38,8 @@ def main() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stdout
     )
+    # the demo prints the evaluations itself; their log lines would repeat them
+    logging.getLogger("embedforge.evaluate").setLevel(logging.WARNING)
     print("embedforge demo: word2vec skip-gram, negative sampling, dim 100, window 5, 5 epochs")
     name, corpus = pick_corpus()
     print(f"corpus: {name} ({corpus.path})")
