@@ -395,8 +395,7 @@ class Graph:
         src: list[int] = []
         dst: list[int] = []
         ws: list[float] = []
-        with open_binary(p) as raw:
-            text = io.TextIOWrapper(raw, encoding="utf-8")
+        with open_binary(p) as raw, io.TextIOWrapper(raw, encoding="utf-8") as text:
             for lineno, line in enumerate(text, 1):
                 s = line.strip()
                 if not s or s.startswith(_COMMENTS):
@@ -516,8 +515,8 @@ def read_labels(
         suffixes = [s.lower() for s in p.suffixes]
         delimiter = "," if ".csv" in suffixes else "\t" if ".tsv" in suffixes else None
     out: dict[str, list[str]] = {}
-    with open_binary(p) as raw:
-        for lineno, line in enumerate(io.TextIOWrapper(raw, encoding="utf-8"), 1):
+    with open_binary(p) as raw, io.TextIOWrapper(raw, encoding="utf-8") as text:
+        for lineno, line in enumerate(text, 1):
             s = line.strip()
             if not s or s.startswith(_COMMENTS):
                 continue
