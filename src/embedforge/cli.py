@@ -787,6 +787,15 @@ def serve_command(
         raise _fail(exc) from None
 
 
+# graph commands (embedforge._cli_graph): train deepwalk|node2vec, evaluate-nodes, evaluate-links
+from . import _cli_graph  # noqa: E402 - registered after the app exists
+
+train_app.command("deepwalk")(_cli_graph.train_deepwalk)
+train_app.command("node2vec")(_cli_graph.train_node2vec)
+app.command("evaluate-nodes")(_cli_graph.evaluate_nodes)
+app.command("evaluate-links")(_cli_graph.evaluate_links)
+
+
 def run() -> None:  # pragma: no cover - console entry point
     app(prog_name="embedforge")
 
