@@ -149,3 +149,39 @@ def test_labels_of_unknown_nodes_are_an_error(cora_excerpt):
     model = DeepWalk(seed=1, workers=1, **SMALL).fit(graph)
     with pytest.raises(UnknownKeyError, match="1 node"):
         evaluate_node_classification(model.wv, {**labels, "no-such-paper": ["0"]})
+
+
+def test_add_nodes_keeps_old_vectors_and_places_new_ones(cora_excerpt):
+    graph, labels = cora_excerpt
+    src, dst, _ = graph.edges()
+    # hold out 40 nodes: train on the graph without them, then add them back
+    rng = np.random.default_rng(0)
+    held = set(rng.choice(graph.n_nodes, size=40, replace=False).tolist())
+    keep = [i for i in range(src.size) if src[i] not in held and dst[i] not in held]
+    names = graph.names
+    small = Graph.from_edges([(names[src[i]], names[dst[i]]) for i in keep])
+    model = DeepWalk(seed=1, workers=1, walk_length=40, walks_per_node=5, dim=64, window=5,
+                     progress=False).fit(small)  # fmt: skip
+    before = model.wv.vectors.copy()
+    old_keys = list(model.wv.keys)
+    syn1 = model.syn1_.copy()
+    assert model.add_nodes(graph) is model
+    n_old = len(old_keys)
+    assert model.wv.keys[:n_old] == old_keys and len(model.wv) == graph.n_nodes
+    np.testing.assert_array_equal(model.wv.vectors[:n_old], before)
+    np.testing.assert_array_equal(model.syn1_[:n_old], syn1)
+    # a classifier trained on old nodes only labels the new nodes well
+    new_keys = model.wv.keys[n_old:]
+    split = {"train": old_keys, "test": new_keys}
+    (result,) = evaluate_node_classification(model.wv, labels, split=split)
+    assert result.n_test == len(new_keys) and result.accuracy_mean > 0.75
+    # nothing new: unchanged
+    assert model.add_nodes(graph).wv.keys == model.wv.keys
+
+
+def test_add_nodes_needs_the_old_nodes(triangle_pair):
+    model = DeepWalk(seed=1, workers=1, **SMALL).fit(triangle_pair)
+    with pytest.raises(UnknownKeyError, match="lacks 6 node"):
+        model.add_nodes(Graph.from_edges([("x", "y")]))
+    with pytest.raises(NotFittedError):
+        DeepWalk().add_nodes(triangle_pair)

@@ -174,20 +174,23 @@ class _RandomWalkEmbedding(Params):
                 begin = end + 1
                 yield [node_keys[i] for i in walk.tolist()] if keys else walk.copy()
 
-    def _count_visits(self, walker: _Walker, starts: np.ndarray, n: int) -> np.ndarray:
+    def _count_visits(
+        self, walker: _Walker, starts: np.ndarray, n: int, seed: int | None = None
+    ) -> np.ndarray:
         """(n,) int64: how often each node occurs in the walks (a pass that stores none)."""
         per = self._walks_per_piece()
         identity = np.arange(n, dtype=np.int32)
         los = list(range(0, starts.size, per))
         workers = self.effective_workers
+        base = self.seed if seed is None else seed
 
         def count(chunk: list[int]) -> np.ndarray:
             buf = np.empty(per * (self.walk_length + 1), dtype=np.int32)
             counts = np.zeros(n, dtype=np.int64)
             for k in chunk:
                 lo = los[k]
-                seed = _engine.piece_seed(self.seed, _WALK_STREAM, k)
-                flat = walker.walk(starts[lo : lo + per], seed, identity, buf)
+                piece = _engine.piece_seed(base, _WALK_STREAM, k)
+                flat = walker.walk(starts[lo : lo + per], piece, identity, buf)
                 counts += np.bincount(flat[flat >= 0], minlength=n)
             return counts
 
@@ -278,6 +281,124 @@ class _RandomWalkEmbedding(Params):
         self.wv = Embeddings._from_trusted(vocab.words, syn0, vocab.counts, vocab.word_to_index)
         self.training_time_ = stats.seconds
         self.nodes_per_second_ = stats.units_per_second
+        self.loss_history_ = stats.loss_history
+        return self
+
+    def add_nodes(self, graph: Graph) -> _RandomWalkEmbedding:
+        """Embed the nodes of ``graph`` that the model has no vector for; the old vectors stay as they are.
+
+        ``graph`` is the grown graph (old nodes, new nodes and their edges).
+        ``walks_per_node`` walks start from each new node (they may run
+        through old nodes); skip-gram trains on them with the old rows of
+        both weight matrices restored after every piece of work, so the old
+        vectors (and ``syn1_`` rows) come out bit-identical and only the new
+        rows learn.  Training runs on one thread (restoring rows while other
+        threads update them would race).
+
+        Parameters
+        ----------
+        graph : Graph
+            Must contain every node the model knows (by ``str(key)``).
+
+        Returns
+        -------
+        self
+            ``wv`` grows by the new nodes (appended after the old ones, with
+            their visit counts in the new walks).
+
+        Raises
+        ------
+        NotFittedError
+            If the model has not been fitted.
+        UnknownKeyError
+            If ``graph`` lacks nodes the model was trained on.
+        InvalidParameterError
+            As :meth:`fit`.
+
+        Notes
+        -----
+        Within one piece (``batch_words`` walk nodes) the old rows do receive
+        updates, which the later walks of that piece see; the piece's end
+        restores them.  Smaller ``batch_words`` makes the freezing stricter.
+        """
+        from ..errors import UnknownKeyError
+
+        self._check_fitted()
+        self._validate()
+        walker = self._walker(graph)
+        old_keys = self.wv.keys
+        names = graph.names
+        index = {k: i for i, k in enumerate(names)}
+        missing = [k for k in old_keys if k not in index]
+        if missing:
+            raise UnknownKeyError(
+                f"graph lacks {len(missing):,} node(s) the model was trained on, e.g. "
+                f"{missing[:5]!r}; add_nodes needs the grown graph (old and new nodes)"
+            )
+        known = set(old_keys)
+        new = np.array([i for i, k in enumerate(names) if k not in known], dtype=np.int32)
+        if new.size == 0:
+            return self
+        n_old, n = len(old_keys), graph.n_nodes
+        rng_starts = [
+            np.random.default_rng([self.seed, r, n_old]).permutation(new)
+            for r in range(self.walks_per_node)
+        ]
+        starts = np.concatenate(rng_starts).astype(np.int32)
+        # graph index -> row: old nodes keep their rows, new ones are appended in graph order
+        remap = np.empty(n, dtype=np.int32)
+        remap[[index[k] for k in old_keys]] = np.arange(n_old, dtype=np.int32)
+        remap[new] = np.arange(n_old, n, dtype=np.int32)
+        visits = self._count_visits(walker, starts, n, seed=self.seed + n_old)
+        counts = np.concatenate([np.asarray(self.wv.counts, dtype=np.int64), visits[new]])
+        counts = np.maximum(counts, 1)
+        vocab = Vocabulary(list(old_keys) + [names[i] for i in new.tolist()], counts)
+        sg = self._skipgram()
+        old0 = np.array(self.wv.vectors, dtype=np.float32)
+        old1 = np.array(self.syn1_, dtype=np.float32)
+        syn0 = sg._init_input(n, start=n_old)
+        syn0[:n_old] = old0
+        syn1 = np.zeros((n, old1.shape[1]), dtype=np.float32)
+        syn1[:n_old] = old1
+        tables = sg._tables(vocab)
+        per = self._walks_per_piece()
+        n_pieces = -(-starts.size // per)
+
+        def pieces(epoch: int) -> Iterator[tuple[Any, int]]:
+            for k in range(n_pieces):
+                lo = k * per
+                yield (
+                    (k, lo, min(lo + per, starts.size)),
+                    (min(per, starts.size - lo) * self.walk_length),
+                )
+
+        def new_runner() -> Run:
+            buf = np.empty(per * (self.walk_length + 1), dtype=np.int32)
+            bufs = new_thread_buffers(0, 0, syn0.shape[1])
+
+            def run(
+                piece: tuple[int, int, int], a0: float, a1: float, seed: int
+            ) -> tuple[float, int]:
+                k, lo, hi = piece
+                walk_seed = _engine.piece_seed(self.seed + n_old, _WALK_STREAM, k)
+                tokens = walker.walk(starts[lo:hi], walk_seed, remap, buf)
+                out = train_piece(tokens, syn0, syn1, tables, a0, a1, np.uint64(seed), bufs)
+                syn0[:n_old] = old0
+                syn1[:n_old] = old1
+                return out
+
+            return run
+
+        stats = _engine.train(
+            pieces, new_runner, units_per_epoch=starts.size * self.walk_length,
+            epochs=self.epochs, workers=1, seed=self.seed + n_old,
+            learning_rate=float(self.learning_rate),
+            min_learning_rate=float(self.min_learning_rate),
+            desc=f"{type(self).__name__.lower()} new nodes", unit="nodes", progress=self.progress,
+        )  # fmt: skip
+        self.vocabulary_ = vocab
+        self.syn1_ = syn1
+        self.wv = Embeddings._from_trusted(vocab.words, syn0, vocab.counts, vocab.word_to_index)
         self.loss_history_ = stats.loss_history
         return self
 
