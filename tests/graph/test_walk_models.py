@@ -47,6 +47,28 @@ def test_bad_parameters_raise_at_fit(cls, name, value, message, triangle_pair):
         model.fit(triangle_pair)
 
 
+# one invalid value per parameter (the estimator contract's table for these classes)
+_WALK_INVALID = {
+    "walk_length": 1, "walks_per_node": 0, "dim": 0, "window": 0, "negative": 0,
+    "ns_exponent": float("nan"), "sample": 1.5, "epochs": 0, "learning_rate": None,
+    "min_learning_rate": -1.0, "workers": 0, "seed": -1, "batch_words": 0, "progress": "yes",
+}  # fmt: skip
+_NODE2VEC_INVALID = {**_WALK_INVALID, "p": 0.0, "q": float("inf")}
+
+
+@pytest.mark.parametrize(
+    ("cls", "name", "value"),
+    [(DeepWalk, k, v) for k, v in _WALK_INVALID.items()]
+    + [(Node2Vec, k, v) for k, v in _NODE2VEC_INVALID.items()],
+)
+def test_every_parameter_is_validated_at_fit(cls, name, value, triangle_pair):
+    assert set(_WALK_INVALID) == set(DeepWalk._PARAMS)
+    assert set(_NODE2VEC_INVALID) == set(Node2Vec._PARAMS)
+    model = cls(**{name: value})
+    with pytest.raises(InvalidParameterError, match=f"^{name} must be"):
+        model.fit(triangle_pair)
+
+
 def test_fit_needs_a_graph_with_edges():
     with pytest.raises(InvalidParameterError, match="must be an embedforge Graph"):
         DeepWalk().fit([(0, 1)])

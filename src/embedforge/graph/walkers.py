@@ -118,6 +118,9 @@ class _RandomWalkEmbedding(Params):
         need(is_real(self.p) and self.p > 0, "p", "a finite number > 0")
         need(is_real(self.q) and self.q > 0, "q", "a finite number > 0")
         need(isinstance(self.progress, bool), "progress", "True or False")
+        need(
+            is_real(self.learning_rate) and self.learning_rate > 0, "learning_rate", "a number > 0"
+        )
         self._skipgram()._validate()  # dim, window, negative, sample, ... named as here
 
     def _walks_per_piece(self) -> int:
