@@ -633,5 +633,24 @@ class Node2Vec(_RandomWalkEmbedding):
         self.progress = progress
 
 
-DeepWalk.__doc__ = (DeepWalk.__doc__ or "") + _COMMON_DOC.lstrip("\n")
-Node2Vec.__doc__ = (Node2Vec.__doc__ or "") + _COMMON_DOC.lstrip("\n")
+_REFERENCES_DOC = """
+    References
+    ----------
+    Perozzi, Al-Rfou, Skiena (2014). "DeepWalk: Online Learning of Social
+    Representations", KDD 2014, arXiv:1403.6652.
+    Grover, Leskovec (2016). "node2vec: Scalable Feature Learning for Networks",
+    KDD 2016, arXiv:1607.00653.
+
+    Examples
+    --------
+    >>> graph = Graph.read_edgelist("edges.txt")  # doctest: +SKIP
+    >>> model = {name}(dim=128, workers=2, seed=1).fit(graph)  # doctest: +SKIP
+    >>> model.wv.most_similar("42", k=5)  # doctest: +SKIP
+"""
+
+for _cls in (DeepWalk, Node2Vec):
+    _cls.__doc__ = (
+        (_cls.__doc__ or "").rstrip(" ")
+        + _COMMON_DOC.lstrip("\n")
+        + _REFERENCES_DOC.format(name=_cls.__name__)
+    )
