@@ -162,3 +162,35 @@ def test_walks_start_from_every_node_each_round():
     g = _graph(weighted=False)
     walks = list(DeepWalk(walk_length=3, walks_per_node=4, seed=0).walks(g, keys=False))
     assert Counter(int(w[0]) for w in walks) == {i: 4 for i in range(g.n_nodes)}
+
+
+def test_negative_sampling_at_exactly_max_exp_reads_no_table_entry_past_the_end():
+    # Graph walks drive dot products to exactly MAX_EXP (6.0) often enough that the shared
+    # skip-gram kernel read sig[EXP_TABLE_SIZE], one past the table: NaN vectors on Cora.
+    from embedforge.kernels._sgns import EXP_TABLE_SIZE, MAX_EXP, make_tables, negative_sampling
+
+    sig, logsig = make_tables()
+    # tables whose next entry in memory is NaN, so that a read past the end shows
+    big_sig = np.append(sig, np.float32("nan"))
+    big_log = np.append(logsig, np.float32("nan"))
+    dim = 4
+    inp = np.array([MAX_EXP, 0, 0, 0], dtype=np.float32)
+    syn1 = np.zeros((3, dim), dtype=np.float32)
+    syn1[1, 0] = 1.0  # inp . syn1[1] == 6.0 exactly
+    neu1e = np.zeros(dim, dtype=np.float32)
+    loss, _ = negative_sampling(
+        inp, syn1, 1, neu1e, np.float32(0.025), 0, np.ones(3, np.float32), np.arange(3, dtype=np.int32),
+        big_sig[:EXP_TABLE_SIZE], big_log[:EXP_TABLE_SIZE], np.uint64(7),
+        np.zeros((0, dim), np.float32), np.zeros(0, np.bool_), 0,
+    )  # fmt: skip
+    assert np.isfinite(loss) and np.isfinite(neu1e).all() and np.isfinite(syn1).all()
+    np.testing.assert_array_equal(syn1[1], [1, 0, 0, 0])  # saturated: no update, as word2vec
+
+
+def test_deepwalk_on_a_graph_that_saturates_the_sigmoid_stays_finite(tmp_path):
+    # a dense clique trained hard: many dot products reach MAX_EXP
+    pairs = [(i, j) for i in range(12) for j in range(i + 1, 12)]
+    model = DeepWalk(walk_length=40, walks_per_node=30, dim=8, window=10, sample=0, epochs=5,
+                     learning_rate=0.2, workers=1, seed=0, progress=False)  # fmt: skip
+    model.fit(Graph.from_edges(pairs))
+    assert np.isfinite(model.wv.vectors).all() and np.isfinite(model.loss_history_).all()
