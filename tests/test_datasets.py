@@ -33,6 +33,8 @@ EXPECTED_NAMES = {
     "scifact",
     "stsb",
     "lee_corpus",
+    "cora",
+    "blogcatalog",
 }
 
 

@@ -33,11 +33,14 @@ from embedforge import (
     LSA,
     BinaryQuantizer,
     Cooccurrence,
+    DeepWalk,
     Embeddings,
     FastText,
     GloVe,
+    Graph,
     InvalidParameterError,
     MeanEncoder,
+    Node2Vec,
     PCAReducer,
     RandomProjection,
     ScalarQuantizer,
@@ -74,6 +77,13 @@ def _word_vectors() -> Embeddings:
 
 
 @cache
+def _graph():
+    """The first 600 edges of the Cora excerpt (tests/data/cora_excerpt)."""
+    lines = (DATA / "cora_excerpt" / "edges.txt").read_text(encoding="utf-8").splitlines()
+    pairs = [line.split()[:2] for line in lines if line and not line.startswith("#")][:600]
+    return Graph.from_edges(pairs)
+
+
 def _matrix() -> np.ndarray:
     return np.random.default_rng(0).standard_normal((200, 16)).astype(np.float32)
 
@@ -102,6 +112,12 @@ _TFIDF_INVALID = {
     "max_df": 1.5, "max_features": 0, "sublinear_tf": 1, "norm": "l3", "stop_words": "french",
 }  # fmt: skip
 _ENCODER_INVALID = {"wv": "vectors.txt", "token_pattern": "", "lowercase": 1, "normalize": "no"}
+_WALKS = dict(walk_length=10, walks_per_node=2, dim=8, window=3, workers=1, seed=3, progress=False)
+_WALK_INVALID = {
+    "walk_length": 1, "walks_per_node": 0, "dim": 0, "window": 0, "negative": 0,
+    "ns_exponent": float("nan"), "sample": 1.5, "epochs": 0, "learning_rate": None,
+    "min_learning_rate": -1.0, "workers": 0, "seed": -1, "batch_words": 0, "progress": "yes",
+}  # fmt: skip
 
 #: Every public estimator of embedforge; test_every_public_estimator_is_checked keeps it complete.
 ESTIMATORS: dict[type, Case] = {
@@ -168,6 +184,8 @@ ESTIMATORS: dict[type, Case] = {
     ),
     BinaryQuantizer: Case({}, _matrix),
     PCAReducer: Case(dict(dim=4, seed=3), _matrix, {"dim": 0, "whiten": "yes", "seed": -1}),
+    DeepWalk: Case(_WALKS, _graph, _WALK_INVALID),
+    Node2Vec: Case({**_WALKS, "p": 4.0, "q": 0.5}, _graph, {**_WALK_INVALID, "p": 0.0, "q": -1.0}),
 }
 
 _CLASSES = list(ESTIMATORS)

@@ -289,6 +289,38 @@ _REGISTRY: dict[str, DatasetInfo] = {
             "Society, 2005",
             directory=True,
         ),
+        DatasetInfo(
+            name="cora",
+            description="Cora citation graph (directory): 2,708 papers, 5,278 undirected links, "
+            "7 classes, with the Planetoid split (140 / 500 / 1,000)",
+            folder="cora",
+            filename="planetoid/ind.cora.graph",
+            url=None,
+            known_hash="sha256:58f13302f39dde8852dad6fe6d15b89b077b6d7f837626bce671ef80344b383d",
+            source="GitHub kimiyoung/planetoid at commit af6abf468a772cc055bec88c52e4d6f51b7c37e3, "
+            "data/ind.cora.* (read with embedforge.graph.read_cora)",
+            license="none stated for the data (LINQS research release); Planetoid code MIT",
+            citation='Z. Yang, W. Cohen, R. Salakhutdinov, "Revisiting Semi-Supervised Learning '
+            'with Graph Embeddings", ICML 2016; P. Sen et al., "Collective Classification in '
+            'Network Data", AI Magazine 2008',
+            directory=True,
+        ),
+        DatasetInfo(
+            name="blogcatalog",
+            description="BlogCatalog social graph (directory): 10,312 bloggers, 333,983 "
+            "undirected friendships, 39 multi-label interest groups",
+            folder="blogcatalog",
+            filename="blogcatalog.edgelist.gz",
+            url=None,
+            known_hash="sha256:ae3356897b0b874c93d30b1b9362d7e5f9156613a36435c852ef089993d0a46c",
+            source="GitHub phanein/deepwalk at commit 6e6dff245e4692e9bea47e9017c1034e51afbf29, "
+            "example_graphs/blogcatalog.mat, written as 0-based edge and label lists "
+            "(read with embedforge.graph.read_blogcatalog)",
+            license="none stated (distributed by Lei Tang for research use)",
+            citation='L. Tang, H. Liu, "Relational Learning via Latent Social Dimensions", '
+            "KDD 2009",
+            directory=True,
+        ),
     )
 }
 

@@ -4,7 +4,8 @@ Each subcommand parses its arguments and calls one public function; errors
 from embedforge are printed as one line (``error: ...``) with exit status 2,
 never as a traceback. The command tree:
 
-- ``train word2vec|fasttext|glove|tfidf|lsa|random-projection`` (:mod:`.train`)
+- ``train word2vec|fasttext|glove|tfidf|lsa|random-projection`` (:mod:`.train`);
+  ``train deepwalk|node2vec``, ``evaluate-nodes``, ``evaluate-links`` (:mod:`.graph`)
 - ``evaluate``, ``evaluate-retrieval`` (:mod:`.evaluate`)
 - ``similar``, ``analogy`` (:mod:`.query`)
 - ``convert`` (:mod:`.convert`)
@@ -19,7 +20,7 @@ from typing import Annotated
 
 import typer
 
-from . import convert, evaluate, query, search
+from . import convert, evaluate, graph, query, search
 from .datasets import datasets_app
 from .train import train_app
 
@@ -55,6 +56,10 @@ app.command("convert")(convert.convert)
 app.add_typer(search.index_app, name="index")
 app.command("search")(search.search)
 app.command("serve")(search.serve)
+train_app.command("deepwalk")(graph.train_deepwalk)
+train_app.command("node2vec")(graph.train_node2vec)
+app.command("evaluate-nodes")(graph.evaluate_nodes)
+app.command("evaluate-links")(graph.evaluate_links)
 
 
 def run() -> None:  # pragma: no cover - console entry point

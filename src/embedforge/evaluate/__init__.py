@@ -1,4 +1,5 @@
-"""Evaluation: word analogies and similarity, retrieval (BEIR), sentence and document similarity."""
+"""Evaluation: word analogies and similarity, retrieval (BEIR), sentence and document similarity,
+node classification and link prediction."""
 
 from __future__ import annotations
 
@@ -9,6 +10,13 @@ from embedforge.evaluate.analogies import (
     evaluate_analogies,
     read_analogy_questions,
 )
+from embedforge.evaluate.links import (
+    EDGE_OPERATORS,
+    LinkPredictionResult,
+    edge_features,
+    evaluate_link_prediction,
+)
+from embedforge.evaluate.nodes import NodeClassificationResult, evaluate_node_classification
 from embedforge.evaluate.retrieval import (
     BeirData,
     RetrievalResult,
@@ -34,18 +42,24 @@ from embedforge.evaluate.sts import (
 )
 
 __all__ = [
+    "EDGE_OPERATORS",
     "AnalogyQuestion",
     "AnalogyResult",
     "BeirData",
     "LeeData",
+    "LinkPredictionResult",
+    "NodeClassificationResult",
     "RetrievalResult",
     "SectionResult",
     "SentencePairs",
     "SentenceSimilarityResult",
     "SimilarityResult",
     "WordPair",
+    "edge_features",
     "evaluate_analogies",
     "evaluate_lee",
+    "evaluate_link_prediction",
+    "evaluate_node_classification",
     "evaluate_retrieval",
     "evaluate_sts",
     "evaluate_word_similarity",

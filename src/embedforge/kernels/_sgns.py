@@ -330,7 +330,9 @@ def negative_sampling(
             label = 0.0
         h = hot_index(word, 0, hot_n)
         f = dot_output(inp, syn1neg, word, delta, h)
-        if f > MAX_EXP:
+        # >=: at f == MAX_EXP the table index would be EXP_TABLE_SIZE, one past the tables
+        # (word2vec C allocates EXP_TABLE_SIZE + 1 entries); that read gave NaN on graph walks
+        if f >= MAX_EXP:
             g = (label - 1.0) * alpha
             if label == 0.0:
                 loss += f  # -log(sigmoid(-f)) ~ f for large f
