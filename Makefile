@@ -38,6 +38,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/document_vectors.py
 	$(BIN)/python benchmarks/search_compression.py
 	$(BIN)/python benchmarks/collection_throughput.py
+	$(BIN)/python benchmarks/server_load.py
+	$(BIN)/python benchmarks/engine_before_after.py --corpus text8_prefix --repeats 3
 
 # The readers' fuzz test (tests/test_fuzz_readers.py) with many more mutated files per
 # reader than `make test` tries; prints how many cases each reader tried.  About 5-10
