@@ -64,6 +64,7 @@ __all__ = [
     "ThreadBuffers",
     "make_tables",
     "new_thread_buffers",
+    "train_sentences",
 ]
 
 EXP_TABLE_SIZE = 1000
@@ -216,6 +217,53 @@ def shrunk_window(c, length, window, state):
     lo = max(0, c - window + b)
     hi = min(length, c + window + 1 - b)
     return lo, hi, state
+
+
+@njit(nogil=True, fastmath=True, cache=True, inline="always")
+def train_sentences(tokens, tables, alpha_start, alpha_end, seed, step, args):
+    """The loop every skip-gram / CBOW kernel runs over a piece; ``step`` trains one centre word.
+
+    Gathers each sentence of ``tokens`` (subsampled with ``tables.keep_prob``),
+    interpolates the learning rate from ``alpha_start`` to ``alpha_end`` over
+    the piece's words, shrinks the window around each centre word at random
+    and calls, for each centre word::
+
+        loss, examples, state = step(sentence, c, lo, hi, alpha, tables, args, loss, examples, state)
+
+    ``sentence[c]`` is the centre word, ``sentence[lo:hi]`` its window (``c``
+    included), ``args`` the kernel's own arguments (weights, buffers), as
+    one tuple.  ``step`` is a jitted function: numba compiles one copy of
+    this loop per kernel, with ``step`` inlined into it.
+
+    Returns
+    -------
+    loss : float
+        The summed ``loss`` that the steps returned.
+    examples : int
+        Predictions made, as counted by the steps.
+    """
+    n = tokens.shape[0]
+    keep_prob = tables.keep_prob
+    window = tables.window
+    sentence = np.empty(n, dtype=np.int32)
+    state = np.uint64(seed)
+    loss = 0.0
+    examples = 0
+    words_total = count_words(tokens)
+    if words_total == 0:
+        return 0.0, 0
+    words_seen = 0
+    pos = 0
+    while pos < n:
+        alpha = interpolate_alpha(alpha_start, alpha_end, words_seen, words_total)
+        length, pos, read, state = gather_sentence(tokens, pos, keep_prob, sentence, state)
+        words_seen += read
+        for c in range(length):
+            lo, hi, state = shrunk_window(c, length, window, state)
+            loss, examples, state = step(
+                sentence, c, lo, hi, alpha, tables, args, loss, examples, state
+            )
+    return loss, examples
 
 
 @njit(nogil=True, fastmath=True, cache=True)

@@ -29,13 +29,10 @@ from numba import njit
 
 from ._sgns import (
     _PAD,
-    count_words,
     flush,
-    gather_sentence,
-    interpolate_alpha,
     output_hot_rows,
     predict,
-    shrunk_window,
+    train_sentences,
     work_buffer,
 )
 
@@ -265,6 +262,78 @@ def _flush_rows(matrix, rows, delta, touched):
             touched[h] = False
 
 
+@njit(nogil=True, fastmath=True, cache=True, inline="always")
+def _step(sentence, c, lo, hi, alpha, tables, args, loss, examples, state):
+    """Train the centre word ``sentence[c]`` on its window ``sentence[lo:hi]``
+    (the ``step`` of :func:`embedforge.kernels._sgns.train_sentences`)."""
+    (
+        syn0, syn1, sub_offsets, sub_ids, sub_hot, delta0, touched0, delta1, touched1, hot1,
+        neu1e, hidden, grad,
+    ) = args  # fmt: skip
+    dim = syn0.shape[1]
+    word = sentence[c]
+    if tables.skipgram:
+        if hi - lo < 2:
+            return loss, examples, state
+        s_lo = sub_offsets[word]
+        s_hi = sub_offsets[word + 1]
+        _mean_rows(syn0, sub_ids, sub_hot, s_lo, s_hi, delta0, hidden)
+        for j in range(dim):
+            grad[j] = 0.0
+        for a in range(lo, hi):
+            if a == c:
+                continue
+            for j in range(dim):
+                neu1e[j] = 0.0
+            step_loss, state = predict(
+                hidden, syn1, sentence[a], neu1e, alpha, tables, state, delta1, touched1, hot1
+            )
+            loss += step_loss
+            for j in range(dim):
+                hidden[j] += neu1e[j]
+                grad[j] += neu1e[j]
+            examples += 1
+        _add_rows(syn0, sub_ids, sub_hot, s_lo, s_hi, delta0, touched0, grad)
+        return loss, examples, state
+    for j in range(dim):
+        hidden[j] = 0.0
+    count = 0
+    for a in range(lo, hi):
+        if a == c:
+            continue
+        ctx = sentence[a]
+        for k in range(sub_offsets[ctx], sub_offsets[ctx + 1]):
+            r = sub_ids[k]
+            h = sub_hot[k]
+            if h < 0:
+                for j in range(dim):
+                    hidden[j] += syn0[r, j]
+            else:
+                for j in range(dim):
+                    hidden[j] += syn0[r, j] + delta0[h, j]
+            count += 1
+    if count == 0:
+        return loss, examples, state
+    if tables.cbow_mean:
+        inv = np.float32(1.0 / count)
+        for j in range(dim):
+            hidden[j] *= inv
+    for j in range(dim):
+        neu1e[j] = 0.0
+    step_loss, state = predict(
+        hidden, syn1, word, neu1e, alpha, tables, state, delta1, touched1, hot1
+    )
+    loss += step_loss
+    for a in range(lo, hi):
+        if a == c:
+            continue
+        ctx = sentence[a]
+        _add_rows(
+            syn0, sub_ids, sub_hot, sub_offsets[ctx], sub_offsets[ctx + 1], delta0, touched0, neu1e
+        )
+    return loss, examples + 1, state
+
+
 @njit(nogil=True, fastmath=True, cache=True)
 def train_piece(tokens, syn0, syn1, subwords, tables, alpha_start, alpha_end, seed, bufs):
     """Train fastText on one piece of an encoded corpus.
@@ -298,96 +367,18 @@ def train_piece(tokens, syn0, syn1, subwords, tables, alpha_start, alpha_end, se
     examples : int
         Predictions made.
     """
-    n = tokens.shape[0]
     dim = syn0.shape[1]
-    keep_prob = tables.keep_prob
-    window = tables.window
-    sub_offsets, sub_ids, sub_hot = subwords.offsets, subwords.ids, subwords.hot
-    delta0, touched0 = bufs.delta0, bufs.touched0
     delta1, touched1 = bufs.delta1, bufs.touched1
     hot1_lo, hot1 = output_hot_rows(syn1, bufs, tables.hierarchical)
-    sentence = np.empty(n, dtype=np.int32)
     work = work_buffer(3 * dim + 64)
     neu1e = work[_PAD : _PAD + dim]
     hidden = work[_PAD + dim + 32 : _PAD + 2 * dim + 32]
     grad = work[_PAD + 2 * dim + 64 : _PAD + 3 * dim + 64]
-    state = np.uint64(seed)
-    loss = 0.0
-    examples = 0
-    words_total = count_words(tokens)
-    if words_total == 0:
-        return 0.0, 0
-    words_seen = 0
-    pos = 0
-    while pos < n:
-        alpha = interpolate_alpha(alpha_start, alpha_end, words_seen, words_total)
-        length, pos, read, state = gather_sentence(tokens, pos, keep_prob, sentence, state)
-        words_seen += read
-        for c in range(length):
-            word = sentence[c]
-            lo, hi, state = shrunk_window(c, length, window, state)
-            if tables.skipgram:
-                if hi - lo < 2:
-                    continue
-                s_lo = sub_offsets[word]
-                s_hi = sub_offsets[word + 1]
-                _mean_rows(syn0, sub_ids, sub_hot, s_lo, s_hi, delta0, hidden)
-                for j in range(dim):
-                    grad[j] = 0.0
-                for a in range(lo, hi):
-                    if a == c:
-                        continue
-                    for j in range(dim):
-                        neu1e[j] = 0.0
-                    step_loss, state = predict(
-                        hidden, syn1, sentence[a], neu1e, alpha, tables, state, delta1,
-                        touched1, hot1,
-                    )  # fmt: skip
-                    loss += step_loss
-                    for j in range(dim):
-                        hidden[j] += neu1e[j]
-                        grad[j] += neu1e[j]
-                    examples += 1
-                _add_rows(syn0, sub_ids, sub_hot, s_lo, s_hi, delta0, touched0, grad)
-            else:
-                for j in range(dim):
-                    hidden[j] = 0.0
-                count = 0
-                for a in range(lo, hi):
-                    if a == c:
-                        continue
-                    ctx = sentence[a]
-                    for k in range(sub_offsets[ctx], sub_offsets[ctx + 1]):
-                        r = sub_ids[k]
-                        h = sub_hot[k]
-                        if h < 0:
-                            for j in range(dim):
-                                hidden[j] += syn0[r, j]
-                        else:
-                            for j in range(dim):
-                                hidden[j] += syn0[r, j] + delta0[h, j]
-                        count += 1
-                if count == 0:
-                    continue
-                if tables.cbow_mean:
-                    inv = np.float32(1.0 / count)
-                    for j in range(dim):
-                        hidden[j] *= inv
-                for j in range(dim):
-                    neu1e[j] = 0.0
-                step_loss, state = predict(
-                    hidden, syn1, word, neu1e, alpha, tables, state, delta1, touched1, hot1
-                )
-                loss += step_loss
-                for a in range(lo, hi):
-                    if a == c:
-                        continue
-                    ctx = sentence[a]
-                    _add_rows(
-                        syn0, sub_ids, sub_hot, sub_offsets[ctx], sub_offsets[ctx + 1], delta0,
-                        touched0, neu1e,
-                    )  # fmt: skip
-                examples += 1
-    _flush_rows(syn0, subwords.hot_rows, delta0, touched0)
+    args = (
+        syn0, syn1, subwords.offsets, subwords.ids, subwords.hot, bufs.delta0, bufs.touched0,
+        delta1, touched1, hot1, neu1e, hidden, grad,
+    )  # fmt: skip
+    loss, examples = train_sentences(tokens, tables, alpha_start, alpha_end, seed, _step, args)
+    _flush_rows(syn0, subwords.hot_rows, bufs.delta0, bufs.touched0)
     flush(syn1, hot1_lo, delta1[:hot1], touched1[:hot1])
     return loss, examples
