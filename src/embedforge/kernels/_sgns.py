@@ -12,7 +12,12 @@ typed value:
 - :class:`ThreadBuffers`: the calling thread's private deltas of the hot
   rows (see below).
 
-The updates follow the word2vec C tool (Mikolov et al. 2013): the sigmoid is
+The loop over a piece (sentences, subsampling, learning rate, window) is
+written once, :func:`train_sentences`; each kernel's ``train_piece`` sets up
+its buffers and passes its own per-centre-word step.
+
+The updates follow the word2vec C tool (Mikolov et al. 2013, the papers
+cited in :mod:`embedforge.text.word2vec`): the sigmoid is
 read from a 1000-entry table over [-6, 6]; window sizes shrink at random;
 frequent words are dropped with word2vec's subsampling formula; random
 numbers come from word2vec's linear congruential generator, seeded per
@@ -41,13 +46,6 @@ Caching: numba's on-disk cache of a kernel is checked against the kernel's
 own file only, so after editing this file also touch ``word2vec.py`` and
 ``fasttext.py`` (or delete their ``__pycache__``) or the old inlined
 helpers keep running.  Installed releases are unaffected (every file is new).
-
-References
-----------
-Mikolov, Chen, Corrado, Dean (2013). "Efficient Estimation of Word
-Representations in Vector Space", arXiv:1301.3781.
-Mikolov, Sutskever, Chen, Corrado, Dean (2013). "Distributed Representations
-of Words and Phrases and their Compositionality", NIPS 2013, arXiv:1310.4546.
 """
 
 from __future__ import annotations

@@ -3,9 +3,10 @@
 Plain arrays in, weights updated in place, no Python objects.  A word's input
 vector is the mean of its own row and of its character n-gram rows in one
 input matrix of ``n_words + bucket`` rows (words first, then the hash
-buckets), as in the reference fastText (Bojanowski et al. 2017).  Each word's
-rows are given as a CSR table (``sub_offsets``, ``sub_ids``) computed once
-per vocabulary by :func:`subword_table`.
+buckets), as in the reference fastText (Bojanowski et al. 2017, cited in
+:mod:`embedforge.text.fasttext`).  Each word's rows are given as a CSR table
+(``sub_offsets``, ``sub_ids``) computed once per vocabulary by
+:func:`subword_table`.
 
 The updates follow the reference ``Model::update``: the hidden vector is the
 mean of the input rows, the loss (negative sampling or hierarchical softmax,
@@ -13,11 +14,6 @@ shared with word2vec in :mod:`embedforge.kernels._sgns`) adds its gradient into
 ``neu1e``, and ``neu1e`` is added whole to every input row.  Skip-gram
 predicts each context word from the centre word's subwords; CBOW predicts the
 centre word from the subwords of all context words.
-
-References
-----------
-Bojanowski, Grave, Joulin, Mikolov (2017). "Enriching Word Vectors with
-Subword Information", TACL 5, arXiv:1607.04606.
 """
 
 from __future__ import annotations

@@ -21,14 +21,8 @@ from numba import njit
 
 from ._sgns import (
     _PAD,
-    EXP_TABLE_SIZE,
-    MAX_EXP,
-    Tables,
-    ThreadBuffers,
     add_input,
     flush,
-    make_tables,
-    new_thread_buffers,
     output_hot_rows,
     predict,
     read_input,
@@ -36,15 +30,7 @@ from ._sgns import (
     work_buffer,
 )
 
-__all__ = [
-    "EXP_TABLE_SIZE",
-    "MAX_EXP",
-    "Tables",
-    "ThreadBuffers",
-    "make_tables",
-    "new_thread_buffers",
-    "train_piece",
-]
+__all__ = ["train_piece"]
 
 
 @njit(nogil=True, fastmath=True, cache=True, inline="always")
