@@ -319,6 +319,17 @@ def read_input(syn0, row, delta0, hot_n, buf):
 
 
 @njit(nogil=True, fastmath=True, cache=True, inline="always")
+def accumulate_row(out, syn0, row, delta0, h):
+    """out += syn0[row] (+ this thread's delta[h] when ``h >= 0``)."""
+    if h < 0:
+        for j in range(out.shape[0]):
+            out[j] += syn0[row, j]
+    else:
+        for j in range(out.shape[0]):
+            out[j] += syn0[row, j] + delta0[h, j]
+
+
+@njit(nogil=True, fastmath=True, cache=True, inline="always")
 def add_input(syn0, row, delta0, touched0, hot_n, grad):
     """syn0[row] += grad (into this thread's delta for a hot row)."""
     if row < hot_n:
@@ -439,3 +450,21 @@ def predict(inp, syn1, target, neu1e, alpha, tables, state, delta1, touched1, ho
         inp, syn1, target, neu1e, alpha, tables.negative, tables.alias_prob, tables.alias_idx,
         tables.sig, tables.logsig, state, delta1, touched1, hot1,
     )  # fmt: skip
+
+
+@njit(nogil=True, fastmath=True, cache=True, inline="always")
+def predict_from_context(
+    inp, count, syn1, target, neu1e, alpha, tables, state, delta1, touched1, hot1
+):
+    """CBOW's prediction: ``inp`` holds the sum of ``count`` context rows.
+
+    Divides ``inp`` by ``count`` when ``tables.cbow_mean``, zeroes ``neu1e``
+    and calls :func:`predict`; returns (loss, rng state).
+    """
+    if tables.cbow_mean:
+        inv = np.float32(1.0 / count)
+        for j in range(inp.shape[0]):
+            inp[j] *= inv
+    for j in range(inp.shape[0]):
+        neu1e[j] = 0.0
+    return predict(inp, syn1, target, neu1e, alpha, tables, state, delta1, touched1, hot1)

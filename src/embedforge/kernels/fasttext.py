@@ -25,9 +25,11 @@ from numba import njit
 
 from ._sgns import (
     _PAD,
+    accumulate_row,
     flush,
     output_hot_rows,
     predict,
+    predict_from_context,
     train_sentences,
     work_buffer,
 )
@@ -216,14 +218,7 @@ def _mean_rows(syn0, sub_ids, sub_hot, lo, hi, delta0, out):
     for j in range(dim):
         out[j] = 0.0
     for k in range(lo, hi):
-        r = sub_ids[k]
-        h = sub_hot[k]
-        if h < 0:
-            for j in range(dim):
-                out[j] += syn0[r, j]
-        else:
-            for j in range(dim):
-                out[j] += syn0[r, j] + delta0[h, j]
+        accumulate_row(out, syn0, sub_ids[k], delta0, sub_hot[k])
     if hi - lo > 1:
         inv = np.float32(1.0 / (hi - lo))
         for j in range(dim):
@@ -295,38 +290,22 @@ def _step(sentence, c, lo, hi, alpha, tables, args, loss, examples, state):
         hidden[j] = 0.0
     count = 0
     for a in range(lo, hi):
-        if a == c:
-            continue
-        ctx = sentence[a]
-        for k in range(sub_offsets[ctx], sub_offsets[ctx + 1]):
-            r = sub_ids[k]
-            h = sub_hot[k]
-            if h < 0:
-                for j in range(dim):
-                    hidden[j] += syn0[r, j]
-            else:
-                for j in range(dim):
-                    hidden[j] += syn0[r, j] + delta0[h, j]
-            count += 1
+        if a != c:
+            ctx = sentence[a]
+            for k in range(sub_offsets[ctx], sub_offsets[ctx + 1]):
+                accumulate_row(hidden, syn0, sub_ids[k], delta0, sub_hot[k])
+            count += sub_offsets[ctx + 1] - sub_offsets[ctx]
     if count == 0:
         return loss, examples, state
-    if tables.cbow_mean:
-        inv = np.float32(1.0 / count)
-        for j in range(dim):
-            hidden[j] *= inv
-    for j in range(dim):
-        neu1e[j] = 0.0
-    step_loss, state = predict(
-        hidden, syn1, word, neu1e, alpha, tables, state, delta1, touched1, hot1
+    step_loss, state = predict_from_context(
+        hidden, count, syn1, word, neu1e, alpha, tables, state, delta1, touched1, hot1
     )
     loss += step_loss
     for a in range(lo, hi):
-        if a == c:
-            continue
-        ctx = sentence[a]
-        _add_rows(
-            syn0, sub_ids, sub_hot, sub_offsets[ctx], sub_offsets[ctx + 1], delta0, touched0, neu1e
-        )
+        if a != c:
+            ctx = sentence[a]
+            s_lo, s_hi = sub_offsets[ctx], sub_offsets[ctx + 1]
+            _add_rows(syn0, sub_ids, sub_hot, s_lo, s_hi, delta0, touched0, neu1e)
     return loss, examples + 1, state
 
 

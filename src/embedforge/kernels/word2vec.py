@@ -21,10 +21,12 @@ from numba import njit
 
 from ._sgns import (
     _PAD,
+    accumulate_row,
     add_input,
     flush,
     output_hot_rows,
     predict,
+    predict_from_context,
     read_input,
     train_sentences,
     work_buffer,
@@ -57,36 +59,24 @@ def _step(sentence, c, lo, hi, alpha, tables, args, loss, examples, state):
         return loss, examples, state
     for j in range(dim):
         inp[j] = 0.0
-    count = 0
     for a in range(lo, hi):
-        if a == c:
-            continue
-        ctx = sentence[a]
-        if ctx < hot0:
-            for j in range(dim):
-                inp[j] += syn0[ctx, j] + delta0[ctx, j]
-        else:
-            for j in range(dim):
-                inp[j] += syn0[ctx, j]
-        count += 1
+        if a != c:
+            ctx = sentence[a]
+            accumulate_row(inp, syn0, ctx, delta0, ctx if ctx < hot0 else -1)
+    count = hi - lo - 1  # the window holds the centre word
     if count == 0:
         return loss, examples, state
-    if tables.cbow_mean:
-        inv = np.float32(1.0 / count)
-        for j in range(dim):
-            inp[j] *= inv
-    for j in range(dim):
-        neu1e[j] = 0.0
-    step_loss, state = predict(inp, syn1, word, neu1e, alpha, tables, state, delta1, touched1, hot1)
+    step_loss, state = predict_from_context(
+        inp, count, syn1, word, neu1e, alpha, tables, state, delta1, touched1, hot1
+    )
     loss += step_loss
     if not tables.cbow_mean:
         inv = np.float32(1.0 / count)
         for j in range(dim):
             neu1e[j] *= inv
     for a in range(lo, hi):
-        if a == c:
-            continue
-        add_input(syn0, sentence[a], delta0, touched0, hot0, neu1e)
+        if a != c:
+            add_input(syn0, sentence[a], delta0, touched0, hot0, neu1e)
     return loss, examples + 1, state
 
 
