@@ -568,7 +568,8 @@ class Cooccurrence(Params):
         path : str or PathLike
             The directory.
         mmap : bool, default False
-            Memory-map the matrix arrays read-only instead of reading them.
+            Memory-map ``indptr``, ``indices`` and ``data`` read-only (the
+            word counts are always read).
 
         Raises
         ------

@@ -376,7 +376,8 @@ class GloVe(Params):
         path : str or PathLike
             The directory.
         mmap : bool, default False
-            Memory-map the arrays read-only instead of reading them.
+            Memory-map the vectors, biases and ``wv/`` read-only instead of
+            reading them into memory.
 
         Raises
         ------
