@@ -1,7 +1,7 @@
 """The per-piece loop shared by the word2vec and fastText kernels (_sgns.train_sentences).
 
-A recording step (a jitted function, as the kernels pass theirs) logs what the
-loop hands it for each centre word of a piece of real text (tests/data/text8_head.txt).
+A recording step (a jitted function, as the kernels pass theirs) logs each centre
+word, its window and learning rate over a piece of real text (tests/data/text8_head.txt).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from embedforge.kernels._sgns import Tables, make_tables, train_sentences
+from embedforge.kernels._sgns import Tables, make_tables, shrunk_window, train_sentences
 from embedforge.text.vocabulary import Vocabulary
 
 TEXT = Path(__file__).parents[1] / "data" / "text8_head.txt"
@@ -21,14 +21,19 @@ WINDOW = 4
 
 
 @njit
-def _record(sentence, c, lo, hi, alpha, tables, args, loss, examples, state):
+def _record(sentence, length, alpha, tables, args, loss, examples, state):
+    """A step as the kernels write theirs: word2vec's window around each centre word."""
     log = args[0]
-    log[examples, 0] = sentence[c]
-    log[examples, 1] = c
-    log[examples, 2] = lo
-    log[examples, 3] = hi
-    log[examples, 4] = alpha
-    return loss + 1.0, examples + 1, state
+    for c in range(length):
+        lo, hi, state = shrunk_window(c, length, tables.window, state)
+        log[examples, 0] = sentence[c]
+        log[examples, 1] = c
+        log[examples, 2] = lo
+        log[examples, 3] = hi
+        log[examples, 4] = alpha
+        loss += 1.0
+        examples += 1
+    return loss, examples, state
 
 
 @njit

@@ -30,6 +30,7 @@ from ._sgns import (
     output_hot_rows,
     predict,
     predict_from_context,
+    shrunk_window,
     train_sentences,
     work_buffer,
 )
@@ -254,59 +255,62 @@ def _flush_rows(matrix, rows, delta, touched):
 
 
 @njit(nogil=True, fastmath=True, cache=True, inline="always")
-def _step(sentence, c, lo, hi, alpha, tables, args, loss, examples, state):
-    """Train the centre word ``sentence[c]`` on its window ``sentence[lo:hi]``
+def _step(sentence, length, alpha, tables, args, loss, examples, state):
+    """Train on one (subsampled) sentence, ``sentence[:length]``, centre word by centre word
     (the ``step`` of :func:`embedforge.kernels._sgns.train_sentences`)."""
     (
         syn0, syn1, sub_offsets, sub_ids, sub_hot, delta0, touched0, delta1, touched1, hot1,
         neu1e, hidden, grad,
     ) = args  # fmt: skip
     dim = syn0.shape[1]
-    word = sentence[c]
-    if tables.skipgram:
-        if hi - lo < 2:
-            return loss, examples, state
-        s_lo = sub_offsets[word]
-        s_hi = sub_offsets[word + 1]
-        _mean_rows(syn0, sub_ids, sub_hot, s_lo, s_hi, delta0, hidden)
-        for j in range(dim):
-            grad[j] = 0.0
-        for a in range(lo, hi):
-            if a == c:
+    for c in range(length):
+        lo, hi, state = shrunk_window(c, length, tables.window, state)
+        word = sentence[c]
+        if tables.skipgram:
+            if hi - lo < 2:
                 continue
+            s_lo = sub_offsets[word]
+            s_hi = sub_offsets[word + 1]
+            _mean_rows(syn0, sub_ids, sub_hot, s_lo, s_hi, delta0, hidden)
             for j in range(dim):
-                neu1e[j] = 0.0
-            step_loss, state = predict(
-                hidden, syn1, sentence[a], neu1e, alpha, tables, state, delta1, touched1, hot1
-            )
-            loss += step_loss
-            for j in range(dim):
-                hidden[j] += neu1e[j]
-                grad[j] += neu1e[j]
-            examples += 1
-        _add_rows(syn0, sub_ids, sub_hot, s_lo, s_hi, delta0, touched0, grad)
-        return loss, examples, state
-    for j in range(dim):
-        hidden[j] = 0.0
-    count = 0
-    for a in range(lo, hi):
-        if a != c:
-            ctx = sentence[a]
-            for k in range(sub_offsets[ctx], sub_offsets[ctx + 1]):
-                accumulate_row(hidden, syn0, sub_ids[k], delta0, sub_hot[k])
-            count += sub_offsets[ctx + 1] - sub_offsets[ctx]
-    if count == 0:
-        return loss, examples, state
-    step_loss, state = predict_from_context(
-        hidden, count, syn1, word, neu1e, alpha, tables, state, delta1, touched1, hot1
-    )
-    loss += step_loss
-    for a in range(lo, hi):
-        if a != c:
-            ctx = sentence[a]
-            s_lo, s_hi = sub_offsets[ctx], sub_offsets[ctx + 1]
-            _add_rows(syn0, sub_ids, sub_hot, s_lo, s_hi, delta0, touched0, neu1e)
-    return loss, examples + 1, state
+                grad[j] = 0.0
+            for a in range(lo, hi):
+                if a == c:
+                    continue
+                for j in range(dim):
+                    neu1e[j] = 0.0
+                step_loss, state = predict(
+                    hidden, syn1, sentence[a], neu1e, alpha, tables, state, delta1, touched1, hot1
+                )
+                loss += step_loss
+                for j in range(dim):
+                    hidden[j] += neu1e[j]
+                    grad[j] += neu1e[j]
+                examples += 1
+            _add_rows(syn0, sub_ids, sub_hot, s_lo, s_hi, delta0, touched0, grad)
+            continue
+        for j in range(dim):
+            hidden[j] = 0.0
+        count = 0
+        for a in range(lo, hi):
+            if a != c:
+                ctx = sentence[a]
+                for k in range(sub_offsets[ctx], sub_offsets[ctx + 1]):
+                    accumulate_row(hidden, syn0, sub_ids[k], delta0, sub_hot[k])
+                count += sub_offsets[ctx + 1] - sub_offsets[ctx]
+        if count == 0:
+            continue
+        step_loss, state = predict_from_context(
+            hidden, count, syn1, word, neu1e, alpha, tables, state, delta1, touched1, hot1
+        )
+        loss += step_loss
+        for a in range(lo, hi):
+            if a != c:
+                ctx = sentence[a]
+                s_lo, s_hi = sub_offsets[ctx], sub_offsets[ctx + 1]
+                _add_rows(syn0, sub_ids, sub_hot, s_lo, s_hi, delta0, touched0, neu1e)
+        examples += 1
+    return loss, examples, state
 
 
 @njit(nogil=True, fastmath=True, cache=True)

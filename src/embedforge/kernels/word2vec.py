@@ -28,6 +28,7 @@ from ._sgns import (
     predict,
     predict_from_context,
     read_input,
+    shrunk_window,
     train_sentences,
     work_buffer,
 )
@@ -36,48 +37,51 @@ __all__ = ["train_piece"]
 
 
 @njit(nogil=True, fastmath=True, cache=True, inline="always")
-def _step(sentence, c, lo, hi, alpha, tables, args, loss, examples, state):
-    """Train the centre word ``sentence[c]`` on its window ``sentence[lo:hi]``
+def _step(sentence, length, alpha, tables, args, loss, examples, state):
+    """Train on one (subsampled) sentence, ``sentence[:length]``, centre word by centre word
     (the ``step`` of :func:`embedforge.kernels._sgns.train_sentences`)."""
     syn0, syn1, delta0, touched0, delta1, touched1, hot0, hot1, neu1e, inp = args
     dim = syn0.shape[1]
-    word = sentence[c]
-    if tables.skipgram:
-        for a in range(lo, hi):
-            if a == c:
-                continue
-            ctx = sentence[a]
-            read_input(syn0, ctx, delta0, hot0, inp)
-            for j in range(dim):
-                neu1e[j] = 0.0
-            step_loss, state = predict(
-                inp, syn1, word, neu1e, alpha, tables, state, delta1, touched1, hot1
-            )
-            loss += step_loss
-            add_input(syn0, ctx, delta0, touched0, hot0, neu1e)
-            examples += 1
-        return loss, examples, state
-    for j in range(dim):
-        inp[j] = 0.0
-    for a in range(lo, hi):
-        if a != c:
-            ctx = sentence[a]
-            accumulate_row(inp, syn0, ctx, delta0, ctx if ctx < hot0 else -1)
-    count = hi - lo - 1  # the window holds the centre word
-    if count == 0:
-        return loss, examples, state
-    step_loss, state = predict_from_context(
-        inp, count, syn1, word, neu1e, alpha, tables, state, delta1, touched1, hot1
-    )
-    loss += step_loss
-    if not tables.cbow_mean:
-        inv = np.float32(1.0 / count)
+    for c in range(length):
+        lo, hi, state = shrunk_window(c, length, tables.window, state)
+        word = sentence[c]
+        if tables.skipgram:
+            for a in range(lo, hi):
+                if a == c:
+                    continue
+                ctx = sentence[a]
+                read_input(syn0, ctx, delta0, hot0, inp)
+                for j in range(dim):
+                    neu1e[j] = 0.0
+                step_loss, state = predict(
+                    inp, syn1, word, neu1e, alpha, tables, state, delta1, touched1, hot1
+                )
+                loss += step_loss
+                add_input(syn0, ctx, delta0, touched0, hot0, neu1e)
+                examples += 1
+            continue
         for j in range(dim):
-            neu1e[j] *= inv
-    for a in range(lo, hi):
-        if a != c:
-            add_input(syn0, sentence[a], delta0, touched0, hot0, neu1e)
-    return loss, examples + 1, state
+            inp[j] = 0.0
+        for a in range(lo, hi):
+            if a != c:
+                ctx = sentence[a]
+                accumulate_row(inp, syn0, ctx, delta0, ctx if ctx < hot0 else -1)
+        count = hi - lo - 1  # the window holds the centre word
+        if count == 0:
+            continue
+        step_loss, state = predict_from_context(
+            inp, count, syn1, word, neu1e, alpha, tables, state, delta1, touched1, hot1
+        )
+        loss += step_loss
+        if not tables.cbow_mean:
+            inv = np.float32(1.0 / count)
+            for j in range(dim):
+                neu1e[j] *= inv
+        for a in range(lo, hi):
+            if a != c:
+                add_input(syn0, sentence[a], delta0, touched0, hot0, neu1e)
+        examples += 1
+    return loss, examples, state
 
 
 @njit(nogil=True, fastmath=True, cache=True)
