@@ -233,8 +233,8 @@ def train_sentences(tokens, tables, alpha_start, alpha_end, seed, step, args):
     ``lo, hi, state = shrunk_window(c, length, tables.window, state)``.
     ``step`` is a jitted function: numba compiles one copy of this loop per
     kernel, with ``step`` inlined into it.  It is called per sentence, not
-    per centre word, because unpacking ``args`` costs an atomic reference
-    count per array: per centre word that was 5 % of CBOW's time.
+    per centre word: unpacking ``args`` costs an atomic reference-count
+    update per array, kept off the per-word path.
 
     Returns
     -------
