@@ -317,17 +317,6 @@ def read_input(syn0, row, delta0, hot_n, buf):
 
 
 @njit(nogil=True, fastmath=True, cache=True, inline="always")
-def accumulate_row(out, syn0, row, delta0, h):
-    """out += syn0[row] (+ this thread's delta[h] when ``h >= 0``)."""
-    if h < 0:
-        for j in range(out.shape[0]):
-            out[j] += syn0[row, j]
-    else:
-        for j in range(out.shape[0]):
-            out[j] += syn0[row, j] + delta0[h, j]
-
-
-@njit(nogil=True, fastmath=True, cache=True, inline="always")
 def add_input(syn0, row, delta0, touched0, hot_n, grad):
     """syn0[row] += grad (into this thread's delta for a hot row)."""
     if row < hot_n:

@@ -25,7 +25,6 @@ from numba import njit
 
 from ._sgns import (
     _PAD,
-    accumulate_row,
     flush,
     output_hot_rows,
     predict,
@@ -219,7 +218,14 @@ def _mean_rows(syn0, sub_ids, sub_hot, lo, hi, delta0, out):
     for j in range(dim):
         out[j] = 0.0
     for k in range(lo, hi):
-        accumulate_row(out, syn0, sub_ids[k], delta0, sub_hot[k])
+        r = sub_ids[k]
+        h = sub_hot[k]
+        if h < 0:
+            for j in range(dim):
+                out[j] += syn0[r, j]
+        else:
+            for j in range(dim):
+                out[j] += syn0[r, j] + delta0[h, j]
     if hi - lo > 1:
         inv = np.float32(1.0 / (hi - lo))
         for j in range(dim):
@@ -293,11 +299,19 @@ def _step(sentence, length, alpha, tables, args, loss, examples, state):
             hidden[j] = 0.0
         count = 0
         for a in range(lo, hi):
-            if a != c:
-                ctx = sentence[a]
-                for k in range(sub_offsets[ctx], sub_offsets[ctx + 1]):
-                    accumulate_row(hidden, syn0, sub_ids[k], delta0, sub_hot[k])
-                count += sub_offsets[ctx + 1] - sub_offsets[ctx]
+            if a == c:
+                continue
+            ctx = sentence[a]
+            for k in range(sub_offsets[ctx], sub_offsets[ctx + 1]):
+                r = sub_ids[k]
+                h = sub_hot[k]
+                if h < 0:
+                    for j in range(dim):
+                        hidden[j] += syn0[r, j]
+                else:
+                    for j in range(dim):
+                        hidden[j] += syn0[r, j] + delta0[h, j]
+                count += 1
         if count == 0:
             continue
         step_loss, state = predict_from_context(

@@ -58,22 +58,21 @@ def _step(sentence, length, alpha, tables, args, loss, examples, state):
                 add_input(syn0, ctx, delta0, touched0, hot0, neu1e)
                 examples += 1
             continue
-        # written out rather than with _sgns.accumulate_row / predict_from_context as
-        # fastText does: this form was faster in interleaved A/B runs
+        # written out rather than with _sgns.predict_from_context as fastText does:
+        # faster in interleaved A/B runs
         for j in range(dim):
             inp[j] = 0.0
         count = 0
         for a in range(lo, hi):
-            if a == c:
-                continue
-            ctx = sentence[a]
-            if ctx < hot0:
-                for j in range(dim):
-                    inp[j] += syn0[ctx, j] + delta0[ctx, j]
-            else:
-                for j in range(dim):
-                    inp[j] += syn0[ctx, j]
-            count += 1
+            if a != c:
+                ctx = sentence[a]
+                if ctx < hot0:
+                    for j in range(dim):
+                        inp[j] += syn0[ctx, j] + delta0[ctx, j]
+                else:
+                    for j in range(dim):
+                        inp[j] += syn0[ctx, j]
+                count += 1
         if count == 0:
             continue
         if tables.cbow_mean:
