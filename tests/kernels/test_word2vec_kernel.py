@@ -10,14 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from embedforge.kernels.word2vec import (
-    EXP_TABLE_SIZE,
-    MAX_EXP,
-    Tables,
-    ThreadBuffers,
-    make_tables,
-    train_piece,
-)
+from embedforge.kernels._sgns import EXP_TABLE_SIZE, MAX_EXP, Tables, ThreadBuffers, make_tables
+from embedforge.kernels.word2vec import train_piece
 from embedforge.text.vocabulary import Vocabulary
 
 MASK = (1 << 64) - 1

@@ -40,8 +40,9 @@ from .._validation import Params, is_int, is_real
 from .._validation import need as _need
 from ..embeddings import Embeddings
 from ..errors import FormatError, InvalidParameterError, NotFittedError
+from ..kernels._sgns import new_thread_buffers
 from ..kernels.walks import row_cumulative_weights, walk_piece
-from ..kernels.word2vec import new_thread_buffers, train_piece
+from ..kernels.word2vec import train_piece
 from ..text.vocabulary import Vocabulary
 from ..text.word2vec import Word2Vec
 from ._graph import Graph

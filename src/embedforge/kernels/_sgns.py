@@ -12,7 +12,12 @@ typed value:
 - :class:`ThreadBuffers`: the calling thread's private deltas of the hot
   rows (see below).
 
-The updates follow the word2vec C tool (Mikolov et al. 2013): the sigmoid is
+The loop over a piece (sentences, subsampling, learning rate) is written
+once, :func:`train_sentences`; each kernel's ``train_piece`` sets up its
+buffers and passes its own step over a sentence.
+
+The updates follow the word2vec C tool (Mikolov et al. 2013, the papers
+cited in :mod:`embedforge.text.word2vec`): the sigmoid is
 read from a 1000-entry table over [-6, 6]; window sizes shrink at random;
 frequent words are dropped with word2vec's subsampling formula; random
 numbers come from word2vec's linear congruential generator, seeded per
@@ -41,13 +46,6 @@ Caching: numba's on-disk cache of a kernel is checked against the kernel's
 own file only, so after editing this file also touch ``word2vec.py`` and
 ``fasttext.py`` (or delete their ``__pycache__``) or the old inlined
 helpers keep running.  Installed releases are unaffected (every file is new).
-
-References
-----------
-Mikolov, Chen, Corrado, Dean (2013). "Efficient Estimation of Word
-Representations in Vector Space", arXiv:1301.3781.
-Mikolov, Sutskever, Chen, Corrado, Dean (2013). "Distributed Representations
-of Words and Phrases and their Compositionality", NIPS 2013, arXiv:1310.4546.
 """
 
 from __future__ import annotations
@@ -64,6 +62,7 @@ __all__ = [
     "ThreadBuffers",
     "make_tables",
     "new_thread_buffers",
+    "train_sentences",
 ]
 
 EXP_TABLE_SIZE = 1000
@@ -216,6 +215,51 @@ def shrunk_window(c, length, window, state):
     lo = max(0, c - window + b)
     hi = min(length, c + window + 1 - b)
     return lo, hi, state
+
+
+@njit(nogil=True, fastmath=True, cache=True, inline="always")
+def train_sentences(tokens, tables, alpha_start, alpha_end, seed, step, args):
+    """The loop every skip-gram / CBOW kernel runs over a piece; ``step`` trains one sentence.
+
+    Gathers each sentence of ``tokens`` (subsampled with ``tables.keep_prob``),
+    interpolates the learning rate from ``alpha_start`` to ``alpha_end`` over
+    the piece's words and calls, for each sentence::
+
+        loss, examples, state = step(sentence, length, alpha, tables, args, loss, examples, state)
+
+    ``sentence[:length]`` holds the words kept; ``args`` the kernel's own
+    arguments (weights, buffers, work rows), as one tuple.  The step runs
+    word2vec's window over the sentence: for each centre ``c``,
+    ``lo, hi, state = shrunk_window(c, length, tables.window, state)``.
+    ``step`` is a jitted function: numba compiles one copy of this loop per
+    kernel, with ``step`` inlined into it.  It is called per sentence, not
+    per centre word: unpacking ``args`` costs an atomic reference-count
+    update per array, kept off the per-word path.
+
+    Returns
+    -------
+    loss : float
+        The summed ``loss`` that the steps returned.
+    examples : int
+        Predictions made, as counted by the steps.
+    """
+    n = tokens.shape[0]
+    keep_prob = tables.keep_prob
+    sentence = np.empty(n, dtype=np.int32)
+    state = np.uint64(seed)
+    loss = 0.0
+    examples = 0
+    words_total = count_words(tokens)
+    if words_total == 0:
+        return 0.0, 0
+    words_seen = 0
+    pos = 0
+    while pos < n:
+        alpha = interpolate_alpha(alpha_start, alpha_end, words_seen, words_total)
+        length, pos, read, state = gather_sentence(tokens, pos, keep_prob, sentence, state)
+        words_seen += read
+        loss, examples, state = step(sentence, length, alpha, tables, args, loss, examples, state)
+    return loss, examples
 
 
 @njit(nogil=True, fastmath=True, cache=True)
@@ -395,3 +439,21 @@ def predict(inp, syn1, target, neu1e, alpha, tables, state, delta1, touched1, ho
         inp, syn1, target, neu1e, alpha, tables.negative, tables.alias_prob, tables.alias_idx,
         tables.sig, tables.logsig, state, delta1, touched1, hot1,
     )  # fmt: skip
+
+
+@njit(nogil=True, fastmath=True, cache=True, inline="always")
+def predict_from_context(
+    inp, count, syn1, target, neu1e, alpha, tables, state, delta1, touched1, hot1
+):
+    """CBOW's prediction: ``inp`` holds the sum of ``count`` context rows.
+
+    Divides ``inp`` by ``count`` when ``tables.cbow_mean``, zeroes ``neu1e``
+    and calls :func:`predict`; returns (loss, rng state).
+    """
+    if tables.cbow_mean:
+        inv = np.float32(1.0 / count)
+        for j in range(inp.shape[0]):
+            inp[j] *= inv
+    for j in range(inp.shape[0]):
+        neu1e[j] = 0.0
+    return predict(inp, syn1, target, neu1e, alpha, tables, state, delta1, touched1, hot1)

@@ -3,9 +3,10 @@
 Plain arrays in, weights updated in place, no Python objects.  A word's input
 vector is the mean of its own row and of its character n-gram rows in one
 input matrix of ``n_words + bucket`` rows (words first, then the hash
-buckets), as in the reference fastText (Bojanowski et al. 2017).  Each word's
-rows are given as a CSR table (``sub_offsets``, ``sub_ids``) computed once
-per vocabulary by :func:`subword_table`.
+buckets), as in the reference fastText (Bojanowski et al. 2017, cited in
+:mod:`embedforge.text.fasttext`).  Each word's rows are given as a CSR table
+(``sub_offsets``, ``sub_ids``) computed once per vocabulary by
+:func:`subword_table`.
 
 The updates follow the reference ``Model::update``: the hidden vector is the
 mean of the input rows, the loss (negative sampling or hierarchical softmax,
@@ -13,11 +14,6 @@ shared with word2vec in :mod:`embedforge.kernels._sgns`) adds its gradient into
 ``neu1e``, and ``neu1e`` is added whole to every input row.  Skip-gram
 predicts each context word from the centre word's subwords; CBOW predicts the
 centre word from the subwords of all context words.
-
-References
-----------
-Bojanowski, Grave, Joulin, Mikolov (2017). "Enriching Word Vectors with
-Subword Information", TACL 5, arXiv:1607.04606.
 """
 
 from __future__ import annotations
@@ -29,13 +25,12 @@ from numba import njit
 
 from ._sgns import (
     _PAD,
-    count_words,
     flush,
-    gather_sentence,
-    interpolate_alpha,
     output_hot_rows,
     predict,
+    predict_from_context,
     shrunk_window,
+    train_sentences,
     work_buffer,
 )
 
@@ -265,6 +260,73 @@ def _flush_rows(matrix, rows, delta, touched):
             touched[h] = False
 
 
+@njit(nogil=True, fastmath=True, cache=True, inline="always")
+def _step(sentence, length, alpha, tables, args, loss, examples, state):
+    """Train on one (subsampled) sentence, ``sentence[:length]``, centre word by centre word
+    (the ``step`` of :func:`embedforge.kernels._sgns.train_sentences`)."""
+    (
+        syn0, syn1, sub_offsets, sub_ids, sub_hot, delta0, touched0, delta1, touched1, hot1,
+        neu1e, hidden, grad,
+    ) = args  # fmt: skip
+    dim = syn0.shape[1]
+    for c in range(length):
+        lo, hi, state = shrunk_window(c, length, tables.window, state)
+        word = sentence[c]
+        if tables.skipgram:
+            if hi - lo < 2:
+                continue
+            s_lo = sub_offsets[word]
+            s_hi = sub_offsets[word + 1]
+            _mean_rows(syn0, sub_ids, sub_hot, s_lo, s_hi, delta0, hidden)
+            for j in range(dim):
+                grad[j] = 0.0
+            for a in range(lo, hi):
+                if a == c:
+                    continue
+                for j in range(dim):
+                    neu1e[j] = 0.0
+                step_loss, state = predict(
+                    hidden, syn1, sentence[a], neu1e, alpha, tables, state, delta1, touched1, hot1
+                )
+                loss += step_loss
+                for j in range(dim):
+                    hidden[j] += neu1e[j]
+                    grad[j] += neu1e[j]
+                examples += 1
+            _add_rows(syn0, sub_ids, sub_hot, s_lo, s_hi, delta0, touched0, grad)
+            continue
+        for j in range(dim):
+            hidden[j] = 0.0
+        count = 0
+        for a in range(lo, hi):
+            if a == c:
+                continue
+            ctx = sentence[a]
+            for k in range(sub_offsets[ctx], sub_offsets[ctx + 1]):
+                r = sub_ids[k]
+                h = sub_hot[k]
+                if h < 0:
+                    for j in range(dim):
+                        hidden[j] += syn0[r, j]
+                else:
+                    for j in range(dim):
+                        hidden[j] += syn0[r, j] + delta0[h, j]
+                count += 1
+        if count == 0:
+            continue
+        step_loss, state = predict_from_context(
+            hidden, count, syn1, word, neu1e, alpha, tables, state, delta1, touched1, hot1
+        )
+        loss += step_loss
+        for a in range(lo, hi):
+            if a != c:
+                ctx = sentence[a]
+                s_lo, s_hi = sub_offsets[ctx], sub_offsets[ctx + 1]
+                _add_rows(syn0, sub_ids, sub_hot, s_lo, s_hi, delta0, touched0, neu1e)
+        examples += 1
+    return loss, examples, state
+
+
 @njit(nogil=True, fastmath=True, cache=True)
 def train_piece(tokens, syn0, syn1, subwords, tables, alpha_start, alpha_end, seed, bufs):
     """Train fastText on one piece of an encoded corpus.
@@ -298,96 +360,18 @@ def train_piece(tokens, syn0, syn1, subwords, tables, alpha_start, alpha_end, se
     examples : int
         Predictions made.
     """
-    n = tokens.shape[0]
     dim = syn0.shape[1]
-    keep_prob = tables.keep_prob
-    window = tables.window
-    sub_offsets, sub_ids, sub_hot = subwords.offsets, subwords.ids, subwords.hot
-    delta0, touched0 = bufs.delta0, bufs.touched0
     delta1, touched1 = bufs.delta1, bufs.touched1
     hot1_lo, hot1 = output_hot_rows(syn1, bufs, tables.hierarchical)
-    sentence = np.empty(n, dtype=np.int32)
     work = work_buffer(3 * dim + 64)
     neu1e = work[_PAD : _PAD + dim]
     hidden = work[_PAD + dim + 32 : _PAD + 2 * dim + 32]
     grad = work[_PAD + 2 * dim + 64 : _PAD + 3 * dim + 64]
-    state = np.uint64(seed)
-    loss = 0.0
-    examples = 0
-    words_total = count_words(tokens)
-    if words_total == 0:
-        return 0.0, 0
-    words_seen = 0
-    pos = 0
-    while pos < n:
-        alpha = interpolate_alpha(alpha_start, alpha_end, words_seen, words_total)
-        length, pos, read, state = gather_sentence(tokens, pos, keep_prob, sentence, state)
-        words_seen += read
-        for c in range(length):
-            word = sentence[c]
-            lo, hi, state = shrunk_window(c, length, window, state)
-            if tables.skipgram:
-                if hi - lo < 2:
-                    continue
-                s_lo = sub_offsets[word]
-                s_hi = sub_offsets[word + 1]
-                _mean_rows(syn0, sub_ids, sub_hot, s_lo, s_hi, delta0, hidden)
-                for j in range(dim):
-                    grad[j] = 0.0
-                for a in range(lo, hi):
-                    if a == c:
-                        continue
-                    for j in range(dim):
-                        neu1e[j] = 0.0
-                    step_loss, state = predict(
-                        hidden, syn1, sentence[a], neu1e, alpha, tables, state, delta1,
-                        touched1, hot1,
-                    )  # fmt: skip
-                    loss += step_loss
-                    for j in range(dim):
-                        hidden[j] += neu1e[j]
-                        grad[j] += neu1e[j]
-                    examples += 1
-                _add_rows(syn0, sub_ids, sub_hot, s_lo, s_hi, delta0, touched0, grad)
-            else:
-                for j in range(dim):
-                    hidden[j] = 0.0
-                count = 0
-                for a in range(lo, hi):
-                    if a == c:
-                        continue
-                    ctx = sentence[a]
-                    for k in range(sub_offsets[ctx], sub_offsets[ctx + 1]):
-                        r = sub_ids[k]
-                        h = sub_hot[k]
-                        if h < 0:
-                            for j in range(dim):
-                                hidden[j] += syn0[r, j]
-                        else:
-                            for j in range(dim):
-                                hidden[j] += syn0[r, j] + delta0[h, j]
-                        count += 1
-                if count == 0:
-                    continue
-                if tables.cbow_mean:
-                    inv = np.float32(1.0 / count)
-                    for j in range(dim):
-                        hidden[j] *= inv
-                for j in range(dim):
-                    neu1e[j] = 0.0
-                step_loss, state = predict(
-                    hidden, syn1, word, neu1e, alpha, tables, state, delta1, touched1, hot1
-                )
-                loss += step_loss
-                for a in range(lo, hi):
-                    if a == c:
-                        continue
-                    ctx = sentence[a]
-                    _add_rows(
-                        syn0, sub_ids, sub_hot, sub_offsets[ctx], sub_offsets[ctx + 1], delta0,
-                        touched0, neu1e,
-                    )  # fmt: skip
-                examples += 1
-    _flush_rows(syn0, subwords.hot_rows, delta0, touched0)
+    args = (
+        syn0, syn1, subwords.offsets, subwords.ids, subwords.hot, bufs.delta0, bufs.touched0,
+        delta1, touched1, hot1, neu1e, hidden, grad,
+    )  # fmt: skip
+    loss, examples = train_sentences(tokens, tables, alpha_start, alpha_end, seed, _step, args)
+    _flush_rows(syn0, subwords.hot_rows, bufs.delta0, bufs.touched0)
     flush(syn1, hot1_lo, delta1[:hot1], touched1[:hot1])
     return loss, examples

@@ -21,33 +21,79 @@ from numba import njit
 
 from ._sgns import (
     _PAD,
-    EXP_TABLE_SIZE,
-    MAX_EXP,
-    Tables,
-    ThreadBuffers,
     add_input,
-    count_words,
     flush,
-    gather_sentence,
-    interpolate_alpha,
-    make_tables,
-    new_thread_buffers,
     output_hot_rows,
     predict,
     read_input,
     shrunk_window,
+    train_sentences,
     work_buffer,
 )
 
-__all__ = [
-    "EXP_TABLE_SIZE",
-    "MAX_EXP",
-    "Tables",
-    "ThreadBuffers",
-    "make_tables",
-    "new_thread_buffers",
-    "train_piece",
-]
+__all__ = ["train_piece"]
+
+
+@njit(nogil=True, fastmath=True, cache=True, inline="always")
+def _step(sentence, length, alpha, tables, args, loss, examples, state):
+    """Train on one (subsampled) sentence, ``sentence[:length]``, centre word by centre word
+    (the ``step`` of :func:`embedforge.kernels._sgns.train_sentences`)."""
+    syn0, syn1, delta0, touched0, delta1, touched1, hot0, hot1, neu1e, inp = args
+    dim = syn0.shape[1]
+    for c in range(length):
+        lo, hi, state = shrunk_window(c, length, tables.window, state)
+        word = sentence[c]
+        if tables.skipgram:
+            for a in range(lo, hi):
+                if a == c:
+                    continue
+                ctx = sentence[a]
+                read_input(syn0, ctx, delta0, hot0, inp)
+                for j in range(dim):
+                    neu1e[j] = 0.0
+                step_loss, state = predict(
+                    inp, syn1, word, neu1e, alpha, tables, state, delta1, touched1, hot1
+                )
+                loss += step_loss
+                add_input(syn0, ctx, delta0, touched0, hot0, neu1e)
+                examples += 1
+            continue
+        # written out rather than with _sgns.predict_from_context as fastText does:
+        # faster in interleaved A/B runs
+        for j in range(dim):
+            inp[j] = 0.0
+        count = 0
+        for a in range(lo, hi):
+            if a != c:
+                ctx = sentence[a]
+                if ctx < hot0:
+                    for j in range(dim):
+                        inp[j] += syn0[ctx, j] + delta0[ctx, j]
+                else:
+                    for j in range(dim):
+                        inp[j] += syn0[ctx, j]
+                count += 1
+        if count == 0:
+            continue
+        if tables.cbow_mean:
+            inv = np.float32(1.0 / count)
+            for j in range(dim):
+                inp[j] *= inv
+        for j in range(dim):
+            neu1e[j] = 0.0
+        step_loss, state = predict(
+            inp, syn1, word, neu1e, alpha, tables, state, delta1, touched1, hot1
+        )
+        loss += step_loss
+        if not tables.cbow_mean:
+            inv = np.float32(1.0 / count)
+            for j in range(dim):
+                neu1e[j] *= inv
+        for a in range(lo, hi):
+            if a != c:
+                add_input(syn0, sentence[a], delta0, touched0, hot0, neu1e)
+        examples += 1
+    return loss, examples, state
 
 
 @njit(nogil=True, fastmath=True, cache=True)
@@ -83,83 +129,16 @@ def train_piece(tokens, syn0, syn1, tables, alpha_start, alpha_end, seed, bufs):
     examples : int
         Predictions made (skip-gram: (centre, context) pairs; CBOW: centre words).
     """
-    n = tokens.shape[0]
     dim = syn0.shape[1]
-    keep_prob = tables.keep_prob
-    window = tables.window
     delta0, touched0 = bufs.delta0, bufs.touched0
     delta1, touched1 = bufs.delta1, bufs.touched1
     hot0 = min(delta0.shape[0], syn0.shape[0])
     hot1_lo, hot1 = output_hot_rows(syn1, bufs, tables.hierarchical)
-    sentence = np.empty(n, dtype=np.int32)
     work = work_buffer(2 * dim + 32)
     neu1e = work[_PAD : _PAD + dim]
     inp = work[_PAD + dim + 32 : _PAD + 2 * dim + 32]  # a context word's row or the CBOW mean
-    state = np.uint64(seed)
-    loss = 0.0
-    examples = 0
-    words_total = count_words(tokens)
-    if words_total == 0:
-        return 0.0, 0
-    words_seen = 0
-    pos = 0
-    while pos < n:
-        alpha = interpolate_alpha(alpha_start, alpha_end, words_seen, words_total)
-        length, pos, read, state = gather_sentence(tokens, pos, keep_prob, sentence, state)
-        words_seen += read
-        for c in range(length):
-            word = sentence[c]
-            lo, hi, state = shrunk_window(c, length, window, state)
-            if tables.skipgram:
-                for a in range(lo, hi):
-                    if a == c:
-                        continue
-                    ctx = sentence[a]
-                    read_input(syn0, ctx, delta0, hot0, inp)
-                    for j in range(dim):
-                        neu1e[j] = 0.0
-                    step_loss, state = predict(
-                        inp, syn1, word, neu1e, alpha, tables, state, delta1, touched1, hot1
-                    )
-                    loss += step_loss
-                    add_input(syn0, ctx, delta0, touched0, hot0, neu1e)
-                    examples += 1
-            else:
-                for j in range(dim):
-                    inp[j] = 0.0
-                count = 0
-                for a in range(lo, hi):
-                    if a == c:
-                        continue
-                    ctx = sentence[a]
-                    if ctx < hot0:
-                        for j in range(dim):
-                            inp[j] += syn0[ctx, j] + delta0[ctx, j]
-                    else:
-                        for j in range(dim):
-                            inp[j] += syn0[ctx, j]
-                    count += 1
-                if count == 0:
-                    continue
-                if tables.cbow_mean:
-                    inv = np.float32(1.0 / count)
-                    for j in range(dim):
-                        inp[j] *= inv
-                for j in range(dim):
-                    neu1e[j] = 0.0
-                step_loss, state = predict(
-                    inp, syn1, word, neu1e, alpha, tables, state, delta1, touched1, hot1
-                )
-                loss += step_loss
-                if not tables.cbow_mean:
-                    inv = np.float32(1.0 / count)
-                    for j in range(dim):
-                        neu1e[j] *= inv
-                for a in range(lo, hi):
-                    if a == c:
-                        continue
-                    add_input(syn0, sentence[a], delta0, touched0, hot0, neu1e)
-                examples += 1
+    args = (syn0, syn1, delta0, touched0, delta1, touched1, hot0, hot1, neu1e, inp)
+    loss, examples = train_sentences(tokens, tables, alpha_start, alpha_end, seed, _step, args)
     flush(syn0, 0, delta0[:hot0], touched0[:hot0])
     flush(syn1, hot1_lo, delta1[:hot1], touched1[:hot1])
     return loss, examples

@@ -11,7 +11,6 @@ dense table for frequent pairs, sorted overflow runs merged at the end).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -25,7 +24,7 @@ import numpy as np
 import scipy.sparse
 from tqdm.auto import tqdm
 
-from .._io import atomic_directory, load_npy, read_config
+from .._persist import open_saved, read_arrays, save_directory
 from .._registry import register
 from .._validation import Params, is_int
 from .._validation import need as _need
@@ -544,26 +543,21 @@ class Cooccurrence(Params):
         """
         self._check_fitted()
         m = self.matrix_
-        config = {
-            "class": "Cooccurrence",
-            "format_version": _FORMAT_VERSION,
-            "params": self.get_params(),
-            "state": {
-                "n_words": len(self.vocabulary_),
-                "nnz": int(m.nnz),
-                "n_tokens": self.n_tokens_,
-                "counting_time": self.counting_time_,
-                "spilled_runs": self.spilled_runs_,
-            },
+        state = {
+            "n_words": len(self.vocabulary_),
+            "nnz": int(m.nnz),
+            "n_tokens": self.n_tokens_,
+            "counting_time": self.counting_time_,
+            "spilled_runs": self.spilled_runs_,
         }
-        words = _encode_keys_for_save(self.vocabulary_.words)
-        with atomic_directory(path) as tmp:
-            (tmp / "words.txt").write_bytes(words)
-            np.save(tmp / "counts.npy", self.vocabulary_.counts)
-            np.save(tmp / "indptr.npy", m.indptr)
-            np.save(tmp / "indices.npy", m.indices)
-            np.save(tmp / "data.npy", m.data)
-            (tmp / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        save_directory(
+            path, self, name="Cooccurrence", format_version=_FORMAT_VERSION, state=state,
+            arrays={
+                "counts": self.vocabulary_.counts, "indptr": m.indptr, "indices": m.indices,
+                "data": m.data,
+            },
+            files={"words.txt": _encode_keys_for_save(self.vocabulary_.words)},
+        )  # fmt: skip
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], mmap: bool = False) -> Cooccurrence:
@@ -574,7 +568,8 @@ class Cooccurrence(Params):
         path : str or PathLike
             The directory.
         mmap : bool, default False
-            Memory-map the matrix arrays read-only instead of reading them.
+            Memory-map ``indptr``, ``indices`` and ``data`` read-only (the
+            word counts are always read).
 
         Raises
         ------
@@ -582,22 +577,14 @@ class Cooccurrence(Params):
             If ``path`` is not a saved Cooccurrence or a file in it is
             missing, truncated or inconsistent.
         """
-        p = Path(path)
-        config = read_config(
-            p,
-            expected="Cooccurrence",
-            format_version=_FORMAT_VERSION,
-            what="Cooccurrence matrix",
-            hint="count one with Cooccurrence().fit(corpus).save(path)",
-            params=cls._PARAMS,
-        )
-        model = cls(**(config.get("params") or {}))
-        state = config.get("state", {})
+        p, model, state = open_saved(
+            cls, path, name="Cooccurrence", format_version=_FORMAT_VERSION,
+            what="Cooccurrence matrix", hint="count one with Cooccurrence().fit(corpus).save(path)",
+        )  # fmt: skip
         words = _read_keys(p / "words.txt")
-        counts = _load_array(p / "counts.npy", mmap=False)
-        indptr = _load_array(p / "indptr.npy", mmap)
-        indices = _load_array(p / "indices.npy", mmap)
-        data = _load_array(p / "data.npy", mmap)
+        counts = read_arrays(p, ["counts"], mmap=False)["counts"]
+        matrix = read_arrays(p, ["indptr", "indices", "data"], mmap)
+        indptr, indices, data = matrix["indptr"], matrix["indices"], matrix["data"]
         n = len(words)
         if (
             counts.shape != (n,)
@@ -623,7 +610,3 @@ class Cooccurrence(Params):
         model.counting_time_ = float(state.get("counting_time", 0.0))
         model.spilled_runs_ = int(state.get("spilled_runs", 0))
         return model
-
-
-def _load_array(path: Path, mmap: bool) -> np.ndarray:
-    return load_npy(path, mmap=mmap, what="saved array")

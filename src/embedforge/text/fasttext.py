@@ -15,7 +15,6 @@ Subword Information", TACL 5, arXiv:1607.04606.
 
 from __future__ import annotations
 
-import json
 import mmap
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -26,7 +25,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._engine import Run
-from .._io import atomic_directory, load_npy, read_config
+from .._io import load_npy
+from .._persist import open_saved, read_arrays, restore_training, save_directory, training_state
 from .._registry import register
 from ..embeddings import Embeddings
 from ..errors import FormatError, InvalidParameterError, UnknownKeyError
@@ -602,22 +602,11 @@ class FastText(Word2Vec):
         """
         self._check_fitted()
         n = len(self.vocabulary_)
-        config = {
-            "class": "FastText",
-            "format_version": _FORMAT_VERSION,
-            "params": self.get_params(),
-            "state": {
-                "epochs_trained": self.epochs_trained_,
-                "loss_history": self.loss_history_,
-                "n_words": n,
-                "syn1_shape": list(self.syn1_.shape),
-            },
-        }
-        with atomic_directory(path) as tmp:
-            self.wv.save(tmp / "wv")
-            np.save(tmp / "word_rows.npy", self.syn0_[:n], allow_pickle=False)
-            np.save(tmp / "syn1.npy", self.syn1_, allow_pickle=False)
-            (tmp / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        state = {**training_state(self), "n_words": n, "syn1_shape": list(self.syn1_.shape)}
+        save_directory(
+            path, self, name="FastText", format_version=_FORMAT_VERSION, state=state,
+            arrays={"word_rows": self.syn0_[:n], "syn1": self.syn1_}, wv=self.wv,
+        )  # fmt: skip
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], mmap: bool = False) -> FastText:
@@ -628,22 +617,16 @@ class FastText(Word2Vec):
         FormatError
             If ``path`` is not a saved FastText model or a file is missing or inconsistent.
         """
-        p = Path(path)
-        config = read_config(
-            p,
-            expected="FastText",
-            format_version=_FORMAT_VERSION,
-            what="FastText model",
+        p, model, state = open_saved(
+            cls, path, name="FastText", format_version=_FORMAT_VERSION, what="FastText model",
             hint=(
                 "word vectors load with Embeddings.load, a Word2Vec model with Word2Vec.load, "
                 "a fastText .bin with FastText.load_facebook"
             ),
-            params=cls._PARAMS,
-        )
-        model = cls(**(config.get("params") or {}))
+        )  # fmt: skip
         wv = Embeddings.load(p / "wv", mmap=True)  # read once, straight into syn0 below
-        rows = load_npy(p / "word_rows.npy", what="word rows")
-        syn1 = load_npy(p / "syn1.npy", what="output weights")
+        arrays = read_arrays(p, ["word_rows", "syn1"], mmap=False)
+        rows, syn1 = arrays["word_rows"], arrays["syn1"]
         if (
             not isinstance(wv, FastTextVectors)
             or rows.shape != wv.vectors.shape
@@ -658,9 +641,7 @@ class FastText(Word2Vec):
         del wv
         model.syn1_ = syn1
         model._set_vectors(model.vocabulary_, model.syn0_)
-        state = config.get("state", {})
-        model.epochs_trained_ = int(state.get("epochs_trained", 0))
-        model.loss_history_ = list(state.get("loss_history", []))
+        restore_training(model, state)
         return model
 
     @classmethod

@@ -12,29 +12,29 @@ Learning and Stochastic Optimization", JMLR 12 (AdaGrad).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 
 import numpy as np
 
 from .. import _engine
 from .._engine import Run
-from .._io import atomic_directory, read_config
+from .._persist import open_saved, read_arrays, restore_training, save_directory, training_state
 from .._registry import register
 from .._validation import Params, is_int, is_real
 from .._validation import need as _need
 from ..embeddings import Embeddings
 from ..errors import CorpusError, FormatError, InvalidParameterError, NotFittedError
 from ..kernels.glove import train_piece
-from .cooccurrence import Cooccurrence, _load_array, parse_memory
+from .cooccurrence import Cooccurrence, parse_memory
 from .vocabulary import Vocabulary
 
 __all__ = ["GloVe"]
 
 _VECTORS = ("sum", "input")
 _FORMAT_VERSION = 1
+# The arrays of a saved GloVe directory, each saved as <name>.npy and set as <name>_.
+_ARRAYS = ("word_vectors", "context_vectors", "word_biases", "context_biases")
 #: Gradient components are clipped to [-GRAD_CLIP, GRAD_CLIP] (the reference's default).
 GRAD_CLIP = 100.0
 # Nonzeros handed to a thread at a time (the unit of progress and of Hogwild work).
@@ -356,24 +356,16 @@ class GloVe(Params):
         """
         self._check_fitted()
         counts = self.cooccurrence_ if hasattr(self, "cooccurrence_") else None
-        config = {
-            "class": "GloVe",
-            "format_version": _FORMAT_VERSION,
-            "params": self.get_params(),
-            "state": {
-                "epochs_trained": self.epochs_trained_,
-                "loss_history": self.loss_history_,
-                "n_words": len(self.vocabulary_),
-                "cooccurrence": counts.get_params() if counts is not None else None,
-            },
+        state = {
+            **training_state(self),
+            "n_words": len(self.vocabulary_),
+            "cooccurrence": counts.get_params() if counts is not None else None,
         }
-        with atomic_directory(path) as tmp:
-            self.wv.save(tmp / "wv")
-            np.save(tmp / "word_vectors.npy", self.word_vectors_)
-            np.save(tmp / "context_vectors.npy", self.context_vectors_)
-            np.save(tmp / "word_biases.npy", self.word_biases_)
-            np.save(tmp / "context_biases.npy", self.context_biases_)
-            (tmp / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        arrays = {name: getattr(self, name + "_") for name in _ARRAYS}
+        save_directory(
+            path, self, name="GloVe", format_version=_FORMAT_VERSION, state=state, arrays=arrays,
+            wv=self.wv,
+        )  # fmt: skip
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], mmap: bool = False) -> GloVe:
@@ -384,7 +376,8 @@ class GloVe(Params):
         path : str or PathLike
             The directory.
         mmap : bool, default False
-            Memory-map the arrays read-only instead of reading them.
+            Memory-map the vectors, biases and ``wv/`` read-only instead of
+            reading them into memory.
 
         Raises
         ------
@@ -392,22 +385,12 @@ class GloVe(Params):
             If ``path`` is not a saved GloVe model or a file in it is missing,
             truncated or inconsistent.
         """
-        p = Path(path)
-        config = read_config(
-            p,
-            expected="GloVe",
-            format_version=_FORMAT_VERSION,
-            what="GloVe model",
+        p, model, state = open_saved(
+            cls, path, name="GloVe", format_version=_FORMAT_VERSION, what="GloVe model",
             hint="word vectors load with Embeddings.load",
-            params=cls._PARAMS,
-        )
-        model = cls(**(config.get("params") or {}))
-        state = config.get("state", {})
+        )  # fmt: skip
         wv = Embeddings.load(p / "wv", mmap=mmap)
-        arrays = {
-            name: _load_array(p / f"{name}.npy", mmap)
-            for name in ("word_vectors", "context_vectors", "word_biases", "context_biases")
-        }
+        arrays = read_arrays(p, _ARRAYS, mmap)
         n, dim = len(wv), wv.dim
         expected = {
             "word_vectors": (n, dim), "context_vectors": (n, dim),
@@ -426,11 +409,8 @@ class GloVe(Params):
                 f"{'no ' if wv.counts is None else ''}counts; the model is corrupt, save it again"
             )
         model.vocabulary_ = Vocabulary(wv.keys, wv.counts)
-        model.word_vectors_ = arrays["word_vectors"]
-        model.context_vectors_ = arrays["context_vectors"]
-        model.word_biases_ = arrays["word_biases"]
-        model.context_biases_ = arrays["context_biases"]
+        for name, array in arrays.items():
+            setattr(model, name + "_", array)
         model.wv = wv
-        model.epochs_trained_ = int(state.get("epochs_trained", 0))
-        model.loss_history_ = list(state.get("loss_history", []))
+        restore_training(model, state)
         return model

@@ -10,24 +10,23 @@ of Words and Phrases and their Compositionality", NIPS 2013, arXiv:1310.4546.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
 import numpy as np
 
 from .. import _engine
 from .._engine import Run, TokenStream
-from .._io import atomic_directory, load_npy, read_config
+from .._persist import open_saved, read_arrays, restore_training, save_directory, training_state
 from .._registry import register
 from .._validation import Params, is_int
 from .._validation import need as _need
 from ..embeddings import Embeddings
 from ..errors import FormatError, InvalidParameterError, NotFittedError
-from ..kernels.word2vec import Tables, make_tables, new_thread_buffers, train_piece
+from ..kernels._sgns import Tables, make_tables, new_thread_buffers
+from ..kernels.word2vec import train_piece
 from .corpus import EncodedCorpus, as_corpus
 from .vocabulary import HuffmanTree, Vocabulary, read_corpus
 
@@ -469,21 +468,15 @@ class Word2Vec(Params):
             If the model has not been fitted.
         """
         self._check_fitted()
-        config = {
-            "class": "Word2Vec",
-            "format_version": _FORMAT_VERSION,
-            "params": self.get_params(),
-            "state": {
-                "epochs_trained": self.epochs_trained_,
-                "loss_history": self.loss_history_,
-                "n_words": len(self.vocabulary_),
-                "syn1_shape": list(self.syn1_.shape),
-            },
+        state = {
+            **training_state(self),
+            "n_words": len(self.vocabulary_),
+            "syn1_shape": list(self.syn1_.shape),
         }
-        with atomic_directory(path) as tmp:
-            self.wv.save(tmp / "wv")
-            np.save(tmp / "syn1.npy", self.syn1_)
-            (tmp / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        save_directory(
+            path, self, name="Word2Vec", format_version=_FORMAT_VERSION, state=state,
+            arrays={"syn1": self.syn1_}, wv=self.wv,
+        )  # fmt: skip
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], mmap: bool = False) -> Word2Vec:
@@ -495,19 +488,12 @@ class Word2Vec(Params):
             If ``path`` is not a saved Word2Vec model or a file in it is
             missing, truncated or inconsistent.
         """
-        p = Path(path)
-        config = read_config(
-            p,
-            expected="Word2Vec",
-            format_version=_FORMAT_VERSION,
-            what="Word2Vec model",
+        p, model, state = open_saved(
+            cls, path, name="Word2Vec", format_version=_FORMAT_VERSION, what="Word2Vec model",
             hint="word vectors load with Embeddings.load",
-            params=cls._PARAMS,
-        )
-        model = cls(**(config.get("params") or {}))
+        )  # fmt: skip
         wv = Embeddings.load(p / "wv", mmap=mmap)
-        syn1 = load_npy(p / "syn1.npy", mmap=mmap, what="output weights")
-        state = config.get("state", {})
+        syn1 = read_arrays(p, ["syn1"], mmap)["syn1"]
         expected_rows = len(wv) - 1 if model.objective == "hierarchical_softmax" else len(wv)
         if syn1.shape != (max(expected_rows, 1), wv.dim) or wv.counts is None:
             raise FormatError(
@@ -518,6 +504,5 @@ class Word2Vec(Params):
         model.vocabulary_ = Vocabulary(wv.keys, wv.counts)
         model.syn1_ = np.array(syn1, dtype=np.float32) if mmap else syn1
         model.wv = wv
-        model.epochs_trained_ = int(state.get("epochs_trained", 0))
-        model.loss_history_ = list(state.get("loss_history", []))
+        restore_training(model, state)
         return model
