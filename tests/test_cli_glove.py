@@ -39,7 +39,7 @@ def model_dir(tmp_path_factory, runner):
 def test_train_glove_saves_the_model_with_the_options(model_dir):
     model = GloVe.load(model_dir)
     assert (model.dim, model.window, model.epochs, model.min_count) == (12, 4, 2, 5)
-    assert model.x_max == 10.0 and model.seed == 3 and model.vectors == "sum"
+    assert model.x_max == 10.0 and model.seed == 3 and model.combine == "sum"
     assert "the" in model.wv
     assert np.array_equal(model.wv.vectors, model.word_vectors_ + model.context_vectors_)
 
@@ -95,3 +95,18 @@ def test_bad_vectors_choice_is_rejected(runner, tmp_path):
             "--vectors", "both"]  # fmt: skip
     result = runner.invoke(app, args)
     assert result.exit_code == 2 and "both" in result.output
+
+
+def test_combine_input_keeps_the_word_vectors_alone_and_the_old_flag_still_works(runner, tmp_path):
+    Cooccurrence(window=4, min_count=5, progress=False).fit(DATA / "text8_head.txt").save(
+        tmp_path / "counts"
+    )
+    for flag in ("--combine", "--vectors"):  # --vectors: the option's name in embedforge 0.1
+        out = tmp_path / flag.strip("-")
+        args = ["train", "glove", str(tmp_path / "counts"), "--output", str(out), *TRAIN,
+                flag, "input"]  # fmt: skip
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        model = GloVe.load(out)
+        assert model.combine == "input"
+        assert np.array_equal(model.wv.vectors, model.word_vectors_)

@@ -142,7 +142,7 @@ ESTIMATORS: dict[type, Case] = {
             "min_count": 0,
             "max_vocab_size": 0,
             "memory": "lots",
-            "vectors": "both",
+            "combine": "both",
             "workers": 0,
             "seed": -1,
             "progress": "yes",

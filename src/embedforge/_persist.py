@@ -100,6 +100,7 @@ def open_saved(
     format_version: int,
     what: str,
     hint: str,
+    renamed: Mapping[str, str] | None = None,
 ) -> tuple[Path, M, dict[str, Any]]:
     """Check a saved directory's ``config.json`` and build the estimator from its parameters.
 
@@ -111,6 +112,9 @@ def open_saved(
         The directory.
     name, format_version, what, hint
         As :func:`embedforge._io.read_config` takes them (``name`` is its ``expected``).
+    renamed : mapping of str to str, optional
+        Old parameter name -> new name, for directories written before a
+        parameter was renamed (their ``config.json`` uses the old name).
 
     Returns
     -------
@@ -132,9 +136,13 @@ def open_saved(
         format_version=format_version,
         what=what,
         hint=hint,
-        params=cls._PARAMS,  # type: ignore[attr-defined]
+        params=(*cls._PARAMS, *(renamed or {})),  # type: ignore[attr-defined]
     )
-    model = cls(**(config.get("params") or {}))
+    params = config.get("params") or {}
+    for old, new in (renamed or {}).items():
+        if old in params:
+            params[new] = params.pop(old)
+    model = cls(**params)
     return root, model, config.get("state", {})
 
 

@@ -228,7 +228,7 @@ def test_training_lowers_the_cost_and_wv_holds_the_chosen_vectors(counts):
     assert model.wv.keys == counts.vocabulary_.words
     assert np.array_equal(model.wv.counts, counts.vocabulary_.counts)
     assert model.cooccurrence_ is counts
-    only_w = GloVe(workers=1, vectors="input", **SMALL).fit(counts)
+    only_w = GloVe(workers=1, combine="input", **SMALL).fit(counts)
     assert np.array_equal(only_w.wv.vectors, only_w.word_vectors_)
 
 
@@ -287,7 +287,7 @@ def test_save_failure_keeps_the_previous_model(counts, tmp_path, monkeypatch):
     [({"dim": 0}, "dim"), ({"window": 0}, "window"), ({"x_max": 0}, "x_max"),
      ({"x_max": float("nan")}, "x_max"), ({"weighting_power": -1}, "weighting_power"),
      ({"learning_rate": 0}, "learning_rate"), ({"epochs": 0}, "epochs"),
-     ({"vectors": "both"}, "vectors"), ({"vectors": 1}, "vectors"), ({"workers": 0}, "workers"),
+     ({"combine": "both"}, "combine"), ({"combine": 1}, "combine"), ({"workers": 0}, "workers"),
      ({"seed": -1}, "seed"), ({"min_count": 0}, "min_count"), ({"memory": "lots"}, "memory"),
      ({"max_vocab_size": 0}, "max_vocab_size"), ({"dim": 2.0}, "dim")],
 )  # fmt: skip
@@ -351,3 +351,15 @@ def test_quality_on_text8_prefix(data_file):
     assert analogies.attempted > 1000
     assert analogies.accuracy > 0.04
     assert similarity.spearman > 0.25
+
+
+def test_a_version_1_directory_with_the_old_parameter_name_loads():
+    """tests/data/saved_v1/glove was saved when ``combine`` was called ``vectors``."""
+    import json
+
+    fixture = Path(__file__).parents[1] / "data" / "saved_v1" / "glove"
+    config = json.loads((fixture / "config.json").read_text(encoding="utf-8"))
+    assert config["format_version"] == 1 and config["params"]["vectors"] == "sum"
+    model = GloVe.load(fixture)
+    assert model.combine == "sum" and "vectors" not in model.get_params()
+    assert np.array_equal(model.wv.vectors, model.word_vectors_ + model.context_vectors_)

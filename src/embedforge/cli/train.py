@@ -32,7 +32,7 @@ class Objective(str, Enum):
     hierarchical_softmax = "hierarchical_softmax"
 
 
-class GloVeVectors(str, Enum):
+class GloVeCombine(str, Enum):
     sum = "sum"
     input = "input"
 
@@ -174,9 +174,14 @@ def train_glove(
     weighting_power: Annotated[float, typer.Option(help="Exponent of the weight.")] = 0.75,
     epochs: Annotated[int, typer.Option(help="Passes over the nonzero counts.")] = 25,
     learning_rate: Annotated[float, typer.Option(help="AdaGrad's initial step.")] = 0.05,
-    vectors: Annotated[
-        GloVeVectors, typer.Option(help="Saved vectors: W + W~ (sum) or W (input).")
-    ] = GloVeVectors.sum,
+    combine: Annotated[
+        GloVeCombine,
+        typer.Option(
+            "--combine",
+            "--vectors",  # its name in embedforge 0.1
+            help="Word vectors from W + W~ (sum) or W alone (input).",
+        ),
+    ] = GloVeCombine.sum,
     memory: Annotated[
         str, typer.Option(help="Memory bound of the counting: bytes, or 512M, 4G (1G = 2**30).")
     ] = "4G",
@@ -193,7 +198,7 @@ def train_glove(
         model = GloVe(
             dim=dim, window=window, min_count=min_count, x_max=x_max,
             weighting_power=weighting_power, epochs=epochs, learning_rate=learning_rate,
-            vectors=vectors.value, memory=memory.strip(), workers=workers, seed=seed,
+            combine=combine.value, memory=memory.strip(), workers=workers, seed=seed,
             progress=progress,
         )  # fmt: skip
         data = Cooccurrence.load(corpus) if Path(corpus).is_dir() else open_corpus(corpus)

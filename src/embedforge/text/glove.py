@@ -31,8 +31,9 @@ from .vocabulary import Vocabulary
 
 __all__ = ["GloVe"]
 
-_VECTORS = ("sum", "input")
-_FORMAT_VERSION = 1
+_COMBINE = ("sum", "input")
+# 2: the parameter ``vectors`` is called ``combine`` (version 1 directories still load).
+_FORMAT_VERSION = 2
 # The arrays of a saved GloVe directory, each saved as <name>.npy and set as <name>_.
 _ARRAYS = ("word_vectors", "context_vectors", "word_biases", "context_biases")
 #: Gradient components are clipped to [-GRAD_CLIP, GRAD_CLIP] (the reference's default).
@@ -76,10 +77,11 @@ class GloVe(Params):
     memory : int or str, default "4G"
         Memory bound of the counting, in bytes or as ``"512M"`` / ``"4G"``
         (powers of 1024); see :class:`Cooccurrence`.
-    vectors : {"sum", "input"}, default "sum"
-        What :attr:`wv` holds: the sum of word and context vectors
-        ``W + W~`` (the reference's default, ``-model 2``) or the word
-        vectors ``W`` alone (``-model 1``).
+    combine : {"sum", "input"}, default "sum"
+        How :attr:`wv` is made from the word vectors ``W`` and the context
+        vectors ``W~``: their sum ``W + W~`` (the reference's default,
+        ``-model 2``) or ``W`` alone (``-model 1``).  (Called ``vectors``
+        in embedforge 0.1; directories saved then still load.)
     workers : int or None
         Training threads; None uses every core.  Threads update the weights
         without locks (Hogwild), so only ``workers=1`` is bit-reproducible.
@@ -91,7 +93,7 @@ class GloVe(Params):
     Attributes
     ----------
     wv : Embeddings
-        The word vectors (see ``vectors``), most frequent word first, with counts.
+        The word vectors (see ``combine``), most frequent word first, with counts.
     vocabulary_ : Vocabulary
     cooccurrence_ : Cooccurrence
         The counts trained on (the one passed to :meth:`fit`, or counted by it).
@@ -130,7 +132,7 @@ class GloVe(Params):
 
     _PARAMS = (
         "dim", "window", "x_max", "weighting_power", "learning_rate", "epochs", "min_count",
-        "max_vocab_size", "memory", "vectors", "workers", "seed", "progress",
+        "max_vocab_size", "memory", "combine", "workers", "seed", "progress",
     )  # fmt: skip
 
     def __init__(
@@ -145,7 +147,7 @@ class GloVe(Params):
         min_count: int = 5,
         max_vocab_size: int | None = None,
         memory: int | str = "4G",
-        vectors: str = "sum",
+        combine: str = "sum",
         workers: int | None = None,
         seed: int = 1,
         progress: bool = True,
@@ -159,7 +161,7 @@ class GloVe(Params):
         self.min_count = min_count
         self.max_vocab_size = max_vocab_size
         self.memory = memory
-        self.vectors = vectors
+        self.combine = combine
         self.workers = workers
         self.seed = seed
         self.progress = progress
@@ -177,7 +179,7 @@ class GloVe(Params):
         def need(ok: bool, name: str, expected: str) -> None:
             _need(ok, name, expected, getattr(self, name))
 
-        need(self.vectors in _VECTORS, "vectors", "one of " + ", ".join(map(repr, _VECTORS)))
+        need(self.combine in _COMBINE, "combine", "one of " + ", ".join(map(repr, _COMBINE)))
         need(is_int(self.dim) and self.dim >= 1, "dim", "an integer >= 1")
         need(is_int(self.window) and self.window >= 1, "window", "an integer >= 1")
         need(is_int(self.epochs) and self.epochs >= 1, "epochs", "an integer >= 1")
@@ -277,7 +279,7 @@ class GloVe(Params):
 
     def _make_wv(self) -> None:
         vocab = self.vocabulary_
-        if self.vectors == "sum":
+        if self.combine == "sum":
             matrix = self.word_vectors_ + self.context_vectors_
         else:
             matrix = self.word_vectors_
@@ -341,7 +343,7 @@ class GloVe(Params):
         """Save the model (both vector sets, biases, counts, hyper-parameters) to a directory.
 
         Layout: ``config.json``, ``wv/`` (an :class:`Embeddings` directory
-        with counts: the vectors selected by ``vectors``),
+        with counts: the vectors selected by ``combine``),
         ``word_vectors.npy``, ``context_vectors.npy`` ((n_words, dim)
         float32), ``word_biases.npy`` and ``context_biases.npy`` ((n_words,)
         float32).  The co-occurrence counts are not included (save them with
@@ -387,7 +389,7 @@ class GloVe(Params):
         """
         p, model, state = open_saved(
             cls, path, name="GloVe", format_version=_FORMAT_VERSION, what="GloVe model",
-            hint="word vectors load with Embeddings.load",
+            hint="word vectors load with Embeddings.load", renamed={"vectors": "combine"},
         )  # fmt: skip
         wv = Embeddings.load(p / "wv", mmap=mmap)
         arrays = read_arrays(p, _ARRAYS, mmap)
