@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ._common import reports_errors
+from ._common import reports_errors, with_options
 
 __all__ = ["evaluate_links", "evaluate_nodes", "train_deepwalk", "train_node2vec"]
 
@@ -66,11 +66,28 @@ ProgressOpt = Annotated[bool, typer.Option(help="Show a progress bar.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 
-def _train(cls: type, edges: str, output: Path, directed: bool, weighted: bool,
-           delimiter: str | None, **params: Any) -> None:  # fmt: skip
+def _walk_options(
+    directed: DirectedOpt = False,
+    weighted: WeightedOpt = False,
+    delimiter: DelimiterOpt = None,
+    walk_length: WalkLengthOpt = 80,
+    walks_per_node: WalksPerNodeOpt = 10,
+    window: WindowOpt = 10,
+    dim: DimOpt = 128,
+    epochs: EpochsOpt = 1,
+    workers: WorkersOpt = None,
+    seed: SeedOpt = 1,
+    progress: ProgressOpt = True,
+) -> None:
+    """The options ``train deepwalk`` and ``train node2vec`` share (see :func:`with_options`)."""
+
+
+def _train(cls: type, edges: str, output: Path, options: dict[str, Any]) -> None:
+    """Read EDGES, fit ``cls`` with the model options, save it to OUTPUT and say so."""
+    reading = {name: options.pop(name) for name in ("directed", "weighted", "delimiter")}
     with reports_errors():
-        g = _read_graph(edges, directed, weighted, delimiter)
-        model = cls(**params).fit(g)
+        g = _read_graph(edges, **reading)
+        model = cls(**options).fit(g)
         model.save(output)
     typer.echo(
         f"trained {len(model.wv):,} node vectors of dim {model.wv.dim} on {g!r} "
@@ -79,56 +96,22 @@ def _train(cls: type, edges: str, output: Path, directed: bool, weighted: bool,
     )
 
 
-def train_deepwalk(
-    edges: EdgesArg,
-    output: OutputOpt,
-    directed: DirectedOpt = False,
-    weighted: WeightedOpt = False,
-    delimiter: DelimiterOpt = None,
-    walk_length: WalkLengthOpt = 80,
-    walks_per_node: WalksPerNodeOpt = 10,
-    window: WindowOpt = 10,
-    dim: DimOpt = 128,
-    epochs: EpochsOpt = 1,
-    workers: WorkersOpt = None,
-    seed: SeedOpt = 1,
-    progress: ProgressOpt = True,
-) -> None:
+@with_options(_walk_options)
+def train_deepwalk(edges: EdgesArg, output: OutputOpt, **options: Any) -> None:
     """Train DeepWalk (uniform random walks + skip-gram) on EDGES and save the model to OUTPUT."""
     from ..graph import DeepWalk
 
-    _train(
-        DeepWalk, edges, output, directed, weighted, delimiter, walk_length=walk_length,
-        walks_per_node=walks_per_node, window=window, dim=dim, epochs=epochs, workers=workers,
-        seed=seed, progress=progress,
-    )  # fmt: skip
+    _train(DeepWalk, edges, output, options)
 
 
+@with_options(_walk_options)
 def train_node2vec(
-    edges: EdgesArg,
-    output: OutputOpt,
-    directed: DirectedOpt = False,
-    weighted: WeightedOpt = False,
-    delimiter: DelimiterOpt = None,
-    p: POpt = 1.0,
-    q: QOpt = 1.0,
-    walk_length: WalkLengthOpt = 80,
-    walks_per_node: WalksPerNodeOpt = 10,
-    window: WindowOpt = 10,
-    dim: DimOpt = 128,
-    epochs: EpochsOpt = 1,
-    workers: WorkersOpt = None,
-    seed: SeedOpt = 1,
-    progress: ProgressOpt = True,
+    edges: EdgesArg, output: OutputOpt, p: POpt = 1.0, q: QOpt = 1.0, **options: Any
 ) -> None:
     """Train node2vec (second-order p/q walks + skip-gram) on EDGES and save the model to OUTPUT."""
     from ..graph import Node2Vec
 
-    _train(
-        Node2Vec, edges, output, directed, weighted, delimiter, p=p, q=q,
-        walk_length=walk_length, walks_per_node=walks_per_node, window=window, dim=dim,
-        epochs=epochs, workers=workers, seed=seed, progress=progress,
-    )  # fmt: skip
+    _train(Node2Vec, edges, output, {"p": p, "q": q, **options})
 
 
 def _ratios(text: str) -> tuple[float, ...]:
