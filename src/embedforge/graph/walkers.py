@@ -572,13 +572,13 @@ class DeepWalk(_RandomWalkEmbedding):
         self.batch_words = batch_words
         self.progress = progress
 
-    # DeepWalk is node2vec with p = q = 1: the kernel's first-order walk
+    # DeepWalk is node2vec with p = q = 1: the kernel's first-order walk (Node2Vec sets them)
     p = 1.0
     q = 1.0
 
 
 @register("Node2Vec")
-class Node2Vec(_RandomWalkEmbedding):
+class Node2Vec(DeepWalk):
     """Node vectors from node2vec's second-order biased random walks and skip-gram (Grover & Leskovec 2016).
 
     From ``v``, reached from ``t``, the walk moves to ``x`` with probability
@@ -599,42 +599,10 @@ class Node2Vec(_RandomWalkEmbedding):
     _SECOND_ORDER = True
     _PARAMS = ("p", "q", *DeepWalk._PARAMS)
 
-    def __init__(
-        self,
-        *,
-        p: float = 1.0,
-        q: float = 1.0,
-        walk_length: int = 80,
-        walks_per_node: int = 10,
-        dim: int = 128,
-        window: int = 10,
-        negative: int = 5,
-        ns_exponent: float = 0.75,
-        sample: float = 1e-3,
-        epochs: int = 1,
-        learning_rate: float = 0.025,
-        min_learning_rate: float = 1e-4,
-        workers: int | None = None,
-        seed: int = 1,
-        batch_words: int = 10_000,
-        progress: bool = True,
-    ) -> None:
+    def __init__(self, *, p: float = 1.0, q: float = 1.0, **walk_params: Any) -> None:
+        super().__init__(**walk_params)  # DeepWalk's parameters, stored as they are
         self.p = p
         self.q = q
-        self.walk_length = walk_length
-        self.walks_per_node = walks_per_node
-        self.dim = dim
-        self.window = window
-        self.negative = negative
-        self.ns_exponent = ns_exponent
-        self.sample = sample
-        self.epochs = epochs
-        self.learning_rate = learning_rate
-        self.min_learning_rate = min_learning_rate
-        self.workers = workers
-        self.seed = seed
-        self.batch_words = batch_words
-        self.progress = progress
 
 
 _REFERENCES_DOC = """
