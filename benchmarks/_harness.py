@@ -152,3 +152,19 @@ def publish(lines: list[str], record: bool) -> str:
         with open(BENCHMARKS_MD, "a", encoding="utf-8") as fh:
             fh.write(text)
     return text
+
+
+def wait_for_health(url: str, proc: subprocess.Popen, timeout: float) -> None:
+    """Wait until ``embedforge serve`` at ``url`` answers /health; raise if ``proc`` exits or
+    ``timeout`` seconds pass."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            httpx.get(f"{url}/health", timeout=2).raise_for_status()
+            return
+        except httpx.TransportError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("embedforge serve did not start") from None
+            time.sleep(0.3)

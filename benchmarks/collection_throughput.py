@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _harness import best_time, command_line, publish, section, versions
+from _harness import best_time, command_line, publish, section, versions, wait_for_health
 
 PACKAGES = (
     "embedforge",
@@ -99,7 +99,6 @@ def load_test(url: str, bodies: list[dict], n_requests: int, clients: int) -> di
 
 
 def serve_and_load(directory: Path, bodies_by_kind: dict, args: argparse.Namespace) -> dict:
-    import httpx
 
     exe = shutil.which("embedforge", path=str(Path(sys.executable).parent)) or "embedforge"
     port = free_port()
@@ -108,15 +107,7 @@ def serve_and_load(directory: Path, bodies_by_kind: dict, args: argparse.Namespa
     out: dict = {}
     with subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as proc:
         try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    httpx.get(f"{url}/health", timeout=2).raise_for_status()
-                    break
-                except httpx.TransportError:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError("embedforge serve did not start") from None
-                    time.sleep(0.3)
+            wait_for_health(url, proc, timeout=120)
             for kind, bodies in bodies_by_kind.items():
                 load_test(url, bodies, 2 * args.clients, args.clients)  # warm-up
                 out[kind] = load_test(url, bodies, args.requests, args.clients)

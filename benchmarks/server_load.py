@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _harness import ROOT, command_line, publish, section, versions
+from _harness import ROOT, command_line, publish, section, versions, wait_for_health
 
 HOST = "127.0.0.1"  # loopback only: this script never binds or calls another address
 PACKAGES = ("embedforge", "fastapi", "uvicorn", "httpx", "faiss", "sqlite3")
@@ -150,20 +150,6 @@ def load(
     for t in threads:
         t.join(timeout=max_seconds + 120)  # a request in flight at the deadline may finish
     return latencies, errors, time.perf_counter() - started, sent
-
-
-def wait_for_health(url: str, proc: subprocess.Popen, timeout: float) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            httpx.get(f"{url}/health", timeout=2).raise_for_status()
-            return
-        except httpx.TransportError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("embedforge serve did not start") from None
-            time.sleep(0.3)
 
 
 def stats(lat: list[float], wall: float) -> tuple[str, str, str, str]:
