@@ -125,13 +125,15 @@ def evaluate_recommendations(
     ----------
     model : BPR, ALS or any object with ``users_``, ``items_``, ``user_factors_``, ``item_factors_``
         Scores are ``user_factors_ @ item_factors_.T``.
-    train : Interactions or scipy.sparse matrix
+    train : Interactions, scipy.sparse matrix or None
         The training interactions: their items are left out of each user's
         ranking (as ``recommend(filter_seen=True)`` does).  Matched to the
-        model's users and items by key.
+        model's users and items by key.  None: the model's own
+        ``user_items_``.
     test : Interactions or scipy.sparse matrix
         The held-out interactions (any weight > 0 is relevant).  Users and
-        items the model does not know are dropped (logged).
+        items the model does not know are dropped (logged), and so are test
+        interactions that are also in ``train``.
     k : int or sequence of int, default (10,)
         Cut-offs.
 
@@ -172,8 +174,15 @@ def evaluate_recommendations(
                 f"model must be a fitted recommender (BPR, ALS) with {attr}; got "
                 f"{type(model).__name__}"
             )
-    tr = _on_model_keys(train, model, "train")
+    if train is None and hasattr(model, "user_items_"):
+        tr = sp.csr_matrix(model.user_items_)
+    else:
+        tr = _on_model_keys(train, model, "train")
     te = _on_model_keys(test, model, "test")
+    # a test item the user also has in training is not held out: it does not count
+    te = (te - te.multiply(tr.astype(bool))).tocsr() if tr.nnz else te
+    te.eliminate_zeros()
+    te.sort_indices()
     users = np.flatnonzero(np.diff(te.indptr) > 0)
     if users.size == 0:
         raise InvalidParameterError(
