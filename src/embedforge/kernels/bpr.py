@@ -62,7 +62,7 @@ def contains(indices, lo, hi, item):
     return False
 
 
-@njit(nogil=True, cache=True, inline="always")
+@njit(nogil=True, fastmath=True, cache=True, inline="always")
 def _step(user, pos, neg, lr, reg, n_factors):
     """One BPR update of the augmented rows ``user``, ``pos``, ``neg``; returns (loss, correct)."""
     x = np.float32(0.0)
@@ -91,7 +91,7 @@ def _step(user, pos, neg, lr, reg, n_factors):
     return loss, x > 0
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, fastmath=True, cache=True)
 def train_piece(
     indptr, indices, rows, user_factors, item_factors, n_samples, popularity, reg, lr_start,
     lr_end, seed, max_redraws,
