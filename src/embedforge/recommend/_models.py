@@ -627,7 +627,6 @@ class BPR(_Recommender):
         nnz = int(indices.size)
         popularity = self.negatives == "popularity"
         reg = np.float32(self.regularization)
-        correct = [0]
 
         def pieces(epoch: int) -> Iterator[tuple[Any, int]]:
             for lo in range(0, nnz, _PIECE):
@@ -636,11 +635,10 @@ class BPR(_Recommender):
 
         def new_runner() -> Run:
             def run(n: int, a0: float, a1: float, piece_seed: int) -> tuple[float, int]:
-                loss, trained, ok = train_piece(
+                loss, trained, _ = train_piece(
                     indptr, indices, rows, uf, itf, n, popularity, reg, a0, a1,
                     np.uint64(piece_seed), _MAX_REDRAWS,
                 )  # fmt: skip
-                correct[0] += ok  # only read after the run (approximate with workers > 1)
                 return loss, trained
 
             return run
