@@ -150,3 +150,36 @@ def test_reindex_drops_unknown_keys():
     moved = data.reindex(["c", "a"], ["z", "x", "w"])
     assert moved.users == ["c", "a"] and moved.items == ["z", "x", "w"]
     assert moved.matrix.toarray().tolist() == [[1, 0, 0], [0, 1, 0]]
+
+
+def test_mutated_files_raise_only_embedforge_errors(tmp_path):
+    """Seeded byte mutations of a small ratings file: a clean read or a FormatError/InvalidParameterError."""
+    from embedforge.errors import EmbedforgeError
+
+    base = ("user,item,rating,timestamp\n" + "".join(
+        f"u{u},i{(u * 7 + k) % 11},{1 + (u + k) % 5},{1000 + k}\n" for u in range(6) for k in range(4)
+    )).encode()  # fmt: skip
+    rng = np.random.default_rng(0)
+    outcomes = {"ok": 0, "error": 0}
+    for case in range(150):
+        data = bytearray(base)
+        for _ in range(int(rng.integers(1, 6))):
+            pos = int(rng.integers(0, len(data)))
+            op = int(rng.integers(0, 3))
+            if op == 0:
+                data[pos] = int(rng.integers(0, 256))
+            elif op == 1:
+                del data[pos]
+            else:
+                data.insert(pos, int(rng.choice(list(b",\n\t:-.e0x\x00"))))
+        path = tmp_path / f"m{case}.csv"
+        path.write_bytes(bytes(data))
+        try:
+            result = read_interactions(path)
+        except EmbedforgeError:
+            outcomes["error"] += 1
+            continue
+        assert result.nnz > 0 and np.isfinite(result.matrix.data).all()
+        assert (result.matrix.data > 0).all()
+        outcomes["ok"] += 1
+    assert outcomes["ok"] > 0 and outcomes["error"] > 0
