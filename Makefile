@@ -32,6 +32,7 @@ test: $(STAMP)
 # Each script runs our code and its peer on the same data in one run and
 # appends its table to BENCHMARKS.md (about two hours in all on 2 cores).
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python benchmarks/word2vec_vs_gensim.py
 	$(BIN)/python benchmarks/fasttext_vs_reference.py
 	$(BIN)/python benchmarks/glove_quality.py
@@ -40,6 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/collection_throughput.py
 	$(BIN)/python benchmarks/server_load.py
 	$(BIN)/python benchmarks/engine_before_after.py --corpus text8_prefix --repeats 3
+	$(BIN)/python benchmarks/recommend_vs_implicit.py --seeds 3 --learning-rates 0.01,0.05
 
 # The readers' fuzz test (tests/test_fuzz_readers.py) with many more mutated files per
 # reader than `make test` tries; prints how many cases each reader tried.  About 5-10

@@ -30,6 +30,8 @@ import scipy.sparse as sp
 
 import embedforge
 from embedforge import (
+    ALS,
+    BPR,
     LSA,
     BinaryQuantizer,
     Cooccurrence,
@@ -38,6 +40,7 @@ from embedforge import (
     FastText,
     GloVe,
     Graph,
+    Interactions,
     InvalidParameterError,
     MeanEncoder,
     Node2Vec,
@@ -84,6 +87,15 @@ def _graph():
     return Graph.from_edges(pairs)
 
 
+@cache
+def _interactions() -> Interactions:
+    """400 seeded random interactions of 40 users with 30 items."""
+    rng = np.random.default_rng(0)
+    return Interactions.from_arrays(
+        rng.integers(0, 40, 400), rng.integers(0, 30, 400), rng.integers(1, 6, 400)
+    )
+
+
 def _matrix() -> np.ndarray:
     return np.random.default_rng(0).standard_normal((200, 16)).astype(np.float32)
 
@@ -117,6 +129,16 @@ _WALK_INVALID = {
     "walk_length": 1, "walks_per_node": 0, "dim": 0, "window": 0, "negative": 0,
     "ns_exponent": float("nan"), "sample": 1.5, "epochs": 0, "learning_rate": None,
     "min_learning_rate": -1.0, "workers": 0, "seed": -1, "batch_words": 0, "progress": "yes",
+}  # fmt: skip
+_RECOMMENDER = dict(factors=4, epochs=3, workers=1, seed=3, progress=False)
+_BPR_INVALID = {
+    "factors": 0, "learning_rate": 0.0, "min_learning_rate": -1.0,
+    "regularization": float("nan"), "epochs": 0, "negatives": "random", "workers": 0,
+    "seed": -1, "progress": "yes",
+}  # fmt: skip
+_ALS_INVALID = {
+    "factors": 0, "regularization": -1.0, "alpha": 0.0, "epochs": 0, "cg_steps": 0,
+    "workers": 0, "seed": -1, "compute_loss": 1, "progress": "yes",
 }  # fmt: skip
 
 #: Every public estimator of embedforge; test_every_public_estimator_is_checked keeps it complete.
@@ -186,6 +208,8 @@ ESTIMATORS: dict[type, Case] = {
     PCAReducer: Case(dict(dim=4, seed=3), _matrix, {"dim": 0, "whiten": "yes", "seed": -1}),
     DeepWalk: Case(_WALKS, _graph, _WALK_INVALID),
     Node2Vec: Case({**_WALKS, "p": 4.0, "q": 0.5}, _graph, {**_WALK_INVALID, "p": 0.0, "q": -1.0}),
+    BPR: Case(_RECOMMENDER, _interactions, _BPR_INVALID),
+    ALS: Case(_RECOMMENDER, _interactions, _ALS_INVALID),
 }
 
 _CLASSES = list(ESTIMATORS)

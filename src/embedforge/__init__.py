@@ -25,6 +25,7 @@ from .evaluate import (
     evaluate_lee,
     evaluate_link_prediction,
     evaluate_node_classification,
+    evaluate_recommendations,
     evaluate_retrieval,
     evaluate_sts,
     evaluate_word_similarity,
@@ -33,6 +34,7 @@ from .evaluate import (
     score_retrieval,
 )
 from .graph import DeepWalk, Graph, Node2Vec
+from .recommend import ALS, BPR, Interactions, read_interactions
 from .search import (
     BinaryQuantizer,
     Collection,
@@ -59,7 +61,9 @@ from .text.word2vec import Word2Vec
 __version__ = "0.1.0"
 
 __all__ = [
+    "ALS",
     "AnalogyResult",
+    "BPR",
     "BinaryQuantizer",
     "Collection",
     "Cooccurrence",
@@ -76,6 +80,7 @@ __all__ = [
     "FormatError",
     "GloVe",
     "Graph",
+    "Interactions",
     "InvalidParameterError",
     "LSA",
     "MeanEncoder",
@@ -103,6 +108,7 @@ __all__ = [
     "evaluate_lee",
     "evaluate_link_prediction",
     "evaluate_node_classification",
+    "evaluate_recommendations",
     "evaluate_retrieval",
     "evaluate_sts",
     "evaluate_word_similarity",
@@ -115,6 +121,7 @@ __all__ = [
     "minilm_encoder",
     "open_corpus",
     "read_beir",
+    "read_interactions",
     "read_stsb",
     "score_retrieval",
     "truncate_and_normalize",

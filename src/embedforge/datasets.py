@@ -321,6 +321,22 @@ _REGISTRY: dict[str, DatasetInfo] = {
             "KDD 2009",
             directory=True,
         ),
+        DatasetInfo(
+            name="movielens_100k",
+            description="MovieLens 100K (directory): 100,000 ratings 1-5 by 943 users of 1,682 "
+            "movies, with the ua/ub and u1..u5 splits (read with "
+            "embedforge.recommend.read_interactions)",
+            folder="movielens_100k",
+            filename="u.data",
+            url=None,  # mirror only: the licence forbids redistribution
+            known_hash="sha256:06416e597f82b7342361e41163890c81036900f418ad91315590814211dca490",
+            source="GroupLens ml-100k folder, via GitHub Karan-Malik/RestrictedBoltzmannMachine "
+            "at commit 2d918d569643ff7c0846eaf355c7e5ccb7afd5ad, ml-100k/",
+            license="GroupLens research-use terms: no redistribution without permission",
+            citation='F. M. Harper, J. A. Konstan, "The MovieLens Datasets: History and Context", '
+            "ACM TiiS 5(4), 2015",
+            directory=True,
+        ),
     )
 }
 

@@ -11,6 +11,7 @@ never as a traceback. The command tree:
 - ``convert`` (:mod:`.convert`)
 - ``datasets list|fetch`` (:mod:`.datasets`)
 - ``index create|add|info``, ``search``, ``serve`` (:mod:`.search`)
+- ``train bpr|als``, ``recommend``, ``similar-items``, ``evaluate-recommendations`` (:mod:`.recommend`)
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Annotated
 
 import typer
 
-from . import convert, evaluate, graph, query, search
+from . import convert, evaluate, graph, query, recommend, search
 from .datasets import datasets_app
 from .train import train_app
 
@@ -60,6 +61,11 @@ train_app.command("deepwalk")(graph.train_deepwalk)
 train_app.command("node2vec")(graph.train_node2vec)
 app.command("evaluate-nodes")(graph.evaluate_nodes)
 app.command("evaluate-links")(graph.evaluate_links)
+train_app.command("bpr")(recommend.train_bpr)
+train_app.command("als")(recommend.train_als)
+app.command("recommend")(recommend.recommend)
+app.command("similar-items")(recommend.similar_items)
+app.command("evaluate-recommendations")(recommend.evaluate_recommendations)
 
 
 def run() -> None:  # pragma: no cover - console entry point

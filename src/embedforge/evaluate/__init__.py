@@ -1,5 +1,5 @@
 """Evaluation: word analogies and similarity, retrieval (BEIR), sentence and document similarity,
-node classification and link prediction."""
+node classification, link prediction and recommendation."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from embedforge.evaluate.links import (
     evaluate_link_prediction,
 )
 from embedforge.evaluate.nodes import NodeClassificationResult, evaluate_node_classification
+from embedforge.evaluate.recommend import RecommendationResult, evaluate_recommendations
 from embedforge.evaluate.retrieval import (
     BeirData,
     RetrievalResult,
@@ -49,6 +50,7 @@ __all__ = [
     "LeeData",
     "LinkPredictionResult",
     "NodeClassificationResult",
+    "RecommendationResult",
     "RetrievalResult",
     "SectionResult",
     "SentencePairs",
@@ -60,6 +62,7 @@ __all__ = [
     "evaluate_lee",
     "evaluate_link_prediction",
     "evaluate_node_classification",
+    "evaluate_recommendations",
     "evaluate_retrieval",
     "evaluate_sts",
     "evaluate_word_similarity",

@@ -23,6 +23,7 @@ import numpy as np
 from embedforge._linalg import normalize_rows, top_k
 from embedforge._validation import check_encoder, check_int, check_ks
 from embedforge.errors import DatasetError, FormatError, InvalidParameterError
+from embedforge.evaluate._ranking import query_metrics as _query_metrics
 from embedforge.text.documents import Document, iter_documents
 
 __all__ = [
@@ -329,32 +330,6 @@ def score_retrieval(
         n_queries=n,
         per_query=per_query,
     )
-
-
-def _query_metrics(
-    ranked: list[str], relevances: dict[str, int], ks: tuple[int, ...]
-) -> dict[str, float]:
-    gains = np.array([max(relevances.get(d, 0), 0) for d in ranked], dtype=np.float64)
-    hits = gains > 0
-    n_relevant = sum(1 for r in relevances.values() if r > 0)
-    discounts = 1.0 / np.log2(np.arange(2, len(ranked) + 2, dtype=np.float64))
-    ideal = np.sort(np.array([r for r in relevances.values() if r > 0], dtype=np.float64))[::-1]
-    ideal_discounts = 1.0 / np.log2(np.arange(2, len(ideal) + 2, dtype=np.float64))
-    cum_hits = np.cumsum(hits)
-    precision_at_hit = np.where(hits, cum_hits / np.arange(1, len(ranked) + 1), 0.0)
-    first = int(np.argmax(hits)) if hits.any() else -1
-    out: dict[str, float] = {}
-    for k in ks:
-        dcg = float(gains[:k] @ discounts[:k])
-        idcg = float(ideal[:k] @ ideal_discounts[:k])
-        out[f"ndcg@{k}"] = dcg / idcg if idcg > 0 else 0.0
-        found = int(cum_hits[min(k, len(ranked)) - 1]) if ranked else 0
-        out[f"recall@{k}"] = found / n_relevant if n_relevant else 0.0
-        out[f"precision@{k}"] = found / k
-        out[f"mrr@{k}"] = 1.0 / (first + 1) if 0 <= first < k else 0.0
-        out[f"map@{k}"] = float(precision_at_hit[:k].sum() / n_relevant) if n_relevant else 0.0
-    out["map"] = float(precision_at_hit.sum() / n_relevant) if n_relevant else 0.0
-    return out
 
 
 # ---------------------------------------------------------------------- exact search
