@@ -55,7 +55,8 @@ def _strict_failure(reason: str) -> str:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     """In strict mode, a skipped data test or a failed ``importorskip`` becomes a failure."""
     report = yield
-    if report.skipped and call.excinfo is not None and strict_mode():
+    expected_failure = hasattr(report, "wasxfail")  # an xfail reports as skipped: keep it
+    if report.skipped and call.excinfo is not None and not expected_failure and strict_mode():
         reason = _skip_reason(report.longrepr)
         is_data = item.get_closest_marker("data") is not None
         if is_data or reason.startswith(_IMPORTORSKIP_PREFIX):
@@ -91,6 +92,8 @@ class DataTally:
             return
         if report.failed:  # a failure in any phase (setup, call, teardown) is the outcome
             self.outcome[report.nodeid] = "failed"
+        elif hasattr(report, "wasxfail"):
+            self.outcome.setdefault(report.nodeid, "xfailed")
         elif report.skipped:
             self.outcome.setdefault(report.nodeid, "skipped")
         elif report.when == "call":
@@ -98,12 +101,13 @@ class DataTally:
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         outcomes = list(self.outcome.values())
-        skipped = outcomes.count("skipped")
-        passed = outcomes.count("passed")
-        ran = len(outcomes) - skipped
+        count = {name: outcomes.count(name) for name in ("passed", "failed", "xfailed", "skipped")}
+        ran = len(outcomes) - count["skipped"]
+        xfailed = f", {count['xfailed']} xfailed" if count["xfailed"] else ""
         where = os.environ.get("EMBEDFORGE_DATA_DIR") or "not set"
         terminalreporter.write_line(
-            f"data tests: {ran} ran, {passed} passed, {ran - passed} failed, {skipped} skipped "
+            f"data tests: {ran} ran, {count['passed']} passed, {count['failed']} failed"
+            f"{xfailed}, {count['skipped']} skipped "
             f"(EMBEDFORGE_DATA_DIR {where}; strict mode {'on' if strict_mode() else 'off'})"
         )
 
