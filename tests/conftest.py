@@ -1,4 +1,13 @@
-"""Shared pytest fixtures."""
+"""Shared pytest fixtures, and the CI rule that a quality check cannot silently turn itself off.
+
+Strict mode (``CI`` set to anything but ``""``, ``0`` or ``false``, or ``EMBEDFORGE_DATA_DIR``
+set and non-empty): a test marked ``data`` that would skip (data directory or file missing)
+fails with the reason, and so does any ``pytest.importorskip`` that finds its module missing
+(a dev dependency such as gensim, fasttext, sentence-transformers, httpx or fastapi: ``pip
+install -e ".[dev]"`` installs them all).  Outside strict mode they skip, so that a fresh clone
+without the data sets still runs ``make test``.  Every run ends with one line counting the data
+tests that ran and passed.
+"""
 
 from __future__ import annotations
 
@@ -10,27 +19,125 @@ import pytest
 
 TEST_DATA = Path(__file__).parent / "data"
 
+# pytest.importorskip's skip message starts with this (pytest 7 to 9)
+_IMPORTORSKIP_PREFIX = "could not import "
+
+
+def strict_mode() -> bool:
+    """True in CI (``CI`` set) or wherever the data sets are configured (``EMBEDFORGE_DATA_DIR``)."""
+    ci = os.environ.get("CI", "").strip().lower()
+    return ci not in ("", "0", "false", "no") or bool(os.environ.get("EMBEDFORGE_DATA_DIR"))
+
+
+def _skip_or_fail(reason: str) -> None:
+    """Skip the test, or fail it in strict mode: a quality check must not vanish silently."""
+    if strict_mode():
+        pytest.fail(f"{reason} (a skip is a failure when CI or EMBEDFORGE_DATA_DIR is set)")
+    pytest.skip(reason)
+
+
+def _skip_reason(longrepr: object) -> str:
+    """The reason of a skip report (``longrepr`` is ``(path, lineno, "Skipped: reason")``)."""
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr)
+
+
+def _strict_failure(reason: str) -> str:
+    return (
+        f"{reason}\n(strict mode: CI or EMBEDFORGE_DATA_DIR is set, so this skip is a failure; "
+        'install the dev dependencies with `pip install -e ".[dev]"` and set '
+        "EMBEDFORGE_DATA_DIR to the data sets)"
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """In strict mode, a skipped data test or a failed ``importorskip`` becomes a failure."""
+    report = yield
+    expected_failure = hasattr(report, "wasxfail")  # an xfail reports as skipped: keep it
+    if report.skipped and call.excinfo is not None and not expected_failure and strict_mode():
+        reason = _skip_reason(report.longrepr)
+        is_data = item.get_closest_marker("data") is not None
+        if is_data or reason.startswith(_IMPORTORSKIP_PREFIX):
+            report.outcome = "failed"
+            report.longrepr = _strict_failure(reason)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector):
+    """In strict mode, a module-level ``importorskip`` that skips a whole file is a failure."""
+    report = yield
+    if report.skipped and strict_mode():
+        reason = _skip_reason(report.longrepr)
+        if reason.startswith(_IMPORTORSKIP_PREFIX):
+            report.outcome = "failed"
+            report.longrepr = _strict_failure(reason)
+    return report
+
+
+class DataTally:
+    """A plugin counting the tests marked ``data`` and how each ended; prints one summary line."""
+
+    def __init__(self) -> None:
+        self.nodeids: set[str] = set()
+        self.outcome: dict[str, str] = {}
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        self.nodeids.update(item.nodeid for item in items if item.get_closest_marker("data"))
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.nodeid not in self.nodeids:
+            return
+        if report.failed:  # a failure in any phase (setup, call, teardown) is the outcome
+            self.outcome[report.nodeid] = "failed"
+        elif hasattr(report, "wasxfail"):
+            self.outcome.setdefault(report.nodeid, "xfailed")
+        elif report.skipped:
+            self.outcome.setdefault(report.nodeid, "skipped")
+        elif report.when == "call":
+            self.outcome.setdefault(report.nodeid, "passed")
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        outcomes = list(self.outcome.values())
+        count = {name: outcomes.count(name) for name in ("passed", "failed", "xfailed", "skipped")}
+        ran = len(outcomes) - count["skipped"]
+        xfailed = f", {count['xfailed']} xfailed" if count["xfailed"] else ""
+        where = os.environ.get("EMBEDFORGE_DATA_DIR") or "not set"
+        terminalreporter.write_line(
+            f"data tests: {ran} ran, {count['passed']} passed, {count['failed']} failed"
+            f"{xfailed}, {count['skipped']} skipped "
+            f"(EMBEDFORGE_DATA_DIR {where}; strict mode {'on' if strict_mode() else 'off'})"
+        )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(DataTally(), "embedforge-data-tally")
+
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
-    """The full public data sets (``EMBEDFORGE_DATA_DIR``); skips the test when absent."""
+    """The full public data sets (``EMBEDFORGE_DATA_DIR``); skips (fails in strict mode) when absent."""
     value = os.environ.get("EMBEDFORGE_DATA_DIR")
     if not value:
-        pytest.skip("EMBEDFORGE_DATA_DIR is not set; CI sets it to ../shared/data")
+        _skip_or_fail("EMBEDFORGE_DATA_DIR is not set; CI sets it to ../shared/data")
     path = Path(value)
     if not path.is_dir():
-        pytest.skip(f"EMBEDFORGE_DATA_DIR={value} is not a directory; CI sets it to ../shared/data")
+        _skip_or_fail(
+            f"EMBEDFORGE_DATA_DIR={value} is not a directory; CI sets it to ../shared/data"
+        )
     return path
 
 
 @pytest.fixture(scope="session")
 def data_file(data_dir: Path) -> Callable[[str], Path]:
-    """``data_file("men/MEN_dataset_natural_form_full")``: a mirror file, or skip if missing."""
+    """``data_file("men/MEN_dataset_natural_form_full")``: a mirror file; skip (strict: fail) if missing."""
 
     def get(relative: str) -> Path:
         path = data_dir / relative
         if not path.is_file():
-            pytest.skip(
+            _skip_or_fail(
                 f"EMBEDFORGE_DATA_DIR={data_dir} does not contain {relative}; "
                 "CI sets it to ../shared/data"
             )

@@ -192,5 +192,7 @@ def test_tfidf_on_full_scifact(data_dir, monkeypatch):
     assert len(data.corpus) == 5183 and len(data.queries) == 300
     result = evaluate_retrieval(TfIdf().fit(data.corpus.values()), data.queries, data.corpus,
                                 data.qrels)  # fmt: skip
-    assert result.ndcg[10] > 0.55  # measured 0.578 (BM25 in the BEIR paper: 0.665)
-    assert result.recall[100] > 0.85  # measured 0.884
+    # BENCHMARKS.md "Quality floors of the data tests", row "TF-IDF fitted on the SciFact
+    # corpus": deterministic, recorded 0.5780 / 0.8836 minus 0.005 (BM25 in the BEIR paper: 0.665)
+    assert result.ndcg[10] >= 0.572, str(result)
+    assert result.recall[100] >= 0.878, str(result)

@@ -100,7 +100,10 @@ def test_full_stsb_and_lee(data_dir, monkeypatch):
     test = read_stsb("stsb", "test")
     assert len(train.scores) == 5749 and len(test.scores) == 1379
     model = TfIdf().fit(train.sentences1 + train.sentences2)
-    assert evaluate_sts(model, *test).spearman > 0.6  # measured 0.641
+    # BENCHMARKS.md "Quality floors of the data tests": TF-IDF on STS-B, deterministic,
+    # recorded 0.6406 - 0.005; LSA 50 on Lee, 3-seed mean 0.308 (floor 0.277 there: the
+    # stricter 0.3 below is kept, seed 0 clears it)
+    assert evaluate_sts(model, *test).spearman >= 0.635
     lee = read_lee("lee_corpus")
     assert len(lee.background) == 300
     lsa = LSA(dim=50, seed=0).fit(lee.background)

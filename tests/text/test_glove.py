@@ -338,7 +338,9 @@ def test_unfitted_objects(tmp_path):
 def test_quality_on_text8_prefix(data_file):
     """1.17M tokens of text8: GloVe finds real neighbours and some analogies (floors below measured)."""
     corpus = TextCorpus(data_file("text8_prefix/text8_prefix"))
-    # Measured (2 workers, seeds 1): analogy 0.07 of 1,439 attempted, WS-353 0.36.
+    # Floors: BENCHMARKS.md, table "Quality floors of the data tests" (benchmarks/quality_floors.py,
+    # row "GloVe dim 50"): 3-seed means (2 workers) analogy 0.0519, WS-353 Spearman 0.329,
+    # minus the stated tolerances 0.01 and 0.03.
     model = GloVe(dim=50, window=8, x_max=10.0, epochs=5, min_count=30, workers=2, seed=1,
                   progress=False).fit(corpus)  # fmt: skip
     wv = model.wv
@@ -349,8 +351,8 @@ def test_quality_on_text8_prefix(data_file):
     neighbours = {k for k, _ in wv.most_similar("france", k=10)}
     assert neighbours & {"germany", "italy", "spain", "england", "paris", "french"}
     assert analogies.attempted > 1000
-    assert analogies.accuracy > 0.04
-    assert similarity.spearman > 0.25
+    assert analogies.accuracy >= 0.041, str(analogies)
+    assert similarity.spearman >= 0.298, str(similarity)
 
 
 def test_a_version_1_directory_with_the_old_parameter_name_loads():

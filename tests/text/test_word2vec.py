@@ -200,17 +200,21 @@ def test_interrupted_save_keeps_the_previous_model(tmp_path, sentences, monkeypa
 @pytest.mark.parametrize(
     "arch,objective,min_accuracy,min_spearman",
     [
-        ("skipgram", "negative_sampling", 0.045, 0.34),
-        ("cbow", "negative_sampling", 0.03, 0.33),
-        ("skipgram", "hierarchical_softmax", 0.065, 0.47),
+        ("skipgram", "negative_sampling", 0.048, 0.382),
+        ("cbow", "negative_sampling", 0.032, 0.357),
+        ("skipgram", "hierarchical_softmax", 0.065, 0.52),
+        ("cbow", "hierarchical_softmax", 0.028, 0.429),
     ],
 )
 def test_quality_on_text8_prefix(data_file, arch, objective, min_accuracy, min_spearman):
-    """1.17M tokens of text8: floors a little under what gensim 4.4 reaches on the same text.
+    """1.17M tokens of text8: each floor is the 3-seed mean minus a stated tolerance.
 
-    Measured with 3 seeds, 2 workers (BENCHMARKS.md): gensim skip-gram NS 0.055-0.061
-    analogy accuracy and 0.41 WordSim-353 Spearman, CBOW NS 0.045 / 0.38, skip-gram
-    HS 0.074 / 0.53; embedforge within seed noise of each.
+    Floors: BENCHMARKS.md, table "Quality floors of the data tests" (benchmarks/quality_floors.py,
+    rows "Word2Vec ..."): 3-seed means, 2 workers, analogy / WS-353 Spearman: skip-gram NS
+    0.0585 / 0.412, CBOW NS 0.0486 / 0.390, skip-gram HS 0.0756 / 0.551, CBOW HS 0.0466 /
+    0.462; tolerance 0.01 analogy and 0.03 Spearman, widened to 3 standard deviations of the
+    seeds where they spread more (CBOW: 0.016-0.018 analogy).  gensim 4.4 on the same text is
+    within seed noise of each (the word2vec tables above it).
     """
     corpus = data_file("text8_prefix/text8_prefix")
     analogies = data_file("google_analogy/questions-words.txt")
