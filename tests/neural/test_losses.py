@@ -217,12 +217,13 @@ def test_matryoshka_is_the_weighted_sum_over_prefixes():
     x, y = _data(13)
     inner = TripletMarginLoss(margin=0.3, distance="cosine")
     loss = MatryoshkaLoss(inner, dims=(2, 3, 5), weights=(1.0, 0.5, 2.0))
-    expected = (
-        lambda: sum(  # noqa: E731
+
+    def expected():
+        return sum(
             w * slow_triplet(x[:, :d], y, "cosine", 0.3, "batch_all")
             for d, w in zip((2, 3, 5), (1.0, 0.5, 2.0), strict=True)
         )
-    )
+
     _close(lambda: loss(x, y), expected, [x])
 
 
