@@ -33,6 +33,7 @@ from .evaluate import (
     score_retrieval,
 )
 from .graph import DeepWalk, Graph, Node2Vec
+from .neural import SoftmaxSkipGram
 from .search import (
     BinaryQuantizer,
     Collection,
@@ -91,6 +92,7 @@ __all__ = [
     "SentenceSimilarityResult",
     "SentenceTransformerEncoder",
     "SimilarityResult",
+    "SoftmaxSkipGram",
     "TextCorpus",
     "TfIdf",
     "UnknownKeyError",

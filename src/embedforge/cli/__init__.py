@@ -5,7 +5,8 @@ from embedforge are printed as one line (``error: ...``) with exit status 2,
 never as a traceback. The command tree:
 
 - ``train word2vec|fasttext|glove|tfidf|lsa|random-projection`` (:mod:`.train`);
-  ``train deepwalk|node2vec``, ``evaluate-nodes``, ``evaluate-links`` (:mod:`.graph`)
+  ``train deepwalk|node2vec``, ``evaluate-nodes``, ``evaluate-links`` (:mod:`.graph`);
+  ``train softmax-skipgram`` (:mod:`.neural`)
 - ``evaluate``, ``evaluate-retrieval`` (:mod:`.evaluate`)
 - ``similar``, ``analogy`` (:mod:`.query`)
 - ``convert`` (:mod:`.convert`)
@@ -20,7 +21,7 @@ from typing import Annotated
 
 import typer
 
-from . import convert, evaluate, graph, query, search
+from . import convert, evaluate, graph, neural, query, search
 from .datasets import datasets_app
 from .train import train_app
 
@@ -60,6 +61,7 @@ train_app.command("deepwalk")(graph.train_deepwalk)
 train_app.command("node2vec")(graph.train_node2vec)
 app.command("evaluate-nodes")(graph.evaluate_nodes)
 app.command("evaluate-links")(graph.evaluate_links)
+train_app.command("softmax-skipgram")(neural.train_softmax_skipgram)
 
 
 def run() -> None:  # pragma: no cover - console entry point
