@@ -1,5 +1,5 @@
 """Evaluation: word analogies and similarity, retrieval (BEIR), sentence and document similarity,
-node classification and link prediction."""
+node classification, link prediction and same-class retrieval (metric learning)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from embedforge.evaluate.links import (
     edge_features,
     evaluate_link_prediction,
 )
+from embedforge.evaluate.metric_learning import ClassRetrievalResult, evaluate_class_retrieval
 from embedforge.evaluate.nodes import NodeClassificationResult, evaluate_node_classification
 from embedforge.evaluate.retrieval import (
     BeirData,
@@ -46,6 +47,7 @@ __all__ = [
     "AnalogyQuestion",
     "AnalogyResult",
     "BeirData",
+    "ClassRetrievalResult",
     "LeeData",
     "LinkPredictionResult",
     "NodeClassificationResult",
@@ -57,6 +59,7 @@ __all__ = [
     "WordPair",
     "edge_features",
     "evaluate_analogies",
+    "evaluate_class_retrieval",
     "evaluate_lee",
     "evaluate_link_prediction",
     "evaluate_node_classification",

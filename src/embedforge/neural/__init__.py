@@ -6,6 +6,10 @@ when they train or encode, and the modules that need it at import time
 
 - :class:`SoftmaxSkipGram`: ``nn.Embedding -> nn.Linear`` word vectors (full softmax,
   negative sampling or sampled softmax), trained with Adam.
+- :class:`ImageEncoder`: a small CNN trained with a metric-learning loss;
+  ``encode(images, batch_size) -> (n, dim)`` float32 unit rows.
+- :mod:`.images`: MNIST IDX, ``.npy`` and ImageFolder readers, scikit-learn's 8x8
+  digits, the stratified and class-disjoint splits.
 - :mod:`.losses`: contrastive, triplet (batch-all / batch-hard / semi-hard),
   normalised softmax, InfoNCE, CLIP, Matryoshka; gathered across processes under DDP.
 - :class:`~.trainer.Trainer`: the training loop (schedules, clipping, AMP, early
@@ -14,6 +18,22 @@ when they train or encode, and the modules that need it at import time
 
 from __future__ import annotations
 
+from .image_encoder import ImageEncoder
+from .images import (
+    class_disjoint_split,
+    load_digits_images,
+    read_images,
+    read_mnist,
+    stratified_split,
+)
 from .skipgram import SoftmaxSkipGram
 
-__all__ = ["SoftmaxSkipGram"]
+__all__ = [
+    "ImageEncoder",
+    "SoftmaxSkipGram",
+    "class_disjoint_split",
+    "load_digits_images",
+    "read_images",
+    "read_mnist",
+    "stratified_split",
+]

@@ -94,8 +94,9 @@ class SkipGramNet(nn.Module):
 
 
 class ConvEncoder(nn.Module):
-    """A small CNN: blocks of (conv 3x3, batch norm, ReLU, max-pool 2), global average pooling,
-    dropout, a linear projection to ``dim`` and L2 normalisation.
+    """A small CNN: blocks of (conv 3x3, batch norm, ReLU, max-pool 2), average pooling to a
+    ``grid`` x ``grid`` map (the layout is kept, whatever the input size), dropout, a linear
+    projection to ``dim`` and L2 normalisation.
 
     Parameters
     ----------
@@ -105,6 +106,8 @@ class ConvEncoder(nn.Module):
     channels : tuple of int, default (32, 64)
         Output channels of each block.
     dropout : float, default 0.1
+    grid : int, default 4
+        Side of the pooled feature map fed to the projection (1: global average pooling).
     normalize : bool, default True
         L2-normalise the output rows.
 
@@ -117,6 +120,7 @@ class ConvEncoder(nn.Module):
         dim: int,
         channels: tuple[int, ...] = (32, 64),
         dropout: float = 0.1,
+        grid: int = 4,
         normalize: bool = True,
     ) -> None:
         super().__init__()
@@ -132,11 +136,12 @@ class ConvEncoder(nn.Module):
             c = out
         self.features = nn.Sequential(*layers)
         self.dropout = nn.Dropout(dropout)
-        self.projection = nn.Linear(c, dim)
+        self.grid = grid
+        self.projection = nn.Linear(c * grid * grid, dim)
         self.normalize = normalize
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         x = self.features(images)
-        x = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
+        x = torch.flatten(F.adaptive_avg_pool2d(x, self.grid), 1)
         x = self.projection(self.dropout(x))
         return F.normalize(x, dim=1) if self.normalize else x
