@@ -125,3 +125,32 @@ def test_mnist_test_set_reads_with_its_published_counts(data_dir):
     assert np.bincount(labels).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
     seen, unseen = class_disjoint_split(labels)
     assert len(seen) == 5139 and len(unseen) == 4861
+
+
+def test_cli_trains_resumes_and_evaluates(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from embedforge.cli import app
+
+    x, y = load_digits_images()
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    out = tmp_path / "enc"
+    args = ["train", "image-encoder", str(tmp_path / "x.npy"), "--labels", str(tmp_path / "y.npy"),
+            "--classes", "0-4", "--loss", "normalized_softmax", "--dim", "16", "--epochs", "1",
+            "--batch-size", "256", "--device", "cpu", "--output", str(out), "--no-progress"]  # fmt: skip
+    runner = CliRunner()
+    done = runner.invoke(app, args)
+    assert done.exit_code == 0, done.output
+    assert "5 classes" in done.output and (tmp_path / "enc.checkpoint" / "checkpoint.pt").is_file()
+    again = runner.invoke(app, [*args, "--resume"])
+    assert again.exit_code == 0, again.output
+    result = runner.invoke(app, ["evaluate-retrieval-classes", str(out), str(tmp_path / "x.npy"),
+                                 "--labels", str(tmp_path / "y.npy"), "--classes", "5-9", "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.output)
+    assert scores["n_classes"] == 5 and 0 < scores["map_at_r"] <= 1
+    bad = runner.invoke(app, ["evaluate-retrieval-classes", str(out), str(tmp_path / "x.npy")])
+    assert bad.exit_code == 2 and "--labels" in bad.output

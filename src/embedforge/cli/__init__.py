@@ -6,7 +6,7 @@ never as a traceback. The command tree:
 
 - ``train word2vec|fasttext|glove|tfidf|lsa|random-projection`` (:mod:`.train`);
   ``train deepwalk|node2vec``, ``evaluate-nodes``, ``evaluate-links`` (:mod:`.graph`);
-  ``train softmax-skipgram`` (:mod:`.neural`)
+  ``train softmax-skipgram|image-encoder``, ``evaluate-retrieval-classes`` (:mod:`.neural`)
 - ``evaluate``, ``evaluate-retrieval`` (:mod:`.evaluate`)
 - ``similar``, ``analogy`` (:mod:`.query`)
 - ``convert`` (:mod:`.convert`)
@@ -62,6 +62,8 @@ train_app.command("node2vec")(graph.train_node2vec)
 app.command("evaluate-nodes")(graph.evaluate_nodes)
 app.command("evaluate-links")(graph.evaluate_links)
 train_app.command("softmax-skipgram")(neural.train_softmax_skipgram)
+train_app.command("image-encoder")(neural.train_image_encoder)
+app.command("evaluate-retrieval-classes")(neural.evaluate_retrieval_classes)
 
 
 def run() -> None:  # pragma: no cover - console entry point
