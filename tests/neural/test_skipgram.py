@@ -78,6 +78,8 @@ def test_save_then_load_is_bit_exact_and_registered(trained, tmp_path):
     np.testing.assert_array_equal(loaded.wv.vectors, trained.wv.vectors)
     np.testing.assert_array_equal(loaded.output_weight_, trained.output_weight_)
     assert loaded.loss_history_ == trained.loss_history_
+    vectors = embedforge.Embeddings.load(tmp_path / "m")  # what `embedforge similar DIR` opens
+    np.testing.assert_array_equal(vectors.vectors, trained.wv.vectors)
 
 
 @pytest.mark.parametrize("objective,negative", [("negative_sampling", 5), ("sampled_softmax", 64)])
