@@ -36,6 +36,7 @@ EXPECTED_NAMES = {
     "cora",
     "blogcatalog",
     "movielens_100k",
+    "mnist_test",
 }
 
 

@@ -34,6 +34,7 @@ from .evaluate import (
     score_retrieval,
 )
 from .graph import DeepWalk, Graph, Node2Vec
+from .neural import SoftmaxSkipGram
 from .recommend import ALS, BPR, Interactions, read_interactions
 from .search import (
     BinaryQuantizer,
@@ -96,6 +97,7 @@ __all__ = [
     "SentenceSimilarityResult",
     "SentenceTransformerEncoder",
     "SimilarityResult",
+    "SoftmaxSkipGram",
     "TextCorpus",
     "TfIdf",
     "UnknownKeyError",

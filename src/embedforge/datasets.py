@@ -290,6 +290,21 @@ _REGISTRY: dict[str, DatasetInfo] = {
             directory=True,
         ),
         DatasetInfo(
+            name="mnist_test",
+            description="MNIST test set (directory): 10,000 handwritten digits, 28x28 uint8, IDX "
+            "files (the training images are not in the mirror)",
+            folder="mnist_test",
+            filename="t10k-images-idx3-ubyte.gz",
+            url=None,
+            known_hash="sha256:8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+            source="GitHub r007-1/m5Nph2Ef at commit 05e5ff61eeaaad048b346617de8bf1c1b1712c97, "
+            "MNIST_data/ (official MD5s; read with embedforge.neural.images.read_mnist)",
+            license="none in the source; commonly listed as CC BY-SA 3.0 (Y. LeCun, C. Cortes)",
+            citation='Y. LeCun, L. Bottou, Y. Bengio, P. Haffner, "Gradient-Based Learning Applied '
+            'to Document Recognition", Proc. IEEE 86(11), 1998',
+            directory=True,
+        ),
+        DatasetInfo(
             name="cora",
             description="Cora citation graph (directory): 2,708 papers, 5,278 undirected links, "
             "7 classes, with the Planetoid split (140 / 500 / 1,000)",

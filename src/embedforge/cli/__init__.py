@@ -5,7 +5,8 @@ from embedforge are printed as one line (``error: ...``) with exit status 2,
 never as a traceback. The command tree:
 
 - ``train word2vec|fasttext|glove|tfidf|lsa|random-projection`` (:mod:`.train`);
-  ``train deepwalk|node2vec``, ``evaluate-nodes``, ``evaluate-links`` (:mod:`.graph`)
+  ``train deepwalk|node2vec``, ``evaluate-nodes``, ``evaluate-links`` (:mod:`.graph`);
+  ``train softmax-skipgram|image-encoder``, ``evaluate-retrieval-classes`` (:mod:`.neural`)
 - ``evaluate``, ``evaluate-retrieval`` (:mod:`.evaluate`)
 - ``similar``, ``analogy`` (:mod:`.query`)
 - ``convert`` (:mod:`.convert`)
@@ -21,7 +22,7 @@ from typing import Annotated
 
 import typer
 
-from . import convert, evaluate, graph, query, recommend, search
+from . import convert, evaluate, graph, neural, query, recommend, search
 from .datasets import datasets_app
 from .train import train_app
 
@@ -66,6 +67,9 @@ train_app.command("als")(recommend.train_als)
 app.command("recommend")(recommend.recommend)
 app.command("similar-items")(recommend.similar_items)
 app.command("evaluate-recommendations")(recommend.evaluate_recommendations)
+train_app.command("softmax-skipgram")(neural.train_softmax_skipgram)
+train_app.command("image-encoder")(neural.train_image_encoder)
+app.command("evaluate-retrieval-classes")(neural.evaluate_retrieval_classes)
 
 
 def run() -> None:  # pragma: no cover - console entry point

@@ -1,5 +1,6 @@
 """Evaluation: word analogies and similarity, retrieval (BEIR), sentence and document similarity,
-node classification, link prediction and recommendation."""
+node classification, link prediction, recommendation and same-class retrieval (metric
+learning)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from embedforge.evaluate.links import (
     edge_features,
     evaluate_link_prediction,
 )
+from embedforge.evaluate.metric_learning import ClassRetrievalResult, evaluate_class_retrieval
 from embedforge.evaluate.nodes import NodeClassificationResult, evaluate_node_classification
 from embedforge.evaluate.recommend import RecommendationResult, evaluate_recommendations
 from embedforge.evaluate.retrieval import (
@@ -47,6 +49,7 @@ __all__ = [
     "AnalogyQuestion",
     "AnalogyResult",
     "BeirData",
+    "ClassRetrievalResult",
     "LeeData",
     "LinkPredictionResult",
     "NodeClassificationResult",
@@ -59,6 +62,7 @@ __all__ = [
     "WordPair",
     "edge_features",
     "evaluate_analogies",
+    "evaluate_class_retrieval",
     "evaluate_lee",
     "evaluate_link_prediction",
     "evaluate_node_classification",

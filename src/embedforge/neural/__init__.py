@@ -1,0 +1,39 @@
+"""Neural embedding training in PyTorch (the ``torch`` extra).
+
+Importing this package does not import PyTorch: the estimators below import it
+when they train or encode, and the modules that need it at import time
+(:mod:`.losses`, :mod:`.trainer`, :mod:`.networks`) are imported explicitly.
+
+- :class:`SoftmaxSkipGram`: ``nn.Embedding -> nn.Linear`` word vectors (full softmax,
+  negative sampling or sampled softmax), trained with Adam.
+- :class:`ImageEncoder`: a small CNN trained with a metric-learning loss;
+  ``encode(images, batch_size) -> (n, dim)`` float32 unit rows.
+- :mod:`.images`: MNIST IDX, ``.npy`` and ImageFolder readers, scikit-learn's 8x8
+  digits, the stratified and class-disjoint splits.
+- :mod:`.losses`: contrastive, triplet (batch-all / batch-hard / semi-hard),
+  normalised softmax, InfoNCE, CLIP, Matryoshka; gathered across processes under DDP.
+- :class:`~.trainer.Trainer`: the training loop (schedules, clipping, AMP, early
+  stopping, checkpoints and resume, DDP).
+"""
+
+from __future__ import annotations
+
+from .image_encoder import ImageEncoder
+from .images import (
+    class_disjoint_split,
+    load_digits_images,
+    read_images,
+    read_mnist,
+    stratified_split,
+)
+from .skipgram import SoftmaxSkipGram
+
+__all__ = [
+    "ImageEncoder",
+    "SoftmaxSkipGram",
+    "class_disjoint_split",
+    "load_digits_images",
+    "read_images",
+    "read_mnist",
+    "stratified_split",
+]

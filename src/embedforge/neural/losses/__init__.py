@@ -1,0 +1,44 @@
+"""Losses for training embeddings, each composed of a distance, an optional miner and a reducer.
+
+Every formula is written once (the design of pytorch-metric-learning) and
+tested against a plain Python loop, values and gradients
+(``tests/neural/test_losses.py``).  Importing this package imports PyTorch.
+
+- :class:`ContrastiveLoss` (Hadsell, Chopra & LeCun 2006)
+- :class:`TripletMarginLoss` with :class:`BatchAllMiner`, :class:`BatchHardMiner`
+  (Hermans et al. 2017) and :class:`SemiHardMiner` (Schroff et al. 2015)
+- :class:`NormalizedSoftmaxLoss` over class proxies (Zhai & Wu 2018)
+- :class:`InfoNCELoss` / multiple-negatives ranking (van den Oord et al. 2018;
+  Henderson et al. 2017) and :class:`CLIPLoss` (Radford et al. 2021)
+- :class:`MatryoshkaLoss` (Kusupati et al. 2022)
+- :func:`gather`: all_gather with gradients, for in-batch negatives under DDP
+"""
+
+from __future__ import annotations
+
+from .distances import CosineSimilarity, Distance, DotProductSimilarity, EuclideanDistance
+from .gather import gather, is_distributed
+from .infonce import CLIPLoss, InfoNCELoss
+from .matryoshka import MatryoshkaLoss
+from .miners import BatchAllMiner, BatchHardMiner, Miner, SemiHardMiner
+from .pair import ContrastiveLoss, TripletMarginLoss
+from .proxy import NormalizedSoftmaxLoss
+
+__all__ = [
+    "BatchAllMiner",
+    "BatchHardMiner",
+    "CLIPLoss",
+    "ContrastiveLoss",
+    "CosineSimilarity",
+    "Distance",
+    "DotProductSimilarity",
+    "EuclideanDistance",
+    "InfoNCELoss",
+    "MatryoshkaLoss",
+    "Miner",
+    "NormalizedSoftmaxLoss",
+    "SemiHardMiner",
+    "TripletMarginLoss",
+    "gather",
+    "is_distributed",
+]
