@@ -35,6 +35,7 @@ EXPECTED_NAMES = {
     "lee_corpus",
     "cora",
     "blogcatalog",
+    "weat",
 }
 
 

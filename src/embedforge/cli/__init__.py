@@ -11,6 +11,7 @@ never as a traceback. The command tree:
 - ``convert`` (:mod:`.convert`)
 - ``datasets list|fetch`` (:mod:`.datasets`)
 - ``index create|add|info``, ``search``, ``serve`` (:mod:`.search`)
+- ``audit``, ``debias`` (:mod:`.audit`)
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Annotated
 
 import typer
 
-from . import convert, evaluate, graph, query, search
+from . import audit, convert, evaluate, graph, query, search
 from .datasets import datasets_app
 from .train import train_app
 
@@ -60,6 +61,8 @@ train_app.command("deepwalk")(graph.train_deepwalk)
 train_app.command("node2vec")(graph.train_node2vec)
 app.command("evaluate-nodes")(graph.evaluate_nodes)
 app.command("evaluate-links")(graph.evaluate_links)
+app.command("audit")(audit.audit)
+app.command("debias")(audit.debias)
 
 
 def run() -> None:  # pragma: no cover - console entry point
