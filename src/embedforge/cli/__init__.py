@@ -12,6 +12,7 @@ never as a traceback. The command tree:
 - ``datasets list|fetch`` (:mod:`.datasets`)
 - ``index create|add|info``, ``search``, ``serve`` (:mod:`.search`)
 - ``audit``, ``debias`` (:mod:`.audit`)
+- ``map``, ``export-projector`` (:mod:`.maps`)
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Annotated
 
 import typer
 
-from . import audit, convert, evaluate, graph, query, search
+from . import audit, convert, evaluate, graph, maps, query, search
 from .datasets import datasets_app
 from .train import train_app
 
@@ -63,6 +64,8 @@ app.command("evaluate-nodes")(graph.evaluate_nodes)
 app.command("evaluate-links")(graph.evaluate_links)
 app.command("audit")(audit.audit)
 app.command("debias")(audit.debias)
+app.command("map")(maps.map_command)
+app.command("export-projector")(maps.export_projector_command)
 
 
 def run() -> None:  # pragma: no cover - console entry point
