@@ -12,7 +12,7 @@ never as a traceback. The command tree:
 - ``datasets list|fetch`` (:mod:`.datasets`)
 - ``index create|add|info``, ``search``, ``serve`` (:mod:`.search`)
 - ``audit``, ``debias`` (:mod:`.audit`)
-- ``map``, ``export-projector`` (:mod:`.maps`)
+- ``map``, ``export-projector``, ``report`` (:mod:`.maps`)
 """
 
 from __future__ import annotations
@@ -66,6 +66,7 @@ app.command("audit")(audit.audit)
 app.command("debias")(audit.debias)
 app.command("map")(maps.map_command)
 app.command("export-projector")(maps.export_projector_command)
+app.command("report")(maps.report_command)
 
 
 def run() -> None:  # pragma: no cover - console entry point

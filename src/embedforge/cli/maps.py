@@ -94,3 +94,28 @@ def export_projector_command(
         meta = read_metadata(metadata) if metadata is not None else None
         path = export_projector(as_embeddings(directory), output, meta, limit=limit)
     typer.echo(f"saved {path.parent}")
+
+
+def report_command(
+    directory: DirArg,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="HTML file; the Markdown goes beside it (.md).")
+    ],
+    method: Annotated[Method, typer.Option(help="Projection of the map.")] = Method.pca,
+    weat: Annotated[bool, typer.Option("--weat/--no-weat", help="Run the WEAT tests.")] = True,
+    analogies: Annotated[
+        str | None, typer.Option(help="Analogy set (name or file); skipped if unavailable.")
+    ] = "google_analogy",
+    word_sets: Annotated[
+        str, typer.Option(help="WEAT.json file or data set name with the word lists.")
+    ] = "weat",
+) -> None:
+    """One self-contained HTML page (and Markdown): quality figures, bias tests, a map."""
+    from ..maps import build_report, write_report
+
+    with reports_errors():
+        report = build_report(
+            directory, analogies=analogies, weat=weat, word_sets=word_sets, method=method.value
+        )
+        html_path, md_path = write_report(report, output)
+    typer.echo(f"saved {html_path} and {md_path}")

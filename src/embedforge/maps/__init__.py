@@ -4,7 +4,8 @@
   kept in ``DIR/projections/NAME.npy`` + ``NAME.json``; :func:`list_projections`
   and :func:`load_projection` read them, e.g. for the explorer);
 - :func:`plot_map` (matplotlib PNG / SVG), :func:`read_metadata`;
-- :func:`export_projector` (TensorBoard's Embedding Projector files).
+- :func:`export_projector` (TensorBoard's Embedding Projector files);
+- :func:`build_report` / :func:`write_report` (one self-contained HTML page and Markdown).
 
 t-SNE, UMAP and the images need the extra ``embedforge[maps]``; nothing heavy
 is imported until a function needs it.
@@ -23,10 +24,13 @@ from .project import (
     save_projection,
     saved_projection,
 )
+from .report import Report, build_report, write_report
 from .tensorboard import export_projector
 
 __all__ = [
     "METHODS",
+    "Report",
+    "build_report",
     "as_embeddings",
     "export_projector",
     "keys_hash",
@@ -37,4 +41,5 @@ __all__ = [
     "read_metadata",
     "save_projection",
     "saved_projection",
+    "write_report",
 ]
