@@ -1,6 +1,7 @@
 """VectorIndex(kind="kdtree") against the flat (FAISS) index, by dimension.
 
-Both are exact: the same ids come back (checked on every run).  For each
+Both are exact: the same scores come back (checked on every run; ids can
+differ only among float32 ties).  For each
 dimension, ``--n`` random Gaussian vectors (seed 0) are indexed, then
 ``--queries`` queries of ``k=10`` are answered one at a time (the explorer's
 pattern: the point under the cursor) and in one batch; build and query times
@@ -35,9 +36,9 @@ def measure(kind: str, x, q, k: int) -> dict:
         index.search(row[None, :], k)
     single = (time.perf_counter() - t0) / len(q)
     t0 = time.perf_counter()
-    _, ids = index.search(q, k)
+    scores, ids = index.search(q, k)
     batch = (time.perf_counter() - t0) / len(q)
-    return {"build": build, "single": single, "batch": batch, "ids": ids}
+    return {"build": build, "single": single, "batch": batch, "ids": ids, "scores": scores}
 
 
 def main() -> None:
@@ -61,11 +62,13 @@ def main() -> None:
         "",
         f"{args.n:,} Gaussian vectors (seed 0), cosine, k={args.k}, {args.queries} queries; "
         f"best of {args.repeats}, interleaved. Single: one query per call (the explorer's "
-        "cursor); batch: all queries in one call. Both exact: ids equal on every run.",
+        "cursor); batch: all queries in one call. Both exact: the scores agree to 1e-5 on "
+        "every run (checked); same ids: share of result ids in the same rank (below 1 only "
+        "where float32 ties order differently, e.g. 2-D unit vectors).",
         "",
         "| dim | flat build s | kdtree build s | flat single ms | kdtree single ms | "
-        "flat batch ms/q | kdtree batch ms/q | kdtree speed-up (single) |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "flat batch ms/q | kdtree batch ms/q | kdtree speed-up (single) | same ids |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for dim in (int(d) for d in args.dims.split(",")):
         rng = np.random.default_rng(0)
@@ -78,13 +81,13 @@ def main() -> None:
             score=lambda r: -r["single"],
         )
         f, t = best["flat"], best["kdtree"]
-        same = np.array_equal(f["ids"], t["ids"])
-        if not same:
-            raise SystemExit(f"dim {dim}: the kdtree returned other ids than flat")
+        if not np.allclose(f["scores"], t["scores"], atol=1e-5):
+            raise SystemExit(f"dim {dim}: the kdtree's scores differ from flat's")
+        same = float(np.mean(f["ids"] == t["ids"]))
         lines.append(
             f"| {dim} | {f['build']:.3f} | {t['build']:.3f} | {1e3 * f['single']:.3f} | "
             f"{1e3 * t['single']:.3f} | {1e3 * f['batch']:.4f} | {1e3 * t['batch']:.4f} | "
-            f"{f['single'] / t['single']:.1f}x |"
+            f"{f['single'] / t['single']:.1f}x | {same:.4f} |"
         )
         print(lines[-1], flush=True)
     publish(lines, not args.no_record)
