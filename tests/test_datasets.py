@@ -37,6 +37,7 @@ EXPECTED_NAMES = {
     "blogcatalog",
     "movielens_100k",
     "mnist_test",
+    "weat",
 }
 
 

@@ -352,6 +352,21 @@ _REGISTRY: dict[str, DatasetInfo] = {
             "ACM TiiS 5(4), 2015",
             directory=True,
         ),
+        DatasetInfo(
+            name="weat",
+            description="WEAT word sets (JSON): the 31 target and attribute lists of the ten "
+            "tests of Caliskan et al. 2017, 429 words",
+            folder="weat",
+            filename="WEAT.json",
+            url="https://raw.githubusercontent.com/dccuchile/wefe/"
+            "1998132a3e809481a7456d952f7473d191990946/wefe/datasets/data/WEAT.json",
+            known_hash="sha256:1a4a448a1825b29c67a7ebb7733343084b015f5b8ed720b2d9e193840a3d49a1",
+            source="GitHub dccuchile/wefe at commit 1998132a3e809481a7456d952f7473d191990946, "
+            "wefe/datasets/data/WEAT.json (also in the PyPI package wefe)",
+            license="MIT (WEFE repository); word lists from the cited IAT literature",
+            citation='A. Caliskan, J. J. Bryson, A. Narayanan, "Semantics derived automatically '
+            'from language corpora contain human-like biases", Science 356(6334), 2017',
+        ),
     )
 }
 

@@ -13,6 +13,8 @@ never as a traceback. The command tree:
 - ``datasets list|fetch`` (:mod:`.datasets`)
 - ``index create|add|info``, ``search``, ``serve`` (:mod:`.search`)
 - ``train bpr|als``, ``recommend``, ``similar-items``, ``evaluate-recommendations`` (:mod:`.recommend`)
+- ``audit``, ``debias`` (:mod:`.audit`)
+- ``map``, ``export-projector``, ``report`` (:mod:`.maps`)
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Annotated
 
 import typer
 
-from . import convert, evaluate, graph, neural, query, recommend, search
+from . import audit, convert, evaluate, graph, maps, neural, query, recommend, search
 from .datasets import datasets_app
 from .train import train_app
 
@@ -70,6 +72,11 @@ app.command("evaluate-recommendations")(recommend.evaluate_recommendations)
 train_app.command("softmax-skipgram")(neural.train_softmax_skipgram)
 train_app.command("image-encoder")(neural.train_image_encoder)
 app.command("evaluate-retrieval-classes")(neural.evaluate_retrieval_classes)
+app.command("audit")(audit.audit)
+app.command("debias")(audit.debias)
+app.command("map")(maps.map_command)
+app.command("export-projector")(maps.export_projector_command)
+app.command("report")(maps.report_command)
 
 
 def run() -> None:  # pragma: no cover - console entry point

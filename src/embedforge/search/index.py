@@ -18,6 +18,7 @@ without materialising float32 vectors, and its codec is exactly ours
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import math
 import os
@@ -40,9 +41,9 @@ __all__ = ["VectorIndex"]
 #: Version of the directory layout written by :meth:`VectorIndex.save`.
 FORMAT_VERSION = 1
 
-KINDS = ("flat", "hnsw", "ivf", "ivf-pq")
+KINDS = ("flat", "hnsw", "ivf", "ivf-pq", "kdtree")
 PRECISIONS = ("float32", "int8", "binary")
-METRICS = ("cosine", "inner_product")
+METRICS = ("cosine", "inner_product", "euclidean")
 
 # Allowed sets at most this large are scored exhaustively from the stored codes.
 _EXHAUSTIVE_LIMIT = 2048
@@ -64,15 +65,20 @@ class VectorIndex:
     ----------
     dim : int
         Width of the vectors.
-    kind : {"flat", "hnsw", "ivf", "ivf-pq"}, default "flat"
-        Exhaustive search, an HNSW graph, an inverted file, or an inverted
-        file with product-quantized codes.
+    kind : {"flat", "hnsw", "ivf", "ivf-pq", "kdtree"}, default "flat"
+        Exhaustive search, an HNSW graph, an inverted file, an inverted
+        file with product-quantized codes, or an exact k-d tree
+        (scikit-learn's ``KDTree``; float32 and cosine only; for
+        low-dimensional vectors such as 2-D / 3-D map coordinates, see
+        ``benchmarks/kdtree_vs_flat.py`` for where it beats flat).
     precision : {"float32", "int8", "binary"}, default "float32"
         What the index stores per dimension: the float, an 8-bit scalar code
         (calibrated by :meth:`train`), or one sign bit (Hamming search).
         ``"ivf-pq"`` stores its own PQ codes and accepts only ``"float32"``.
-    metric : {"cosine", "inner_product"}, default "cosine"
+    metric : {"cosine", "inner_product", "euclidean"}, default "cosine"
         With ``"cosine"`` vectors and queries are L2-normalised first.
+        ``"euclidean"`` (``kind="kdtree"`` only, e.g. the point under a
+        cursor on a 2-D map) scores by minus the Euclidean distance.
         Scores are inner products (binary: ``dim - 2 * hamming``, the inner
         product of the ±1 sign vectors).
     rescore_multiplier : int, default 4
@@ -151,6 +157,17 @@ class VectorIndex:
                 f"kind='ivf-pq' stores product-quantized codes, so precision must be 'float32'; "
                 f"got precision={precision!r}. Use kind='ivf' for int8 or binary codes"
             )
+        if kind == "kdtree" and (precision != "float32" or metric == "inner_product"):
+            raise InvalidParameterError(
+                "kind='kdtree' searches exact Euclidean distances (between unit vectors for "
+                "metric='cosine'), so precision must be 'float32' and metric 'cosine' or "
+                f"'euclidean'; got precision={precision!r}, metric={metric!r}. Use kind='flat'"
+            )
+        if metric == "euclidean" and kind != "kdtree":
+            raise InvalidParameterError(
+                f"metric='euclidean' needs kind='kdtree'; got kind={kind!r}. Use metric='cosine' "
+                "or kind='kdtree'"
+            )
         if kind == "ivf-pq":
             if self.pq_m is None:
                 self.pq_m = max(m for m in range(1, max(1, dim // 8) + 1) if dim % m == 0)
@@ -166,7 +183,7 @@ class VectorIndex:
         self._position: dict[int, int] = {}  # id -> label
         self._index: Any = None
         self._trained = not self.needs_training
-        if self.kind in ("flat", "hnsw") and self.precision != "int8":
+        if self.kind in ("flat", "hnsw", "kdtree") and self.precision != "int8":
             self._index = self._new_index(None)
 
     # ------------------------------------------------------------------ construction
@@ -204,6 +221,8 @@ class VectorIndex:
         return 8 * ((self.dim + 7) // 8)
 
     def _new_index(self, nlist: int | None) -> Any:
+        if self.kind == "kdtree":
+            return _KDTreeStore(self.dim, euclidean=self.metric == "euclidean")
         faiss = _faiss()
         ip = faiss.METRIC_INNER_PRODUCT
         qt8 = faiss.ScalarQuantizer.QT_8bit
@@ -411,7 +430,7 @@ class VectorIndex:
         )
         if not len(labels):
             return 0
-        if self.kind == "flat":
+        if self.kind in ("flat", "kdtree"):
             # flat codes are compacted: the labels after each removed one shift down
             self._index.remove_ids(labels)
             keep = np.ones(len(self._ids), dtype=bool)
@@ -497,7 +516,7 @@ class VectorIndex:
         out_scores = np.full((nq, k), -np.inf, dtype=np.float32)
         out_ids = np.full((nq, k), -1, dtype=np.int64)
 
-        approximate = self.precision != "float32" or self.kind != "flat"
+        approximate = self.precision != "float32" or self.kind not in ("flat", "kdtree")
         use_rescore = rescore is not None and approximate
         mask: np.ndarray | None = None  # by label
         if allowed_ids is not None:
@@ -515,7 +534,8 @@ class VectorIndex:
         if nq == 0 or fetch == 0:
             return out_scores, out_ids
 
-        if candidates is not None and (n_cand <= _EXHAUSTIVE_LIMIT or n_cand <= fetch):
+        small = n_cand <= _EXHAUSTIVE_LIMIT or n_cand <= fetch
+        if candidates is not None and small and self.kind != "kdtree":
             scores, labels_ = self._exhaustive(q, candidates, fetch)
         else:
             scores, labels_ = self._faiss_search(q, fetch, mask)
@@ -537,6 +557,8 @@ class VectorIndex:
     def _faiss_search(
         self, q: np.ndarray, fetch: int, mask: np.ndarray | None
     ) -> tuple[np.ndarray, np.ndarray]:
+        if self.kind == "kdtree":
+            return self._index.search_masked(q, fetch, mask)
         faiss = _faiss()
         codes = self._codes(q)
         supports_selector = not (self._binary and self.kind in ("hnsw", "ivf"))
@@ -667,7 +689,11 @@ class VectorIndex:
                 "(it has no config.json); refusing to replace it. Choose a new path"
             )
         blob = None
-        if self._index is not None:
+        if isinstance(self._index, _KDTreeStore):
+            buf = io.BytesIO()
+            np.save(buf, self._index.vectors, allow_pickle=False)
+            blob = np.frombuffer(buf.getvalue(), dtype=np.uint8)
+        elif self._index is not None:
             if self._binary:
                 blob = faiss.serialize_index_binary(self._index)
             else:
@@ -758,11 +784,15 @@ class VectorIndex:
                 )
             blob = np.frombuffer(data, dtype=np.uint8)
             try:
-                if index._binary:
+                if index.kind == "kdtree":
+                    index._index = _KDTreeStore.from_npy(
+                        data, index.dim, euclidean=index.metric == "euclidean"
+                    )
+                elif index._binary:
                     index._index = faiss.deserialize_index_binary(blob)
                 else:
                     index._index = faiss.deserialize_index(blob)
-            except RuntimeError as exc:
+            except (RuntimeError, ValueError) as exc:
                 raise FormatError(f"{file}: FAISS cannot read it ({exc})") from exc
             expected = len(live) if index.kind in ("ivf", "ivf-pq") else len(ids)
             if index._index.ntotal != expected:
@@ -779,3 +809,72 @@ class VectorIndex:
         index._trained = bool(config.get("trained"))
         index._fitted_nlist = config.get("nlist_trained")
         return index
+
+
+class _KDTreeStore:
+    """The vectors of a ``kind="kdtree"`` index, with the few FAISS-index methods it uses.
+
+    Holds unit vectors; scikit-learn's ``KDTree`` (exact, Euclidean) is built
+    on the first search after a change.  On unit vectors ``|q - x|^2 = 2 - 2 q.x``,
+    so the nearest are the most cosine-similar and the score is ``1 - d^2 / 2``.
+    With ``euclidean`` the vectors are kept as given and the score is ``-d``.
+    """
+
+    def __init__(self, dim: int, euclidean: bool = False) -> None:
+        self.vectors = np.empty((0, dim), dtype=np.float32)
+        self.euclidean = euclidean
+        self._tree: Any = None
+
+    @classmethod
+    def from_npy(cls, data: bytes, dim: int, euclidean: bool = False) -> _KDTreeStore:
+        store = cls(dim, euclidean)
+        vectors = np.load(io.BytesIO(data), allow_pickle=False)
+        if vectors.ndim != 2 or vectors.shape[1] != dim or vectors.dtype != np.float32:
+            raise ValueError(f"expected a (n, {dim}) float32 array; got {vectors.shape}")
+        store.vectors = vectors
+        return store
+
+    @property
+    def ntotal(self) -> int:
+        return len(self.vectors)
+
+    def add(self, x: np.ndarray) -> None:
+        self.vectors = np.concatenate([self.vectors, np.asarray(x, dtype=np.float32)])
+        self._tree = None
+
+    def remove_ids(self, labels: np.ndarray) -> None:
+        keep = np.ones(len(self.vectors), dtype=bool)
+        keep[labels] = False
+        self.vectors = self.vectors[keep]
+        self._tree = None
+
+    def reconstruct_batch(self, labels: np.ndarray) -> np.ndarray:
+        return self.vectors[labels]
+
+    def search_masked(
+        self, q: np.ndarray, fetch: int, mask: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        from sklearn.neighbors import KDTree
+
+        if self._tree is None:
+            self._tree = KDTree(self.vectors)
+        n = len(self.vectors)
+        f = fetch
+        while True:  # filters: over-fetch until every query has ``fetch`` allowed labels
+            dist, labels = self._tree.query(q, k=min(f, n), sort_results=True)
+            keep = np.ones(labels.shape, dtype=bool) if mask is None else mask[labels]
+            if keep.sum(axis=1).min() >= fetch or f >= n:
+                break
+            f = min(n, f * 4)
+        order = np.argsort(~keep, axis=1, kind="stable")[:, :fetch]
+        labels = np.where(
+            np.take_along_axis(keep, order, 1), np.take_along_axis(labels, order, 1), -1
+        ).astype(np.int64)
+        d = np.take_along_axis(dist, order, 1)
+        scores = (-d if self.euclidean else 1.0 - d**2 / 2.0).astype(np.float32)
+        scores[labels < 0] = -np.inf
+        if scores.shape[1] < fetch:  # fewer stored than asked
+            pad = fetch - scores.shape[1]
+            scores = np.pad(scores, ((0, 0), (0, pad)), constant_values=-np.inf)
+            labels = np.pad(labels, ((0, 0), (0, pad)), constant_values=-1)
+        return scores, labels
