@@ -13,6 +13,7 @@ never as a traceback. The command tree:
 - ``index create|add|info``, ``search``, ``serve`` (:mod:`.search`)
 - ``audit``, ``debias`` (:mod:`.audit`)
 - ``map``, ``export-projector`` (:mod:`.maps`)
+- ``explore`` (:mod:`.explore`)
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Annotated
 
 import typer
 
-from . import audit, convert, evaluate, graph, maps, query, search
+from . import audit, convert, evaluate, explore, graph, maps, query, search
 from .datasets import datasets_app
 from .train import train_app
 
@@ -66,6 +67,7 @@ app.command("audit")(audit.audit)
 app.command("debias")(audit.debias)
 app.command("map")(maps.map_command)
 app.command("export-projector")(maps.export_projector_command)
+app.command("explore")(explore.explore)
 
 
 def run() -> None:  # pragma: no cover - console entry point
