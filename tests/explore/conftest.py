@@ -79,9 +79,38 @@ class LiveServer:
 
 
 @pytest.fixture(scope="session")
+def live_server() -> type[LiveServer]:
+    """The class that serves an app live: ``with live_server(app) as server: server.url``."""
+    return LiveServer
+
+
+@pytest.fixture(scope="session")
 def live_words(words_dir) -> Iterator[LiveServer]:
     from embedforge.explore import create_app
 
     directory, meta, _ = words_dir
     with LiveServer(create_app(directory, metadata=meta)) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def collection_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A TF-IDF collection of the 40 Wikipedia articles of tests/data, titles as metadata."""
+    import json
+
+    from embedforge import Collection
+
+    corpus = Path(__file__).parents[1] / "data" / "wiki_beir_excerpt" / "corpus.jsonl"
+    records = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines()]
+    docs = [
+        {
+            "id": r["_id"],
+            "text": r["text"],
+            "metadata": {"initial": r["title"][0].upper(), "length": len(r["text"].split())},
+        }
+        for r in records
+    ]
+    path = tmp_path_factory.mktemp("explore_collection") / "wiki"
+    with Collection.create(path, encoder="tfidf", fit_documents=docs) as collection:
+        collection.add(docs, progress=False)
+    return path

@@ -10,6 +10,12 @@ const PALETTE = [
 ];
 const CONTINUOUS = ['#440154', '#3b528b', '#21918c', '#5ec962', '#fde725'];
 const GREY = '#7f8c9a';
+const MUTED = '#c3c9cf'; // keys without a value, and the merged rare categories
+
+function categoryColours(categories) {
+  let next = 0;
+  return categories.map((c) => (c === '(none)' || c === '(other)' ? MUTED : PALETTE[next++ % PALETTE.length]));
+}
 
 const $ = (id) => document.getElementById(id);
 const apiKey = new URLSearchParams(window.location.hash.slice(1)).get('key');
@@ -125,12 +131,13 @@ function renderLegend(column) {
   title.textContent = column.name;
   legend.appendChild(title);
   if (column.kind === 'categorical') {
+    const colours = categoryColours(column.categories);
     column.categories.forEach((c, i) => {
       const row = document.createElement('div');
       row.className = 'legend-row';
       const sw = document.createElement('span');
       sw.className = 'swatch';
-      sw.style.background = PALETTE[i % PALETTE.length];
+      sw.style.background = colours[i];
       const label = document.createElement('span');
       label.textContent = c;
       row.append(sw, label);
@@ -160,7 +167,7 @@ async function colourBy(name) {
     state.values = { type: 'categorical', data: Float32Array.from(column.codes) };
     scatterplot.set({
       colorBy: 'valueA',
-      pointColor: column.categories.map((_, i) => PALETTE[i % PALETTE.length]),
+      pointColor: categoryColours(column.categories),
     });
   } else {
     state.values = { type: 'continuous', data: Float32Array.from(column.values) };
