@@ -121,7 +121,9 @@ class ExplorerData:
         out = []
         for meta in list_projections(self.directory):
             if meta.get("dim") == 2 and meta.get("keys_sha256") == digest:
-                out.append({"name": meta["name"], "method": meta.get("method", ""), "saved": True})
+                params = meta.get("params") if isinstance(meta.get("params"), dict) else {}
+                method = str(params.get("method", ""))
+                out.append({"name": str(meta.get("name", "")), "method": method, "saved": True})
         names = {p["name"] for p in out}
         for method in _METHODS:
             if f"{method}-2d" not in names:
