@@ -199,3 +199,14 @@ def test_the_page_is_self_contained():
     licences = {p.name.split("-")[0] for p in (STATIC_DIR / "licenses").glob("*.txt")}
     assert {"regl", "pub"} <= licences
     assert any(p.name.startswith("regl-scatterplot") for p in (STATIC_DIR / "licenses").iterdir())
+
+
+def test_tsne_is_computed_by_opentsne_once_and_saved(words):
+    directory, client, _ = words
+    body = client.get("/api/projection", params={"name": "tsne-2d"}).json()
+    coords = np.c_[body["x"], body["y"]]
+    assert coords.shape == (324, 2) and np.isfinite(coords).all()
+    saved = np.load(directory / "projections" / "tsne-2d.npy")
+    assert np.allclose(coords, saved)
+    meta = (directory / "projections" / "tsne-2d.json").read_text(encoding="utf-8")
+    assert "openTSNE" in meta

@@ -303,3 +303,29 @@ def test_the_report_opens_in_the_browser(browser, words_dir, tmp_path):
     assert sizes and all(done and width > 100 for done, width in sizes)
     assert "weat1" in pg.inner_text("body")
     context.close()
+
+
+def test_switching_projection_redraws_the_saved_coordinates(browser, live_words, words_dir):
+    from embedforge.maps import save_projection, saved_projection
+
+    directory, _, _ = words_dir
+    emb = Embeddings.load(directory)
+    coords, _ = saved_projection(directory, "pca", 2)  # what the page shows first
+    save_projection(directory, "swapped", coords[:, ::-1], emb.keys, {"method": "swapped"})
+    context = browser.new_context(viewport={"width": 1000, "height": 700})
+    pg = context.new_page()
+    pg.goto(live_words.url)
+    pg.wait_for_selector("body[data-ready]", timeout=60_000)
+    before = pg.evaluate(
+        "[Array.from(window.explorer.state.normX), Array.from(window.explorer.state.normY)]"
+    )
+    pg.select_option("#projection", "swapped")
+    pg.wait_for_function("document.getElementById('status').textContent.includes('swapped')")
+    after = pg.evaluate(
+        "[Array.from(window.explorer.state.normX), Array.from(window.explorer.state.normY)]"
+    )
+    assert np.allclose(after[0], before[1], atol=1e-6) and np.allclose(
+        after[1], before[0], atol=1e-6
+    )
+    assert _ink(pg.locator("#canvas").screenshot()) > 2000
+    context.close()
