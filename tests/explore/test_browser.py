@@ -273,6 +273,13 @@ def test_hover_shows_a_documents_text(browser, collection_dir, tmp_path, live_se
         )
         text = pg.inner_text("#tooltip")
         assert text.startswith(f"{key}: ") and data.document(key)["text"][:40] in text
+        # A numeric metadata field colours continuously, with its range in the legend.
+        pg.select_option("#colour", "length")
+        pg.wait_for_selector("#legend .legend-bar")
+        lengths = [len(data.document(k)["text"].split()) for k in data.keys]
+        low, high = pg.locator("#legend .legend-ends span").all_inner_texts()
+        assert float(low) == pytest.approx(min(lengths), rel=1e-2)
+        assert float(high) == pytest.approx(max(lengths), rel=1e-2)
         context.close()
 
 
@@ -329,3 +336,22 @@ def test_switching_projection_redraws_the_saved_coordinates(browser, live_words,
     )
     assert _ink(pg.locator("#canvas").screenshot()) > 2000
     context.close()
+
+
+def test_the_page_sends_the_api_key_from_the_address(browser, words_dir, live_server):
+    from embedforge.explore import create_app
+
+    directory, _, _ = words_dir
+    with live_server(create_app(directory, api_key="k3y")) as server:
+        context = browser.new_context(viewport={"width": 1000, "height": 700})
+        pg = context.new_page()
+        pg.goto(server.url)
+        pg.wait_for_selector("body[data-ready]", timeout=60_000)
+        assert pg.get_attribute("body", "data-ready") == "error"
+        assert "X-API-Key" in pg.inner_text("#status")
+        pg.goto(server.url + "#key=k3y")
+        pg.reload()
+        pg.wait_for_selector("body[data-ready]", timeout=60_000)
+        assert pg.get_attribute("body", "data-ready") == "true"
+        assert "324 points" in pg.inner_text("#status")
+        context.close()
