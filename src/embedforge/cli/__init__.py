@@ -7,13 +7,12 @@ never as a traceback. The command tree:
 - ``train word2vec|fasttext|glove|tfidf|lsa|random-projection`` (:mod:`.train`);
   ``train deepwalk|node2vec``, ``evaluate-nodes``, ``evaluate-links`` (:mod:`.graph`)
 - ``evaluate``, ``evaluate-retrieval`` (:mod:`.evaluate`)
-- ``similar``, ``analogy`` (:mod:`.query`)
+- ``similar``, ``analogy`` (:mod:`.query`); ``explore`` (:mod:`.explore`)
 - ``convert`` (:mod:`.convert`)
 - ``datasets list|fetch`` (:mod:`.datasets`)
 - ``index create|add|info``, ``search``, ``serve`` (:mod:`.search`)
 - ``audit``, ``debias`` (:mod:`.audit`)
 - ``map``, ``export-projector`` (:mod:`.maps`)
-- ``explore`` (:mod:`.explore`)
 """
 
 from __future__ import annotations
@@ -59,6 +58,7 @@ app.command("convert")(convert.convert)
 app.add_typer(search.index_app, name="index")
 app.command("search")(search.search)
 app.command("serve")(search.serve)
+app.command("explore")(explore.explore)
 train_app.command("deepwalk")(graph.train_deepwalk)
 train_app.command("node2vec")(graph.train_node2vec)
 app.command("evaluate-nodes")(graph.evaluate_nodes)
@@ -67,7 +67,6 @@ app.command("audit")(audit.audit)
 app.command("debias")(audit.debias)
 app.command("map")(maps.map_command)
 app.command("export-projector")(maps.export_projector_command)
-app.command("explore")(explore.explore)
 
 
 def run() -> None:  # pragma: no cover - console entry point
