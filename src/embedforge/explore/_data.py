@@ -187,6 +187,13 @@ class ExplorerData:
         InvalidParameterError
             If ``query`` is empty or longer than :data:`MAX_PATTERN`, the regex
             does not compile, or ``limit`` is out of 1..MAX_MATCHES.
+
+        Notes
+        -----
+        Regular expressions run with Python's :mod:`re`, which has no time
+        limit: a pattern with nested quantifiers (``(a+)+$``) can backtrack for
+        a long time on long keys.  The pattern length is capped and the server
+        is loopback-only unless an API key is set.
         """
         if not isinstance(query, str) or not query:
             raise InvalidParameterError("the search query must be a non-empty string")
