@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 SHARED := $(abspath ../shared/data)
 export EMBEDFORGE_DATA_DIR ?= $(if $(wildcard $(SHARED)/README.md),$(SHARED),)
 
-.PHONY: install demo test bench lint format clean fuzz
+.PHONY: install demo test bench lint format clean fuzz explorer
 
 install: $(STAMP)
 
@@ -50,6 +50,12 @@ FUZZ_EXAMPLES ?= 600
 fuzz: $(STAMP)
 	EMBEDFORGE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -s -p no:cacheprovider \
 		tests/test_fuzz_readers.py
+
+# The explorer's page (src/embedforge/explore/static), built once from the pinned npm
+# packages and committed with their licences; needs Node.js and npm only here, never at run time.
+EXPLORER := src/embedforge/explore/frontend
+explorer:
+	cd $(EXPLORER) && npm ci --no-audit --no-fund && npm run build
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples

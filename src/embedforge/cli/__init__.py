@@ -8,7 +8,7 @@ never as a traceback. The command tree:
   ``train deepwalk|node2vec``, ``evaluate-nodes``, ``evaluate-links`` (:mod:`.graph`);
   ``train softmax-skipgram|image-encoder``, ``evaluate-retrieval-classes`` (:mod:`.neural`)
 - ``evaluate``, ``evaluate-retrieval`` (:mod:`.evaluate`)
-- ``similar``, ``analogy`` (:mod:`.query`)
+- ``similar``, ``analogy`` (:mod:`.query`); ``explore`` (:mod:`.explore`)
 - ``convert`` (:mod:`.convert`)
 - ``datasets list|fetch`` (:mod:`.datasets`)
 - ``index create|add|info``, ``search``, ``serve`` (:mod:`.search`)
@@ -24,7 +24,7 @@ from typing import Annotated
 
 import typer
 
-from . import audit, convert, evaluate, graph, maps, neural, query, recommend, search
+from . import audit, convert, evaluate, explore, graph, maps, neural, query, recommend, search
 from .datasets import datasets_app
 from .train import train_app
 
@@ -60,6 +60,7 @@ app.command("convert")(convert.convert)
 app.add_typer(search.index_app, name="index")
 app.command("search")(search.search)
 app.command("serve")(search.serve)
+app.command("explore")(explore.explore)
 train_app.command("deepwalk")(graph.train_deepwalk)
 train_app.command("node2vec")(graph.train_node2vec)
 app.command("evaluate-nodes")(graph.evaluate_nodes)
