@@ -160,9 +160,8 @@ def test_threads_sets_every_loaded_pool_and_restores_it():
     assert faiss.omp_get_max_threads() == faiss_before
     assert os.environ.get("OMP_NUM_THREADS") == env_before
     assert h.thread_env(3, {})["OPENBLAS_NUM_THREADS"] == "3"
-    with pytest.raises(ValueError):
-        with h.threads(0):
-            pass
+    with pytest.raises(ValueError), h.threads(0):
+        pass
 
 
 def test_interleaved_measures_round_by_round():
