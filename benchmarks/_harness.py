@@ -419,29 +419,33 @@ def time_each(fn: Callable[[], object], repeats: int) -> list[float]:
     return out
 
 
+def _span(lo: float, hi: float, fmt: str, unit: str = "") -> str:
+    sep = " to " if lo < 0 or hi < 0 else "-"
+    return f"{format(lo, fmt)}{sep}{format(hi, fmt)}{unit}"
+
+
 def med_range(values: Sequence[float], fmt: str = ".2f", unit: str = "") -> str:
     """``"median (min-max)"`` of ``values`` formatted with ``fmt`` (``unit`` after each number);
-    a single value alone."""
+    one value alone when there is one, or when min and max print the same."""
     values = list(values)
     if not values:
         raise ValueError("med_range: no values")
-    if len(values) == 1:
-        return f"{format(values[0], fmt)}{unit}"
     lo, mid, hi = min(values), statistics.median(values), max(values)
-    return f"{format(mid, fmt)}{unit} ({format(lo, fmt)}-{format(hi, fmt)}{unit})"
+    if format(lo, fmt) == format(hi, fmt):
+        return f"{format(mid, fmt)}{unit}"
+    return f"{format(mid, fmt)}{unit} ({_span(lo, hi, fmt, unit)})"
 
 
 def mean_range(values: Sequence[float], fmt: str = ".3f") -> str:
-    """``"mean (min-max)"`` of ``values`` (quality over seeds); a single value alone."""
+    """``"mean (min-max)"`` of ``values`` (quality over seeds); one value alone when there is one,
+    or when min and max print the same."""
     values = list(values)
     if not values:
         raise ValueError("mean_range: no values")
-    if len(values) == 1:
-        return format(values[0], fmt)
-    return (
-        f"{format(statistics.fmean(values), fmt)} "
-        f"({format(min(values), fmt)}-{format(max(values), fmt)})"
-    )
+    lo, mean, hi = min(values), statistics.fmean(values), max(values)
+    if format(lo, fmt) == format(hi, fmt):
+        return format(mean, fmt)
+    return f"{format(mean, fmt)} ({_span(lo, hi, fmt)})"
 
 
 def ranges_overlap(a: Sequence[float], b: Sequence[float]) -> bool:

@@ -115,6 +115,10 @@ def test_median_and_mean_ranges():
         "1,234,567 (1,000,000-2,000,000)"
     )
     assert h.mean_range([0.30, 0.31, 0.35]) == "0.320 (0.300-0.350)"
+    assert h.mean_range([-0.3, -0.1]) == "-0.200 (-0.300 to -0.100)"
+    # no range when every run printed the same figure
+    assert h.med_range([1.0, 1.0, 1.0], ".2f", "x") == "1.00x"
+    assert h.mean_range([0.5781, 0.5779]) == "0.578"
     with pytest.raises(ValueError):
         h.med_range([])
 
