@@ -158,6 +158,11 @@ def git_commit() -> str:
     return head + ("+dirty" if changed else "")
 
 
+# The commit as the run started (a script edited while it runs is still recorded as the
+# code that ran); not computed in the measurement child processes.
+_COMMIT_AT_START = None if {"--child", "--peer-child"} & set(sys.argv) else git_commit()
+
+
 def peak_rss_bytes() -> int:
     """Peak resident memory of this process so far, in bytes (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
@@ -538,7 +543,7 @@ def section(
         f"<!-- bench:{key} -->",
         f"### {title}\n",
         f"Command: `{command_line()}`  ",
-        f"Commit: {git_commit()}; date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC; "
+        f"Commit: {_COMMIT_AT_START or git_commit()}; date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC; "
         f"load average at the end: {load_average()}  ",
         f"Machine: {machine()}  ",
     ]
