@@ -137,11 +137,16 @@ def command_line(script: str | None = None, prefix: str | None = None) -> str:
     return " ".join([*env, "python", shlex.join(argv)])
 
 
-def git_commit() -> str:
-    """The short commit of the working tree, with ``+dirty`` when tracked files have changes.
+# The paths whose changes change what a benchmark measures; edits elsewhere (README,
+# BENCHMARKS.md, which the scripts rewrite) do not make a run "+dirty".
+_MEASURED_PATHS = ("src", "benchmarks", "pyproject.toml")
 
-    BENCHMARKS.md itself is not counted: the scripts rewrite it.  ``"unknown"``
-    outside a git checkout.
+
+def git_commit() -> str:
+    """The short commit of the working tree, with ``+dirty`` when tracked files under ``src/``,
+    ``benchmarks/`` or ``pyproject.toml`` (the code that runs) differ from it.
+
+    ``"unknown"`` outside a git checkout.
     """
     try:
         head = subprocess.run(
@@ -149,13 +154,13 @@ def git_commit() -> str:
             capture_output=True, text=True, check=True,
         ).stdout.strip()  # fmt: skip
         status = subprocess.run(
-            ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no", "--",
+             *_MEASURED_PATHS],
             capture_output=True, text=True, check=True,
         ).stdout  # fmt: skip
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
-    changed = [ln[3:] for ln in status.splitlines() if ln[3:].strip() != BENCHMARKS_MD.name]
-    return head + ("+dirty" if changed else "")
+    return head + ("+dirty" if status.strip() else "")
 
 
 # The commit as the run started (a script edited while it runs is still recorded as the
