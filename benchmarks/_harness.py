@@ -137,6 +137,9 @@ def command_line(script: str | None = None, prefix: str | None = None) -> str:
     return " ".join([*env, "python", shlex.join(argv)])
 
 
+# when this script started (the harness is imported first): the section's run time
+_STARTED = time.monotonic()
+
 # The paths whose changes change what a benchmark measures; edits elsewhere (README,
 # BENCHMARKS.md, which the scripts rewrite) do not make a run "+dirty".
 _MEASURED_PATHS = ("src", "benchmarks", "pyproject.toml")
@@ -549,6 +552,7 @@ def section(
         f"### {title}\n",
         f"Command: `{command_line()}`  ",
         f"Commit: {_COMMIT_AT_START or git_commit()}; date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC; "
+        f"run time {(time.monotonic() - _STARTED) / 60:.1f} min; "
         f"load average at the end: {load_average()}  ",
         f"Machine: {machine()}  ",
     ]
