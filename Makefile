@@ -32,8 +32,8 @@ test: $(STAMP)
 
 # Each script runs our code and its peer on the same data and threads in one run and
 # rewrites its own section of BENCHMARKS.md (the settings below are the ones that made
-# the recorded sections).  `make bench` takes about 4 h 40 min on 2 cores: bench-long,
-# the 17.0M-token configurations, about 3 h 45 min; bench-quick, the rest, about 55 min.
+# the recorded sections).  `make bench` takes about 5 h on 2 cores: bench-long,
+# the 17.0M-token configurations, about 4 h 10 min; bench-quick, the rest, about 50 min.
 # BENCH_REPEATS: interleaved rounds (one seed each) of the headline comparisons.
 BENCH_REPEATS ?= 3
 BENCH := $(BIN)/python benchmarks
@@ -49,7 +49,7 @@ bench-quick: $(STAMP)
 	$(BENCH)/server_load.py
 	$(BENCH)/engine_before_after.py --corpus text8_prefix --repeats $(BENCH_REPEATS)
 
-# GloVe runs one seed per configuration (about 55 minutes for the three).
+# GloVe runs one seed per configuration (about 80 minutes for the three).
 bench-long: $(STAMP)
 	$(BENCH)/word2vec_vs_gensim.py --corpus enwiki2015_text8size --modes sg-ns,cbow-ns --repeats $(BENCH_REPEATS)
 	$(BENCH)/word2vec_vs_gensim.py --corpus enwiki2015_text8size --modes sg-hs,cbow-hs --repeats $(BENCH_REPEATS)
