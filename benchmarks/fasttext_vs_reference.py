@@ -176,13 +176,14 @@ def child(tool: str, corpus_name: str, text_path: str, workers: int, epochs: int
                 minCount=HP["min_count"], minn=HP["min_n"], maxn=HP["max_n"], bucket=HP["bucket"],
                 t=HP["sample"], lr=HP["learning_rate"], epoch=epochs, thread=workers, verbose=0,
             )  # fmt: skip
+            train_time = None  # dictionary and training are one call
+            words_list, counts = model.get_words(include_freq=True)
+            keep = [i for i, w in enumerate(words_list) if w != "</s>"]
+            keys = [words_list[i] for i in keep]
+            # the word vectors (computed on demand by the reference), as the others build them
+            wv = Embeddings(keys, np.stack([model.get_word_vector(k) for k in keys]))
         done = checkpoint()
-        train_time = None  # dictionary and training are one call
-        words_list, counts = model.get_words(include_freq=True)
-        keep = [i for i, w in enumerate(words_list) if w != "</s>"]
         words = int(sum(counts[i] for i in keep))
-        keys = [words_list[i] for i in keep]
-        wv = Embeddings(keys, np.stack([model.get_word_vector(k) for k in keys]))
     threads_running = monitor.threads()
     analogies = evaluate_analogies(wv, "google_analogy", restrict_vocab=30_000)
     sims = {name: evaluate_word_similarity(wv, name) for name in ("wordsim353", "simlex999", "men")}
