@@ -461,6 +461,13 @@ def mean_range(values: Sequence[float], fmt: str = ".3f") -> str:
     return f"{format(mean, fmt)} ({_span(lo, hi, fmt)})"
 
 
+def rounds(n: int, seeds: bool = True) -> str:
+    """``"3 interleaved rounds (seeds 1-3)"``, ``"1 round (seed 1)"``: how a table was repeated."""
+    if n == 1:
+        return "1 round" + (" (seed 1)" if seeds else "")
+    return f"{n} interleaved rounds" + (f" (seeds 1-{n})" if seeds else "")
+
+
 def ranges_overlap(a: Sequence[float], b: Sequence[float]) -> bool:
     """True when the min-max ranges of ``a`` and ``b`` overlap (touching counts)."""
     return min(a) <= max(b) and min(b) <= max(a)

@@ -45,6 +45,7 @@ from _harness import (
     med_range,
     publish,
     ratio_verdict,
+    rounds,
     section,
     threads,
     versions,
@@ -213,7 +214,7 @@ def main() -> None:
     lines = [
         *section(
             f"document vectors: SciFact, STS-B, Lee; dim {args.dim}, {args.workers} threads, "
-            f"{args.repeats} interleaved rounds (seeds 1-{args.repeats})",
+            f"{rounds(args.repeats)}",
             key=f"document_vectors dim={args.dim}",
             versions=versions("embedforge", "sklearn", "gensim", "numpy"),
             n_threads=args.workers,

@@ -39,6 +39,7 @@ from _harness import (
     med_range,
     publish,
     ratio_verdict,
+    rounds,
     run_timed,
     section,
     thread_env,
@@ -214,7 +215,7 @@ def main() -> None:
         *section(
             f"Training engine before ({args.baseline}) and after ({head}) vs gensim, "
             f"whole process: {args.corpus}, {args.workers} threads, {args.epochs} epochs, "
-            f"{args.repeats} interleaved rounds (seeds 1-{args.repeats})",
+            f"{rounds(args.repeats)}",
             key=f"engine_before_after corpus={args.corpus} modes={args.modes} "
             f"baseline={args.baseline} workers={args.workers} epochs={args.epochs}",
             versions=versions("gensim", "numba", "numpy"),

@@ -48,6 +48,7 @@ from _harness import (
     print_child_result,
     publish,
     ratio_verdict,
+    rounds,
     run_child,
     section,
     thread_env,
@@ -270,7 +271,7 @@ def main() -> None:
     lines = [
         *section(
             f"FastText vs reference fastText and gensim: {args.corpus}, {args.arch}, "
-            f"{args.workers} threads, {args.epochs} epochs, {args.repeats} interleaved rounds",
+            f"{args.workers} threads, {args.epochs} epochs, {rounds(args.repeats)}",
             key=f"fasttext_vs_reference corpus={args.corpus} arch={args.arch} "
             f"workers={args.workers} epochs={args.epochs}",
             versions=versions("embedforge", "fasttext", "gensim", "numba", "numpy"),

@@ -34,7 +34,17 @@ from pathlib import Path
 
 import numpy as np
 
-from _harness import cpu_cell, cpu_note, measure, med_range, publish, section, threads, versions
+from _harness import (
+    cpu_cell,
+    cpu_note,
+    measure,
+    med_range,
+    publish,
+    rounds,
+    section,
+    threads,
+    versions,
+)
 from embedforge.evaluate import (
     evaluate_retrieval,
     evaluate_sts,
@@ -231,7 +241,7 @@ def main_tables(args, data_dir: Path, beir, encoder, docs, queries, doc_ids, qid
     lines = [
         *section(
             f"Search compression on SciFact test: MiniLM vectors, {len(doc_ids):,} documents, "
-            f"{len(qids)} queries, {args.repeats} interleaved rounds",
+            f"{len(qids)} queries, {rounds(args.repeats, seeds=False)}",
             key=f"search_compression compression threads={args.threads}",
             versions=versions("embedforge", "faiss", "numpy"),
             n_threads=args.threads,

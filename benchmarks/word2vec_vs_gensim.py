@@ -43,6 +43,7 @@ from _harness import (
     print_child_result,
     publish,
     ratio_verdict,
+    rounds,
     run_child,
     section,
     thread_env,
@@ -187,7 +188,7 @@ def main() -> None:
     lines = [
         *section(
             f"word2vec vs gensim: {args.corpus}, {args.workers} threads, {args.epochs} epochs, "
-            f"{args.repeats} interleaved rounds (seeds 1-{args.repeats})",
+            f"{rounds(args.repeats)}",
             key=f"word2vec_vs_gensim corpus={args.corpus} modes={args.modes} "
             f"workers={args.workers} epochs={args.epochs}",
             versions=versions("embedforge", "gensim", "numba", "numpy"),

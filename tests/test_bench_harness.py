@@ -177,3 +177,9 @@ def test_interleaved_measures_round_by_round():
     assert [r["v"] for r in runs["b"]] == [0, 1, 2]
     best = h.interleaved_best(["a"], lambda key: {"v": len(calls)}, 2, score=lambda r: -r["v"])
     assert best == {"a": {"v": 6}}
+
+
+def test_rounds_says_how_a_table_was_repeated():
+    assert h.rounds(1) == "1 round (seed 1)"
+    assert h.rounds(3) == "3 interleaved rounds (seeds 1-3)"
+    assert h.rounds(2, seeds=False) == "2 interleaved rounds"
