@@ -33,6 +33,7 @@ import fcntl
 import hashlib
 import importlib
 import json
+import math
 import os
 import platform
 import re
@@ -280,8 +281,9 @@ class Timing:
 
     @property
     def cpu_per_wall(self) -> float:
-        """Average number of cores kept busy."""
-        return self.cpu_s / self.wall_s if self.wall_s > 0 else 0.0
+        """Average number of cores kept busy; NaN for runs under 0.05 s (``os.times`` counts
+        in 10 ms ticks, too coarse for them)."""
+        return self.cpu_s / self.wall_s if self.wall_s >= 0.05 else math.nan
 
 
 def _cpu_seconds() -> float:
@@ -319,7 +321,11 @@ def cpu_flagged(cpu_per_wall: float, n_threads: int, share: float = CPU_FLAG_SHA
 
 
 def cpu_cell(values: Sequence[float], n_threads: int, share: float = CPU_FLAG_SHARE) -> str:
-    """CPU s / wall s as "median (min-max)", with ``LOW`` appended when the median is flagged."""
+    """CPU s / wall s as "median (min-max)", with ``LOW`` appended when the median is flagged;
+    ``"n/a"`` when no run was long enough to measure (NaN values are left out)."""
+    values = [v for v in values if not math.isnan(v)]
+    if not values:
+        return "n/a"
     text = med_range(values, ".2f")
     return text + " LOW" if cpu_flagged(statistics.median(values), n_threads, share) else text
 

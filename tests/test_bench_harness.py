@@ -140,13 +140,16 @@ def test_cpu_flag_marks_runs_that_used_clearly_fewer_cores():
     assert h.cpu_cell([1.9, 1.85, 1.8], 2) == "1.85 (1.80-1.90)"
     assert h.cpu_cell([1.1, 1.3, 1.2], 2) == "1.20 (1.10-1.30) LOW"
     assert "LOW" in h.cpu_note(2) and "0.75 x 2" in h.cpu_note(2)
+    # a run too short for os.times' 10 ms ticks is not judged
+    assert h.cpu_cell([h.Timing(0.001, 0.0).cpu_per_wall], 2) == "n/a"
+    assert h.cpu_cell([h.Timing(0.001, 0.0).cpu_per_wall, 1.9], 2) == "1.90"
 
 
 def test_measure_records_wall_and_cpu_seconds():
     result, timing = h.measure(lambda: sum(i * i for i in range(200_000)))
     assert result == sum(i * i for i in range(200_000))
     assert timing.wall_s > 0 and timing.cpu_s >= 0
-    assert timing.cpu_per_wall == pytest.approx(timing.cpu_s / timing.wall_s)
+    assert h.Timing(wall_s=2.0, cpu_s=3.0).cpu_per_wall == 1.5
 
 
 def test_threads_sets_every_loaded_pool_and_restores_it():
