@@ -8,7 +8,8 @@ Four measurements, in one run on one machine:
    (``vectors=``): SQLite transactions, index updates and the index save.
 3. Search: ``Collection.search`` against a raw FAISS ``IndexFlatIP`` holding
    the same vectors, with the same precomputed query vectors, k=10, both as
-   one batch and one query per call; interleaved, best of ``--repeats``.
+   one batch and one query per call; ``--search-repeats`` interleaved rounds,
+   median (min-max) of queries/s and of the per-round ratio.
    The collection also reads each hit's text and metadata from SQLite; the
    target is at most 10% overhead.  nDCG@10 on the SciFact test queries is
    reported as the quality figure (published MiniLM-L6 on BEIR SciFact:
@@ -21,7 +22,9 @@ Four measurements, in one run on one machine:
     python benchmarks/collection_throughput.py --data scifact
     python benchmarks/collection_throughput.py --data /path/to/scifact --limit 1000 --no-record
 
-Appends a table to BENCHMARKS.md (``--no-record`` to skip).
+Threads (FAISS, BLAS/OpenMP, torch, numba) are held at ``--threads`` for
+this process and the server.  Writes its section of BENCHMARKS.md
+(``--no-record`` to skip).
 """
 
 from __future__ import annotations
@@ -38,7 +41,17 @@ from pathlib import Path
 
 import numpy as np
 
-from _harness import best_time, command_line, publish, section, versions, wait_for_health
+from _harness import (
+    med_range,
+    publish,
+    ratio_verdict,
+    section,
+    thread_env,
+    threads,
+    time_each,
+    versions,
+    wait_for_health,
+)
 
 PACKAGES = (
     "embedforge",
@@ -105,7 +118,10 @@ def serve_and_load(directory: Path, bodies_by_kind: dict, args: argparse.Namespa
     url = f"http://127.0.0.1:{port}"
     cmd = [exe, "serve", str(directory), "--port", str(port), "--max-batch", "256"]
     out: dict = {}
-    with subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as proc:
+    env = thread_env(args.threads)
+    with subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+    ) as proc:
         try:
             wait_for_health(url, proc, timeout=120)
             for kind, bodies in bodies_by_kind.items():
@@ -132,12 +148,13 @@ def main() -> None:
     parser.add_argument("--data", default="scifact", help="BEIR directory or data set name")
     parser.add_argument("--limit", type=int, default=None, help="use the first N documents only")
     parser.add_argument("--batch-size", type=int, default=256, help="documents per transaction")
-    parser.add_argument("--repeats", type=int, default=3, help="interleaved runs; best kept")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of add without encoding")
     parser.add_argument("--requests", type=int, default=400, help="HTTP requests per load test")
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
     parser.add_argument(
-        "--search-repeats", type=int, default=10, help="interleaved search timings; best kept"
+        "--search-repeats", type=int, default=10, help="interleaved search rounds; median, range"
     )
+    parser.add_argument("--threads", type=int, default=2, help="threads of every library")
     parser.add_argument(
         "--vectors-cache",
         type=Path,
@@ -145,22 +162,28 @@ def main() -> None:
         help="npz of the corpus vectors: written after encoding, reused (skipping the slow "
         "add-with-encoding measurement) when it exists",
     )
-    parser.add_argument("--no-record", action="store_true", help="do not append to BENCHMARKS.md")
+    parser.add_argument("--no-record", action="store_true", help="do not write BENCHMARKS.md")
     args = parser.parse_args()
+    with threads(args.threads):
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
+    """All four measurements and the section (inside the thread limits)."""
 
     import faiss
 
     from embedforge.evaluate import read_beir, score_retrieval
     from embedforge.search import Collection, minilm_encoder
 
-    command = command_line(__file__)
     data = read_beir(args.data)
     docs = list(data.corpus.values())[: args.limit]
     qids = list(data.queries)
     qtexts = [data.queries[q] for q in qids]
     encoder = minilm_encoder()
-    threads = faiss.omp_get_max_threads()
-    print(f"{len(docs):,} documents, {len(qids):,} queries, faiss threads {threads}", flush=True)
+    faiss_threads = faiss.omp_get_max_threads()
+    print(f"{len(docs):,} documents, {len(qids):,} queries, faiss threads {faiss_threads}",
+          flush=True)  # fmt: skip
 
     work = Path(tempfile.mkdtemp(prefix="ef-bench-"))
     try:
@@ -194,8 +217,8 @@ def main() -> None:
             c.add(docs, vectors=vectors, batch_size=args.batch_size, progress=False)
             c.close()
 
-        add_plain = len(docs) / best_time(add_vectors, args.repeats)
-        print(f"add without encoding: {add_plain:10,.1f} documents/s", flush=True)
+        add_plain = [len(docs) / t for t in time_each(add_vectors, args.repeats)]
+        print(f"add without encoding: {med_range(add_plain, ',.0f')} documents/s", flush=True)
 
         # 3. search: Collection against raw FAISS on the same vectors and queries
         queries = encoder.encode(qtexts, batch_size=64)
@@ -203,7 +226,7 @@ def main() -> None:
         flat = faiss.IndexFlatIP(vectors.shape[1])
         flat.add(vectors)  # MiniLM rows are unit length, as the collection stores them
         k = 10
-        timings: dict[str, float] = {}
+        timings: dict[tuple[str, str], list[float]] = {}
         cases = {
             ("faiss", "batch"): lambda: flat.search(queries, k),
             ("collection", "batch"): lambda: col.search(queries, k=k),
@@ -212,8 +235,13 @@ def main() -> None:
         }  # fmt: skip
         for _ in range(args.search_repeats):
             for key, fn in cases.items():
-                timings[key] = min(timings.get(key, float("inf")), best_time(fn, 1))
-        qps = {key: len(queries) / t for key, t in timings.items()}
+                timings.setdefault(key, []).extend(time_each(fn, 1))
+        qps = {key: [len(queries) / t for t in ts] for key, ts in timings.items()}
+        ratios = {
+            mode: [c / f for c, f in zip(qps[("collection", mode)], qps[("faiss", mode)],
+                                         strict=True)]
+            for mode in ("batch", "single")
+        }  # fmt: skip
         res = col.search(queries, k=100)
         _, raw_ids = flat.search(queries, k)
         agree = float(np.mean([
@@ -228,10 +256,10 @@ def main() -> None:
         quality = score_retrieval(run, data.qrels, k=(10, 100))
         ndcg10 = quality.ndcg[10]
         for mode in ("batch", "single"):
-            ratio = qps[("collection", mode)] / qps[("faiss", mode)]
             print(
-                f"search {mode:6s}: faiss {qps[('faiss', mode)]:10,.0f} q/s  collection "
-                f"{qps[('collection', mode)]:10,.0f} q/s  ratio {ratio:.2f}x",
+                f"search {mode:6s}: faiss {med_range(qps[('faiss', mode)], ',.0f')} q/s  "
+                f"collection {med_range(qps[('collection', mode)], ',.0f')} q/s  "
+                f"ratio {med_range(ratios[mode], '.2f', 'x')}",
                 flush=True,
             )
         print(f"nDCG@10 {ndcg10:.4f}; top-10 sets equal to FAISS's: {agree:.3f}", flush=True)
@@ -249,12 +277,15 @@ def main() -> None:
         *section(
             f"Collection throughput: SciFact ({len(docs):,} documents, {len(qids)} test "
             "queries), MiniLM, flat float32 index",
-            command,
-            versions(*PACKAGES),
+            key=f"collection_throughput data={Path(args.data).name} "
+            f"limit={args.limit or 'all'} clients={args.clients}",
+            versions=versions(*PACKAGES),
+            n_threads=args.threads,
         ),
         f"Settings: batch size {args.batch_size} documents per transaction; k=10; FAISS threads "
-        f"{threads}; best of {args.repeats} runs (add without encoding) and of "
-        f"{args.search_repeats} interleaved runs (search); add with encoding: one run; "
+        f"{faiss_threads}; median (min-max) of {args.repeats} runs (add without encoding) and "
+        f"of {args.search_repeats} interleaved rounds (search; the ratio per round); add with "
+        "encoding: one run; "
         f"HTTP: {args.clients} concurrent clients, {args.requests} requests per test after "
         f"{2 * args.clients} warm-up requests.  ",
         f"Collection on disk: {info['bytes_on_disk'] / 2**20:.1f} MiB "
@@ -266,12 +297,13 @@ def main() -> None:
         "| add, with MiniLM encoding (documents/s) | "
         + ("not measured (cached vectors)" if add_encoding is None else f"{add_encoding:,.1f}")
         + " | | |",
-        f"| add, vectors given (documents/s) | {add_plain:,.0f} | | |",
+        f"| add, vectors given (documents/s) | {med_range(add_plain, ',.0f')} | | |",
     ]
     for mode, label in (("batch", "one batch of all queries"), ("single", "one query per call")):
         ours, theirs = qps[("collection", mode)], qps[("faiss", mode)]
         lines.append(
-            f"| search, {label} (queries/s) | {ours:,.0f} | {theirs:,.0f} | {ours / theirs:.2f}x |"
+            f"| search, {label} (queries/s) | {med_range(ours, ',.0f')} | "
+            f"{med_range(theirs, ',.0f')} | {med_range(ratios[mode], '.2f', 'x')} |"
         )
     for kind, label in (
         ("text", "text queries, encoded by the server"),
@@ -282,6 +314,11 @@ def main() -> None:
             f"| HTTP POST /search, {label}: requests/s; p50 / p99 latency | {r['rps']:,.1f} req/s; "
             f"{r['p50']:.1f} / {r['p99']:.1f} ms | | |"
         )
+    lines += [
+        "",
+        f"- {ratio_verdict('Collection.search vs raw FAISS, one batch', ratios['batch'])}",
+        f"- {ratio_verdict('Collection.search vs raw FAISS, one query per call', ratios['single'])}",
+    ]
     publish(lines, record=not args.no_record)
 
 

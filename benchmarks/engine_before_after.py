@@ -5,15 +5,17 @@ counting, encoding, training and saving: everything a user waits for) for two ve
 embedforge, the baseline commit (checked out into a temporary git worktree) and this working
 tree, against a gensim script doing the same work (read the file, build the vocabulary, train,
 save the vectors).  Runs are interleaved (before, after, peer; then again), ``--repeats`` rounds;
-the table gives the median and the min-max of each, and of the per-round ratios.  CPU seconds per
-wall second show whether a tool used the cores it was given.  Each tool's own training-only
-throughput is kept as a separate, labelled column.  Quality (analogy accuracy, WS-353) is scored
-by the same evaluator for all three.
+the table gives the median and the min-max of each, and of the per-round ratios.  Round ``i``
+trains with seed ``i + 1`` for all three, so quality is a mean (min-max) over seeds.  Threads are
+enforced (the harness's thread variables for every child) and CPU seconds per wall second,
+flagged when low, show whether a tool used the cores it was given.  Each tool's own
+training-only throughput is kept as a separate, labelled column.  Quality (analogy accuracy,
+WS-353) is scored by the same evaluator for all three.
 
     python benchmarks/engine_before_after.py --corpus text8_prefix --repeats 3
     python benchmarks/engine_before_after.py --corpus enwiki2015_text8size --modes sg-ns --repeats 1
 
-Appends a table to BENCHMARKS.md (``--no-record`` to skip).
+Writes its section of BENCHMARKS.md (``--no-record`` to skip).
 """
 
 from __future__ import annotations
@@ -23,14 +25,26 @@ import json
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _harness import ROOT, command_line, publish, section, versions
+from _harness import (
+    ROOT,
+    cpu_cell,
+    cpu_note,
+    mean_range,
+    med_range,
+    publish,
+    ratio_verdict,
+    rounds,
+    run_timed,
+    section,
+    thread_env,
+    versions,
+)
 
 # mode -> (CLI command, arch, peer class)
 MODES = {
@@ -51,7 +65,7 @@ def _learning_rate(model: str, arch: str) -> float:
     return 0.025 if arch == "skipgram" else 0.05
 
 
-def peer_child(mode: str, corpus: str, out: str, workers: int, epochs: int) -> None:
+def peer_child(mode: str, corpus: str, out: str, workers: int, epochs: int, seed: int) -> None:
     """The gensim side (run with --peer-child): read, build the vocabulary, train, save vectors."""
     from gensim.models import FastText as GensimFastText
     from gensim.models import Word2Vec as GensimWord2Vec
@@ -63,7 +77,7 @@ def peer_child(mode: str, corpus: str, out: str, workers: int, epochs: int) -> N
     common = dict(
         vector_size=SETTINGS["dim"], window=SETTINGS["window"], min_count=SETTINGS["min_count"],
         negative=SETTINGS["negative"], sample=_sample(model_kind), sg=int(arch == "skipgram"),
-        alpha=_learning_rate(model_kind, arch), workers=workers, seed=1, epochs=epochs,
+        alpha=_learning_rate(model_kind, arch), workers=workers, seed=seed, epochs=epochs,
     )  # fmt: skip
     if model_kind == "fasttext":
         model = GensimFastText(min_alpha=0.0, min_n=3, max_n=6, bucket=2_000_000, **common)
@@ -78,7 +92,8 @@ def peer_child(mode: str, corpus: str, out: str, workers: int, epochs: int) -> N
     print(json.dumps({"train_words_per_s": words * epochs / train_s}))
 
 
-def ours_command(mode: str, corpus: str, out: str, workers: int, epochs: int) -> list[str]:
+def ours_command(mode: str, corpus: str, out: str, workers: int, epochs: int,
+                 seed: int = 1) -> list[str]:  # fmt: skip
     model_kind, arch = MODES[mode]
     return [
         sys.executable, "-c", "from embedforge.cli import app; app()",
@@ -87,40 +102,33 @@ def ours_command(mode: str, corpus: str, out: str, workers: int, epochs: int) ->
         "--min-count", str(SETTINGS["min_count"]), "--negative", str(SETTINGS["negative"]),
         "--sample", str(_sample(model_kind)), "--epochs", str(epochs),
         "--learning-rate", str(_learning_rate(model_kind, arch)),
-        "--workers", str(workers), "--seed", "1", "--no-progress",
+        "--workers", str(workers), "--seed", str(seed), "--no-progress",
     ]  # fmt: skip
 
 
 def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     """Run ``cmd``; return (wall seconds, CPU seconds of the child, its stdout)."""
-    before = os.times()
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    after = os.times()
-    if proc.returncode != 0:
-        raise RuntimeError(f"{cmd[:6]} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-    cpu = (after.children_user - before.children_user) + (
-        after.children_system - before.children_system
-    )
-    return wall, cpu, proc.stdout
+    proc, timing = run_timed(cmd, env)
+    return timing.wall_s, timing.cpu_s, proc.stdout
 
 
-def run_once(tool: str, mode: str, args: argparse.Namespace, trees: dict[str, Path]) -> dict:
+def run_once(tool: str, mode: str, args: argparse.Namespace, trees: dict[str, Path],
+             seed: int) -> dict:  # fmt: skip
     out = tempfile.mkdtemp(prefix=f"bench-{tool}-")
     try:
-        env = dict(os.environ)
+        env = thread_env(args.workers)
         if tool == "gensim":
             from embedforge.text.corpus import open_corpus
 
             c = open_corpus(args.corpus)
             corpus = json.dumps([str(c.path), c.max_lines])
             cmd = [sys.executable, __file__, "--peer-child", mode, "--corpus", corpus,
-                   "--out", out, "--workers", str(args.workers), "--epochs", str(args.epochs)]  # fmt: skip
+                   "--out", out, "--workers", str(args.workers), "--epochs", str(args.epochs),
+                   "--seed", str(seed)]  # fmt: skip
         else:
             env["PYTHONPATH"] = str(trees[tool] / "src")
             cmd = ours_command(mode, args.corpus, os.path.join(out, "model"), args.workers,
-                               args.epochs)  # fmt: skip
+                               args.epochs, seed)  # fmt: skip
         wall, cpu, stdout = timed(cmd, env)
         if tool == "gensim":
             train_wps = json.loads(stdout.strip().splitlines()[-1])["train_words_per_s"]
@@ -129,7 +137,8 @@ def run_once(tool: str, mode: str, args: argparse.Namespace, trees: dict[str, Pa
         quality = score(tool, out)
     finally:
         shutil.rmtree(out, ignore_errors=True)
-    return {"wall_s": wall, "cpu_per_wall": cpu / wall, "train_words_per_s": train_wps, **quality}
+    return {"wall_s": wall, "cpu_per_wall": cpu / wall, "train_words_per_s": train_wps,
+            "seed": seed, **quality}  # fmt: skip
 
 
 def score(tool: str, out: str) -> dict:
@@ -147,19 +156,12 @@ def score(tool: str, out: str) -> dict:
     }
 
 
-def med_range(values: list[float], fmt: str) -> str:
-    if len(values) == 1:
-        return format(values[0], fmt)
-    lo, mid, hi = min(values), statistics.median(values), max(values)
-    return f"{format(mid, fmt)} ({format(lo, fmt)}-{format(hi, fmt)})"
-
-
 def warm_up(tool: str, mode: str, trees: dict[str, Path]) -> None:
     """One untimed tiny run per tree, so that numba's on-disk cache is filled before timing."""
     tiny = ROOT / "tests" / "data" / "text8_head.txt"
     out = tempfile.mkdtemp(prefix="bench-warm-")
     try:
-        env = dict(os.environ, PYTHONPATH=str(trees[tool] / "src"))
+        env = dict(thread_env(2), PYTHONPATH=str(trees[tool] / "src"))
         cmd = ours_command(mode, str(tiny), os.path.join(out, "m"), 2, 1)
         timed(cmd, env)
     finally:
@@ -174,15 +176,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--no-record", action="store_true", help="do not append to BENCHMARKS.md")
+    parser.add_argument("--no-record", action="store_true", help="do not write BENCHMARKS.md")
+    parser.add_argument("--seed", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--peer-child", choices=sorted(MODES), help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.peer_child:
-        peer_child(args.peer_child, args.corpus, args.out, args.workers, args.epochs)
+        peer_child(args.peer_child, args.corpus, args.out, args.workers, args.epochs, args.seed)
         return
 
-    command = command_line(__file__)
     head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
                           capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
     base_dir = Path(tempfile.mkdtemp(prefix="embedforge-baseline-"))
@@ -196,9 +198,9 @@ def main() -> None:
             for tool in ("before", "after"):
                 warm_up(tool, mode, trees)
             runs: dict[str, list[dict]] = {t: [] for t in tools}
-            for _ in range(args.repeats):
+            for round_ in range(args.repeats):
                 for tool in tools:
-                    r = run_once(tool, mode, args, trees)
+                    r = run_once(tool, mode, args, trees, seed=round_ + 1)
                     runs[tool].append(r)
                     print(f"{mode:8s} {tool:7s} wall {r['wall_s']:7.1f} s  cpu/wall "
                           f"{r['cpu_per_wall']:.2f}  train {r['train_words_per_s']:>9,.0f} words/s  "
@@ -212,21 +214,25 @@ def main() -> None:
     lines = [
         *section(
             f"Training engine before ({args.baseline}) and after ({head}) vs gensim, "
-            f"whole process: {args.corpus}, {args.workers} workers, {args.epochs} epochs, "
-            f"{args.repeats} interleaved rounds",
-            command,
-            versions("gensim", "numba", "numpy"),
+            f"whole process: {args.corpus}, {args.workers} threads, {args.epochs} epochs, "
+            f"{rounds(args.repeats)}",
+            key=f"engine_before_after corpus={args.corpus} modes={args.modes} "
+            f"baseline={args.baseline} workers={args.workers} epochs={args.epochs}",
+            versions=versions("gensim", "numba", "numpy"),
+            n_threads=args.workers,
         ),
         f"Settings: dim {SETTINGS['dim']}, window {SETTINGS['window']}, min_count "
         f"{SETTINGS['min_count']}, negative {SETTINGS['negative']}; word2vec sample 1e-3, "
         "lr 0.025 (skip-gram) / 0.05 (CBOW); fastText sample 1e-4, lr 0.05, n-grams 3-6, "
         "2M buckets.  Wall = whole process (start-up, counting, encoding, training, saving); "
-        "median (min-max) over the rounds; ratios are per round.  Training-only words/s is each "
-        "tool's own figure.\n",
-        "| mode | tool | wall s | vs before | speed vs gensim | CPU s / wall s "
-        "| training-only words/s | analogy | WS-353 |",
+        "median (min-max) over the rounds; ratios are per round; quality: mean (min-max) over "
+        "the seeds.  Training-only words/s is each tool's own figure (not comparable with "
+        "wall s).  " + cpu_note(args.workers) + "\n",
+        "| mode | tool | wall s (whole process) | vs before | speed vs gensim (whole process) "
+        "| CPU s / wall s | training-only words/s | analogy | WS-353 |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    summary = []
     for mode, runs in rows:
         for tool in tools:
             rs = runs[tool]
@@ -235,15 +241,20 @@ def main() -> None:
             vs_gensim = [g["wall_s"] / r["wall_s"] for g, r in zip(runs["gensim"], rs, strict=True)]
             lines.append(
                 f"| {mode} | {tool} | {med_range(walls, '.1f')} | "
-                f"{med_range(vs_before, '.2f')}x | {med_range(vs_gensim, '.2f')}x | "
-                f"{med_range([r['cpu_per_wall'] for r in rs], '.2f')} | "
+                f"{med_range(vs_before, '.2f', 'x')} | {med_range(vs_gensim, '.2f', 'x')} | "
+                f"{cpu_cell([r['cpu_per_wall'] for r in rs], args.workers)} | "
                 f"{med_range([r['train_words_per_s'] for r in rs], ',.0f')} | "
-                f"{med_range([r['analogy'] for r in rs], '.3f')} | "
-                f"{med_range([r['wordsim353'] for r in rs], '.3f')} |"
+                f"{mean_range([r['analogy'] for r in rs])} | "
+                f"{mean_range([r['wordsim353'] for r in rs])} |"
             )
-    lines.append(
-        "\nA speed ratio whose min-max range includes 1.00x is within noise on this machine."
-    )
+            if tool == "after":
+                summary.append(
+                    f"- {ratio_verdict(f'{mode}: after vs before, whole process', vs_before)}"
+                )
+                summary.append(
+                    f"- {ratio_verdict(f'{mode}: after vs gensim, whole process', vs_gensim)}"
+                )
+    lines += ["", *summary]
     publish(lines, record=not args.no_record)
 
 

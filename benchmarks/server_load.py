@@ -23,7 +23,7 @@ the index holds every stored vector.
     python benchmarks/server_load.py
     python benchmarks/server_load.py --requests 500 --clients 4 --no-record
 
-Appends a table to BENCHMARKS.md (``--no-record`` to skip).
+Writes its section of BENCHMARKS.md (``--no-record`` to skip).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _harness import ROOT, command_line, publish, section, versions, wait_for_health
+from _harness import ROOT, publish, section, thread_env, threads, versions, wait_for_health
 
 HOST = "127.0.0.1"  # loopback only: this script never binds or calls another address
 PACKAGES = ("embedforge", "fastapi", "uvicorn", "httpx", "faiss", "sqlite3")
@@ -164,6 +164,12 @@ def stats(lat: list[float], wall: float) -> tuple[str, str, str, str]:
     )
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system, all threads) a running process has used (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=5000, help="requests in all")
@@ -174,7 +180,8 @@ def main() -> None:
     parser.add_argument("--documents", type=int, default=2000, help="documents in the collection")
     parser.add_argument("--dim", type=int, default=64, help="LSA vector width")
     parser.add_argument("--seed", type=int, default=0, help="seed of the request mix")
-    parser.add_argument("--no-record", action="store_true", help="do not append to BENCHMARKS.md")
+    parser.add_argument("--threads", type=int, default=2, help="threads of the server and clients")
+    parser.add_argument("--no-record", action="store_true", help="do not write BENCHMARKS.md")
     args = parser.parse_args()
     for name in ("requests", "clients", "documents", "dim"):
         if getattr(args, name) < 1:
@@ -186,12 +193,12 @@ def main() -> None:
 
     from embedforge.search import Collection
 
-    command = command_line(__file__).rstrip()
     work = Path(tempfile.mkdtemp(prefix="ef-load-"))
     api_key = os.urandom(16).hex()
     try:
         folder = work / "col"
-        passages = build_collection(folder, args.documents, args.dim)
+        with threads(args.threads):
+            passages = build_collection(folder, args.documents, args.dim)
         with Collection.open(folder) as col:
             vectors = col.get_vectors([d for d, _ in passages])
             revision_before = col.revision
@@ -209,7 +216,7 @@ def main() -> None:
             exe, "serve", str(folder), "--host", HOST, "--port", str(port),
             "--api-key-env", API_KEY_ENV, "--max-batch", "64",
         ]  # fmt: skip
-        env = dict(os.environ, **{API_KEY_ENV: api_key})
+        env = dict(thread_env(args.threads), **{API_KEY_ENV: api_key})
         with subprocess.Popen(
             cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
         ) as proc:
@@ -221,6 +228,7 @@ def main() -> None:
                     url, requests, args.clients, args.max_seconds, api_key
                 )
                 health = httpx.get(f"{url}/health", timeout=10).json()
+                server_cpu = process_cpu_seconds(proc.pid)
             finally:
                 proc.terminate()
                 try:
@@ -250,8 +258,10 @@ def main() -> None:
         *section(
             f"HTTP server under load: {args.clients} concurrent clients, {done:,} requests, "
             f"127.0.0.1",
-            command,
-            versions(*PACKAGES),
+            key=f"server_load documents={args.documents} clients={args.clients} "
+            f"requests={args.requests}",
+            versions=versions(*PACKAGES),
+            n_threads=args.threads,
         ),
         f"Server: `embedforge serve` (uvicorn, one process) on 127.0.0.1, collection of "
         f"{len(passages):,} text8 passages, LSA dim {args.dim}, flat float32 index, API key for "
@@ -262,7 +272,8 @@ def main() -> None:
         + ", ".join(f"{kind} {share:.0%}" for kind, share in MIX.items())
         + " (search k=10; vector searches filter on metadata half the time; embed: 8 texts; "
         f"upsert: one existing document); {4 * args.clients} warm-up requests first.  ",
-        f"Wall: {wall:.1f} s{stopped}.  Errors: **{len(errors)}** (any status other than 200 "
+        f"Wall: {wall:.1f} s{stopped}; the server process used {server_cpu:.1f} CPU s in all "
+        f"(start-up and warm-up included).  Errors: **{len(errors)}** (any status other than 200 "
         "or a transport error).  After the run the collection was "
         + ("consistent (count unchanged, index count = count)." if consistent else "INCONSISTENT.")
         + "\n",
