@@ -44,6 +44,7 @@ from _harness import publish, section, versions
 from embedforge.evaluate import score_retrieval
 from embedforge.notes import NoteVault
 from embedforge.notes.evaluation import copy_without_links, link_judgements
+from embedforge.notes.vault import DEFAULT_MAX_TOKENS
 
 WEIGHTS = (0.0, 0.2, 0.3, 0.5)
 AGGREGATIONS = (("max", 1), ("mean", 1), ("top-m", 2), ("top-m", 3))
@@ -119,7 +120,7 @@ def main() -> None:
                     stripped,
                     index_dir=work / f"idx-{name}-{budget}",
                     encoder=spec,
-                    max_tokens=budget,
+                    max_tokens=0 if budget is None else budget,
                 )
                 scratch = vault.index()
                 print(f"{name} {label}: indexed {scratch}", flush=True)
@@ -141,7 +142,7 @@ def main() -> None:
     default = NoteVault(".")
     is_default = {
         "encoder": "minilm",
-        "max_tokens": default.max_tokens,
+        "max_tokens": DEFAULT_MAX_TOKENS,
         "aggregation": default.aggregation,
         "m": default.m,
         "w": default.lexical_weight,

@@ -11,6 +11,7 @@ never as a traceback. The command tree:
 - ``convert`` (:mod:`.convert`)
 - ``datasets list|fetch`` (:mod:`.datasets`)
 - ``index create|add|info``, ``search``, ``serve`` (:mod:`.search`)
+- ``notes index|related|search|watch|serve`` (:mod:`.notes`)
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import typer
 
 from . import convert, evaluate, graph, query, search
 from .datasets import datasets_app
+from .notes import notes_app
 from .train import train_app
 
 __all__ = ["app", "run"]
@@ -60,6 +62,7 @@ train_app.command("deepwalk")(graph.train_deepwalk)
 train_app.command("node2vec")(graph.train_node2vec)
 app.command("evaluate-nodes")(graph.evaluate_nodes)
 app.command("evaluate-links")(graph.evaluate_links)
+app.add_typer(notes_app, name="notes")
 
 
 def run() -> None:  # pragma: no cover - console entry point

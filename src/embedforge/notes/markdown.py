@@ -48,8 +48,8 @@ _NOTES_HINT = 'pip install "embedforge[notes]"'
 
 # [[...]] or ![[...]] on one line; the inside holds no brackets.
 _WIKILINK = re.compile(r"(!?)\[\[([^\[\]\n]+?)\]\]")
-# a | that is not escaped (Obsidian escapes it as \| inside tables)
-_PIPE = re.compile(r"(?<!\\)\|")
+# the separator: | or, inside a Markdown table, \| (note names cannot hold a |)
+_PIPE = re.compile(r"\\?\|")
 _DENDRON_PREFIX = re.compile(r"^dendron://[^/]*/")
 _INLINE_CODE = re.compile(r"(`+)(.+?)\1")
 _FRONT_MATTER_FENCE = re.compile(r"^---\s*$")
@@ -163,6 +163,22 @@ def _parser() -> Any:
     return _PARSER[0]
 
 
+def _related_spans(lines: list[str]) -> list[tuple[int, int]]:
+    """(first, last) line indexes of each complete related-notes block (markers included)."""
+    spans = []
+    i = 0
+    while i < len(lines):
+        if lines[i].strip() == RELATED_START:
+            j = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == RELATED_END), None)
+            if j is None:  # unterminated: the user's text, left as it is
+                break
+            spans.append((i, j))
+            i = j + 1
+        else:
+            i += 1
+    return spans
+
+
 def without_related_block(text: str) -> str:
     """``text`` with the lines from :data:`RELATED_START` to :data:`RELATED_END` (inclusive) blanked.
 
@@ -170,19 +186,9 @@ def without_related_block(text: str) -> str:
     unterminated block is left as it is (it is the user's text then).
     """
     lines = text.split("\n")
-    out = list(lines)
-    i = 0
-    while i < len(lines):
-        if lines[i].strip() == RELATED_START:
-            j = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == RELATED_END), None)
-            if j is None:
-                break
-            for t in range(i, j + 1):
-                out[t] = ""
-            i = j + 1
-        else:
-            i += 1
-    return "\n".join(out)
+    for a, b in _related_spans(lines):
+        lines[a : b + 1] = [""] * (b + 1 - a)
+    return "\n".join(lines)
 
 
 def split_front_matter(lines: list[str]) -> tuple[dict[str, Any], int]:
@@ -211,7 +217,7 @@ def split_front_matter(lines: list[str]) -> tuple[dict[str, Any], int]:
 def _split_link(
     inner: str, syntax: str, resolves: Callable[[str], bool] | None
 ) -> tuple[str, str | None]:
-    parts = [p.replace("\\|", "|").strip() for p in _PIPE.split(inner, maxsplit=1)]
+    parts = [p.strip() for p in _PIPE.split(inner, maxsplit=1)]
     if len(parts) == 1:
         return parts[0], None
     first, second = parts
@@ -361,8 +367,15 @@ def _display(line: str, masked: str, syntax: str, resolves: Callable[[str], bool
 
 
 def _hashable(text: str) -> str:
-    """The text a note's content hash covers: everything but the related-notes block."""
-    return without_related_block(text)
+    """The text a note's content hash covers: everything but the related-notes block.
+
+    The block's lines are dropped and trailing whitespace stripped, so a note
+    hashes the same before and after a block is appended to it.
+    """
+    lines = text.split("\n")
+    for a, b in reversed(_related_spans(lines)):
+        del lines[a : b + 1]
+    return "\n".join(lines).rstrip()
 
 
 def strip_links(text: str) -> str:

@@ -58,6 +58,7 @@ MANIFEST = "notes.json"
 COLLECTION = "collection"
 AGGREGATIONS = ("max", "mean", "top-m")
 FIT_ENCODERS = ("tfidf",)
+DEFAULT_MAX_TOKENS = 128
 
 # Query chunks x vault chunks scored at once (floats): bounds the memory of related().
 _BLOCK_FLOATS = 1 << 24
@@ -184,11 +185,14 @@ class NoteVault:
         TF-IDF, a sentence-transformers model).  Default: the encoder the
         index was built with, or ``"minilm"`` for a new index.  A different
         encoder than the index's makes :meth:`index` rebuild it.
-    max_tokens : int or None, default 128
+    max_tokens : int, optional
         Chunk budget in words (:func:`~embedforge.notes.chunking.chunk_note`);
-        None embeds whole notes.  Changing it rebuilds the index.
-    syntax : {"auto", "obsidian", "dendron"}, default "auto"
+        ``0`` embeds whole notes.  Default: the index's, or 128 for a new
+        index.  Another budget than the index's rebuilds it.
+    syntax : {"auto", "obsidian", "dendron"}, optional
         How ``[[a|b]]`` is read (:func:`~embedforge.notes.markdown.parse_note`).
+        Default: the index's, or ``"auto"`` for a new index.  Another syntax
+        than the index's rebuilds it.
     aggregation : {"max", "mean", "top-m"}, default "top-m"
         How chunk similarities become a note score: the best pair of chunks;
         the mean over all pairs; or the mean, over the ``m`` chunks of the
@@ -212,8 +216,8 @@ class NoteVault:
         *,
         index_dir: str | os.PathLike[str] | None = None,
         encoder: str | os.PathLike[str] | None = None,
-        max_tokens: int | None = 128,
-        syntax: str = "auto",
+        max_tokens: int | None = None,
+        syntax: str | None = None,
         aggregation: str = "top-m",
         m: int = 2,
         lexical_weight: float = 0.3,
@@ -239,8 +243,9 @@ class NoteVault:
             raise InvalidParameterError(
                 f"path {str(self.path)!r} is not a folder; pass the folder that holds the notes"
             )
-        check_int(self.max_tokens, "max_tokens", 1, allow_none=True)
-        check_choice(self.syntax, "syntax", SYNTAXES)
+        check_int(self.max_tokens, "max_tokens", 0, allow_none=True)
+        if self.syntax is not None:
+            check_choice(self.syntax, "syntax", SYNTAXES)
         self._check_scoring(self.aggregation, self.m, self.lexical_weight)
         if self.encoder is not None and not isinstance(self.encoder, (str, os.PathLike)):
             raise InvalidParameterError(
@@ -353,12 +358,17 @@ class NoteVault:
         if encoder is None:
             encoder = manifest["encoder"] if manifest is not None else "minilm"
         key = self._encoder_key(encoder)
+        max_tokens, syntax = self.max_tokens, self.syntax
+        if max_tokens is None:
+            max_tokens = manifest["max_tokens"] if manifest is not None else DEFAULT_MAX_TOKENS
+        if syntax is None:
+            syntax = manifest["syntax"] if manifest is not None else "auto"
         col_dir = self.index_dir / COLLECTION
         rebuilt = (
             manifest is None
             or manifest.get("encoder") != key
-            or manifest.get("max_tokens") != self.max_tokens
-            or manifest.get("syntax") != self.syntax
+            or manifest.get("max_tokens") != max_tokens
+            or manifest.get("syntax") != syntax
             or not col_dir.is_dir()
         )
         if rebuilt:
@@ -368,7 +378,7 @@ class NoteVault:
             shutil.rmtree(col_dir, ignore_errors=True)
             manifest = {"format_version": FORMAT_VERSION, "notes": {}}
         assert manifest is not None
-        manifest.update(encoder=key, max_tokens=self.max_tokens, syntax=self.syntax)
+        manifest.update(encoder=key, max_tokens=max_tokens, syntax=syntax)
         old: dict[str, dict[str, Any]] = manifest["notes"]
         names = self._resolver(files)
 
@@ -390,7 +400,7 @@ class NoteVault:
                 entries[note_id] = prev
                 unchanged += 1
                 continue
-            parsed = parse_note(_read_text(p), syntax=self.syntax, resolves=resolves)
+            parsed = parse_note(_read_text(p), syntax=syntax, resolves=resolves)
             entry = {
                 "hash": parsed.content_hash,
                 "size": st.st_size,
@@ -404,7 +414,7 @@ class NoteVault:
                 entries[note_id] = entry
                 unchanged += 1
                 continue
-            chunks = chunk_note(parsed, note_id, self.max_tokens)
+            chunks = chunk_note(parsed, note_id, max_tokens or None)
             entry["chunks"] = len(chunks)
             fresh[note_id] = (parsed, chunks, entry)
             entries[note_id] = entry
@@ -426,14 +436,13 @@ class NoteVault:
         encode_seconds = 0.0
         chunks_encoded = 0
         to_encode = [c for n, (_, cs, _) in fresh.items() if n not in moves for c in cs]
-        encoder_obj = col.encoder
         vectors = []
         bar = _progress(len(to_encode), progress)
         try:
             for start in range(0, len(to_encode), 256):
                 part = to_encode[start : start + 256]
-                te = time.perf_counter()
-                vectors.append(encoder_obj.encode([c.embed_text for c in part], batch_size=64))
+                te = time.perf_counter()  # the encoder's time includes loading it (first use)
+                vectors.append(col.encoder.encode([c.embed_text for c in part], batch_size=64))
                 encode_seconds += time.perf_counter() - te
                 bar.update(len(part))
         finally:
