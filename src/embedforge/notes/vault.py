@@ -222,8 +222,10 @@ class NoteVault:
         m: int = 2,
         lexical_weight: float = 0.3,
     ) -> None:
-        self.path = Path(path)
-        self.index_dir = Path(index_dir) if index_dir is not None else self.path / INDEX_DIR
+        self.path = Path(path).expanduser()
+        self.index_dir = (
+            Path(index_dir).expanduser() if index_dir is not None else self.path / INDEX_DIR
+        )
         self.encoder = encoder
         self.max_tokens = max_tokens
         self.syntax = syntax
