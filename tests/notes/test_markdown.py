@@ -139,11 +139,11 @@ def test_chunks_respect_sections_and_the_budget():
     assert chunks[0].start_line == 3 and chunks[-1].start_line == chunks[-1].end_line
     whole = chunk_note(note, "n.md", max_tokens=None)
     assert len(whole) == 1 and len(whole[0].text.split()) == 152
-    assert chunks[-1].embed_text == "A > B\nshort text"  # title (first heading) and heading
+    assert chunks[-1].embed_text == "n > A > B\nshort text"  # path, title (first heading), heading
 
 
 def test_a_long_line_is_cut_between_words_and_an_empty_note_still_has_a_chunk():
     note = parse_note(" ".join(["word"] * 250))
     assert [len(c.text.split()) for c in chunk_note(note, "x.md", max_tokens=100)] == [100, 100, 50]
     empty = chunk_note(parse_note("---\ntitle: Only a title\n---\n"), "e.md")
-    assert len(empty) == 1 and empty[0].embed_text == "Only a title"
+    assert len(empty) == 1 and empty[0].embed_text == "e > Only a title"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .._validation import check_int
@@ -51,8 +52,14 @@ class Chunk:
         The title and headings give a passage the context a reader has, so a
         short paragraph under "Vaults > Commands" is still about vaults.
         """
-        header = " > ".join(x for x in (self.title, self.heading) if x)
+        header = " > ".join(x for x in (_path_words(self.note), self.title, self.heading) if x)
         return f"{header}\n{self.text}" if header and self.text else header or self.text
+
+
+def _path_words(note: str) -> str:
+    """The words of a note's path: ``"dendron.topic.publish.md"`` -> ``"dendron topic publish"``."""
+    base = note[:-3] if note.lower().endswith(".md") else note
+    return " ".join(re.split(r"[\\/._\-\s]+", base)).strip()
 
 
 def _n_tokens(text: str) -> int:

@@ -45,7 +45,7 @@ import numpy as np
 from .._io import atomic_file, read_json
 from .._validation import check_bool, check_choice, check_int, check_real
 from ..errors import FormatError, InvalidParameterError, UnknownKeyError
-from .chunking import Chunk, chunk_note
+from .chunking import Chunk, _path_words, chunk_note
 from .markdown import RELATED_END, RELATED_START, SYNTAXES, ParsedNote, parse_note
 
 __all__ = ["FileChange", "IndexReport", "NoteRelated", "NoteVault", "RelatedNote"]
@@ -199,7 +199,7 @@ class NoteVault:
         note that match best, of each one's best match in the other note.
     m : int, default 2
         For ``"top-m"`` (``m=1`` is ``"max"``).
-    lexical_weight : float, default 0.3
+    lexical_weight : float, default 0.5
         Weight of the lexical (TF-IDF cosine of whole notes) score in the
         related-notes score; ``0`` scores by the encoder alone.
 
@@ -220,7 +220,7 @@ class NoteVault:
         syntax: str | None = None,
         aggregation: str = "top-m",
         m: int = 2,
-        lexical_weight: float = 0.3,
+        lexical_weight: float = 0.5,
     ) -> None:
         self.path = Path(path).expanduser()
         self.index_dir = (
@@ -575,18 +575,19 @@ class NoteVault:
         return self._cache
 
     def _lexical(self, state: dict[str, Any]) -> Any:
-        """Row-normalised TF-IDF of whole notes (CSR, notes x terms) and its vectorizer."""
+        """TF-IDF (sublinear tf) of whole notes: the model and its unit rows (CSR, notes x terms).
+
+        A note's text is its path words, title and stored chunk texts, read from the
+        collection; fitted on first use and kept until the collection changes.
+        """
         if "lexical" not in state:
             from ..text.classic import TfIdf
 
             docs = self._open_collection().get(state["chunk_ids"])
             texts = []
             for n, s, c in zip(state["notes"], state["starts"], state["counts"], strict=True):
-                texts.append(
-                    "\n".join(
-                        [state["entries"][n].get("title", "")] + [d.text for d in docs[s : s + c]]
-                    )
-                )
+                head = [_path_words(n), state["entries"][n].get("title", "")]
+                texts.append("\n".join(head + [d.text for d in docs[s : s + c]]))
             model = TfIdf(sublinear_tf=True).fit(texts)
             state["lexical"] = (model, model.transform(texts).tocsr())
         return state["lexical"]
