@@ -571,6 +571,7 @@ class NoteVault:
             "vectors": np.ascontiguousarray(vectors, dtype=np.float32),
             "entries": entries,
             "names": names,
+            "vault": str(self.path),
         }
         return self._cache
 
@@ -616,7 +617,7 @@ class NoteVault:
             close = difflib.get_close_matches(str(note), state["notes"], n=3)
             hint = f"; closest: {', '.join(map(repr, close))}" if close else ""
             raise UnknownKeyError(
-                f"note {note!r} is not in the index of {str(state.get('vault', ''))!r}"
+                f"note {note!r} is not in the index of {state['vault']!r} "
                 f"({len(state['notes']):,} notes; ids are paths relative to the vault, with .md)"
                 f"{hint}. Run embedforge notes index VAULT if it is new"
             )
@@ -672,7 +673,6 @@ class NoteVault:
         lexical_weight = self.lexical_weight if lexical_weight is None else lexical_weight
         self._check_scoring(aggregation, m, lexical_weight)
         state = self._state()
-        state["vault"] = str(self.path)
         if note is None:
             asked = list(state["notes"])
         else:
