@@ -199,7 +199,7 @@ class NoteVault:
         note that match best, of each one's best match in the other note.
     m : int, default 2
         For ``"top-m"`` (``m=1`` is ``"max"``).
-    lexical_weight : float, default 0.5
+    lexical_weight : float, default 0.3
         Weight of the lexical (TF-IDF cosine of whole notes) score in the
         related-notes score; ``0`` scores by the encoder alone.
 
@@ -220,7 +220,7 @@ class NoteVault:
         syntax: str | None = None,
         aggregation: str = "top-m",
         m: int = 2,
-        lexical_weight: float = 0.5,
+        lexical_weight: float = 0.3,
     ) -> None:
         self.path = Path(path).expanduser()
         self.index_dir = (

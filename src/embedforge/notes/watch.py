@@ -92,15 +92,16 @@ def watch(
                 last_event[0] = time.monotonic()
                 changed.set()
 
-    report = vault.index()
-    if on_index is not None:
-        on_index(report)
+    # The observer starts before the first index, so that no change made meanwhile is missed.
     observer = Observer()
     observer.schedule(Handler(), str(root), recursive=True)
     observer.start()
     deadline = None if timeout is None else time.monotonic() + timeout
     updates = 0
     try:
+        report = vault.index()
+        if on_index is not None:
+            on_index(report)
         while not stop.is_set():
             wait = 0.1 if deadline is None else max(0.0, min(0.1, deadline - time.monotonic()))
             if deadline is not None and time.monotonic() >= deadline:
