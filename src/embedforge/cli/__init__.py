@@ -15,6 +15,7 @@ never as a traceback. The command tree:
 - ``train bpr|als``, ``recommend``, ``similar-items``, ``evaluate-recommendations`` (:mod:`.recommend`)
 - ``audit``, ``debias`` (:mod:`.audit`)
 - ``map``, ``export-projector``, ``report`` (:mod:`.maps`)
+- ``notes index|related|search|watch|serve`` (:mod:`.notes`)
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import typer
 
 from . import audit, convert, evaluate, explore, graph, maps, neural, query, recommend, search
 from .datasets import datasets_app
+from .notes import notes_app
 from .train import train_app
 
 __all__ = ["app", "run"]
@@ -78,6 +80,7 @@ app.command("debias")(audit.debias)
 app.command("map")(maps.map_command)
 app.command("export-projector")(maps.export_projector_command)
 app.command("report")(maps.report_command)
+app.add_typer(notes_app, name="notes")
 
 
 def run() -> None:  # pragma: no cover - console entry point
