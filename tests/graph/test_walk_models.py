@@ -77,7 +77,7 @@ def test_fit_returns_self_keyed_by_node(cls, triangle_pair):
     assert model.syn1_.shape == (6, 32)
     assert model.wv.counts.sum() == 6 * 4 * 20  # every walk is full length here
     assert np.isfinite(model.loss_history_[0])
-    assert model.walk_time_ > 0 and model.training_time_ > 0
+    assert model.walk_time_ > 0 and model.walk_cpu_time_ >= 0 and model.training_time_ > 0
 
 
 @pytest.mark.parametrize("cls", [DeepWalk, Node2Vec])
