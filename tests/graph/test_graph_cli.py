@@ -82,6 +82,16 @@ def test_evaluate_nodes(runner, node2vec_dir):
         ["evaluate-nodes", str(node2vec_dir), str(EXCERPT / "labels.txt"), "--split", "planetoid"],
     )
     assert result.exit_code == 2 and "--split planetoid needs LABELS 'cora'" in result.output
+    # the logistic regression's C: weaker regularisation fits the training nodes more closely
+    labels = str(EXCERPT / "labels.txt")
+    result = runner.invoke(app, ["evaluate-nodes", str(node2vec_dir), labels, "--c", "0", "--json"])
+    assert result.exit_code == 2 and "c must be a number > 0" in result.output
+    loose, tight = (
+        json.loads(runner.invoke(app, ["evaluate-nodes", str(node2vec_dir), labels, "--c", c,
+                                       "--repeats", "1", "--json"]).output)[0]
+        for c in ("100", "0.001")
+    )  # fmt: skip
+    assert loose["micro_f1_mean"] > tight["micro_f1_mean"]
 
 
 def test_evaluate_links(runner):

@@ -77,6 +77,7 @@ def test_fit_returns_self_keyed_by_node(cls, triangle_pair):
     assert model.syn1_.shape == (6, 32)
     assert model.wv.counts.sum() == 6 * 4 * 20  # every walk is full length here
     assert np.isfinite(model.loss_history_[0])
+    assert model.walk_time_ > 0 and model.walk_cpu_time_ >= 0 and model.training_time_ > 0
 
 
 @pytest.mark.parametrize("cls", [DeepWalk, Node2Vec])
@@ -189,3 +190,23 @@ def test_add_nodes_needs_the_old_nodes(triangle_pair):
         model.add_nodes(Graph.from_edges([("x", "y")]))
     with pytest.raises(NotFittedError):
         DeepWalk().add_nodes(triangle_pair)
+
+
+def test_weighted_node2vec_walks_follow_weights_and_p_q():
+    # a path 0 - 1 - 2 with heavy 1 - 2 (weight 9) and light 0 - 1 (weight 1), plus 2 - 3:
+    # from 1 reached from 0, node2vec moves to x with weight w(1, x) * alpha, alpha = 1/p back
+    # to 0 and 1/q out to 2: with p = 1, q = 1 that is 1 : 9; with p = 0.1, q = 10 it is
+    # 10 : 0.9 (back to 0 in 92% of the steps)
+    graph = Graph.from_edges([(0, 1), (1, 2), (2, 3)], weights=[1.0, 9.0, 1.0])
+    starts_at_0 = 0
+
+    def back_ratio(p: float, q: float) -> float:
+        model = Node2Vec(p=p, q=q, walk_length=3, walks_per_node=2000, seed=1, progress=False)
+        third = [w[2] for w in model.walks(graph) if w[0] == starts_at_0]
+        return third.count(0) / len(third)
+
+    assert abs(back_ratio(1.0, 1.0) - 0.1) < 0.03
+    assert abs(back_ratio(0.1, 10.0) - 10 / 10.9) < 0.03
+    model = Node2Vec(p=0.1, q=10.0, walk_length=10, walks_per_node=20, dim=8, window=2, seed=1,
+                     workers=1, progress=False).fit(graph)  # fmt: skip
+    assert sorted(model.wv.keys) == ["0", "1", "2", "3"]

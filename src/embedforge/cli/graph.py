@@ -64,6 +64,10 @@ WorkersOpt = Annotated[int | None, typer.Option(help="Threads (default: all core
 SeedOpt = Annotated[int, typer.Option(help="Random seed.")]
 ProgressOpt = Annotated[bool, typer.Option(help="Show a progress bar.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+COpt = Annotated[
+    float,
+    typer.Option("--c", help="Inverse regularisation strength of the logistic regression."),
+]
 
 
 def _walk_options(
@@ -140,6 +144,7 @@ def evaluate_nodes(
     train_ratio: Annotated[str, typer.Option(help="Comma-separated train fractions.")] = "0.5",
     repeats: Annotated[int, typer.Option(help="Random splits per ratio.")] = 5,
     seed: SeedOpt = 0,
+    c: COpt = 1.0,
     as_json: JsonOpt = False,
 ) -> None:
     """Node classification (logistic regression): accuracy, micro-F1, macro-F1 of MODEL's vectors."""
@@ -162,7 +167,7 @@ def evaluate_nodes(
             )
         results = evaluate_node_classification(
             wv, label_map, split=fixed if split is Split.planetoid else "random",
-            train_ratios=_ratios(train_ratio), repeats=repeats, seed=seed,
+            train_ratios=_ratios(train_ratio), repeats=repeats, seed=seed, c=c,
         )  # fmt: skip
     if as_json:
         typer.echo(json.dumps([r.to_dict() for r in results], indent=2))
@@ -194,6 +199,7 @@ def evaluate_links(
     fraction: Annotated[float, typer.Option(help="Fraction of edges hidden.")] = 0.5,
     workers: WorkersOpt = None,
     seed: SeedOpt = 0,
+    c: COpt = 1.0,
     as_json: JsonOpt = False,
 ) -> None:
     """Link prediction (node2vec protocol): AUC-ROC and average precision per edge operator."""
@@ -207,7 +213,7 @@ def evaluate_links(
         estimator = (
             Node2Vec(p=p, q=q, **params) if model is WalkModel.node2vec else DeepWalk(**params)
         )
-        results = evaluate_link_prediction(g, estimator, fraction=fraction, seed=seed)
+        results = evaluate_link_prediction(g, estimator, fraction=fraction, seed=seed, c=c)
     if as_json:
         typer.echo(json.dumps([r.to_dict() for r in results], indent=2))
         return

