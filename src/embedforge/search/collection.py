@@ -38,6 +38,7 @@ from .._validation import check_choice, check_int
 from ..errors import DuplicateKeyError, InvalidParameterError
 from ..text.documents import Document, iter_documents
 from ._store import DB_NAME, FORMAT_VERSION, SQLiteStore, Store
+from ._store_pg import is_dsn
 from ._sync import IndexSync
 from .encoders import _check_texts, encoder_spec, load_encoder
 from .index import VectorIndex
@@ -182,7 +183,7 @@ class Collection:
     >>> res.ids[0], res.scores[0]                                 # doctest: +SKIP
     """
 
-    def __init__(self, path: Path, store: Store) -> None:
+    def __init__(self, path: Path | str, store: Store) -> None:
         self.path = path
         self._store = store
         self._config = store.config
@@ -190,7 +191,9 @@ class Collection:
         # One re-entrant lock for the store's connection and the index (threads of one process).
         self._lock = store.lock
         self._encoder: Any = None
-        self._sync = IndexSync(store, path)
+        # A store may bring its own search (PostgreSQL: pgvector in the database).
+        new_sync = getattr(store, "new_sync", None)
+        self._sync: Any = new_sync() if new_sync is not None else IndexSync(store, Path(path))
 
     # ------------------------------------------------------------------ create / open
 
@@ -260,10 +263,14 @@ class Collection:
             or disagrees with the encoder, ``path`` is a non-empty directory,
             or the encoder spec is not recognised.
         """
-        target = Path(path)
         check_choice(index, "index", INDEX_KINDS)
         check_choice(precision, "precision", PRECISIONS)
-        if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        target = Path(path) if not is_dsn(path) else None
+        if (
+            target is not None
+            and target.exists()
+            and (not target.is_dir() or any(target.iterdir()))
+        ):
             raise InvalidParameterError(
                 f"cannot create a collection at {str(target)!r}: it already exists and is not an "
                 "empty directory; choose a new path, or open it with Collection.open"
@@ -299,6 +306,21 @@ class Collection:
             "train_size": train_size if probe.needs_training else None,
             "encoder": None,
         }
+        if target is None:  # a PostgreSQL DSN
+            from ._store_pg import PostgresStore, parse_dsn
+
+            if index == "ivf-pq" and parse_dsn(str(path))[2] != "faiss":
+                raise InvalidParameterError(
+                    "index='ivf-pq' has no pgvector equivalent; use index='ivf' or 'hnsw', or "
+                    "add search=faiss to the DSN to search a local FAISS index"
+                )
+            config["search"] = parse_dsn(str(path))[2] or "pgvector"
+            if enc is not None:
+                config["encoder"] = _encoder_by_reference(enc)
+            PostgresStore.create(str(path), config)
+            col = cls._open(str(path), new=True)
+            col._encoder = enc
+            return col
         with _new_directory(target) as tmp:
             if enc is not None:
                 config["encoder"] = _store_encoder(enc, tmp)
@@ -318,11 +340,17 @@ class Collection:
             ``collection.sqlite``, or a database without embedforge's tables),
             the database is corrupt, or it was written by a newer embedforge.
         """
-        return cls._open(Path(path), new=False)
+        return cls._open(path if is_dsn(path) else Path(path), new=False)  # type: ignore[arg-type]
 
     @classmethod
-    def _open(cls, p: Path, new: bool) -> Collection:
-        col = cls(p, SQLiteStore.open(p))
+    def _open(cls, p: Path | str, new: bool) -> Collection:
+        if isinstance(p, str):  # a PostgreSQL DSN
+            from ._store_pg import PostgresStore
+
+            pg = PostgresStore.open(p)
+            col = cls(pg.dsn, pg)
+        else:
+            col = cls(p, SQLiteStore.open(p))
         with col._lock:
             if new:  # an empty collection: its (empty) index is built, not repaired
                 col._sync.rebuild(reason=None)
@@ -398,7 +426,8 @@ class Collection:
             self._sync.refresh()
             index = self._sync.index
             assert index is not None
-            disk = _bytes_on_disk(self.path)
+            on_disk = getattr(self._store, "bytes_on_disk", None)
+            disk = on_disk() if on_disk is not None else _bytes_on_disk(Path(self.path))
             return {
                 "path": str(self.path),
                 "count": self.count,
@@ -629,8 +658,11 @@ class Collection:
         where = self._store.compile_filter(filter)
         vectors = self._query_vectors(queries)
         with self._lock, self._sync.current(fast_path=where is None):
-            allowed = None if where is None else self._store.filter_rows(where)
-            scores, rows, ids = self._sync.search(vectors, k, allowed)
+            if getattr(self._sync, "filters_in_search", False):  # pushed into the store's query
+                scores, rows, ids = self._sync.search(vectors, k, where)
+            else:
+                allowed = None if where is None else self._store.filter_rows(where)
+                scores, rows, ids = self._sync.search(vectors, k, allowed)
             revision = self._sync.revision
         return SearchResults(ids, scores, lambda: self._documents_for(rows), revision)
 
@@ -980,9 +1012,25 @@ def _store_encoder(encoder: Any, folder: Path) -> dict[str, Any]:
     return spec
 
 
-def _load_stored_encoder(spec: Mapping[str, Any], folder: Path) -> Any:
+def _encoder_by_reference(encoder: Any) -> dict[str, Any]:
+    """The spec a collection outside a directory (PostgreSQL) reopens its encoder from."""
+    try:
+        spec = encoder_spec(encoder)
+    except (InvalidParameterError, TypeError, ValueError):
+        spec = None
+    path = None if spec is None else spec.get("path")
+    if spec is None or (path is not None and not Path(path).is_absolute()):
+        raise InvalidParameterError(
+            f"a collection on PostgreSQL records its encoder by name or directory, and the "
+            f"{type(encoder).__name__} given has neither; save it first (encoder.save(DIR)) and "
+            "pass encoder=DIR, or use 'minilm'"
+        )
+    return spec
+
+
+def _load_stored_encoder(spec: Mapping[str, Any], folder: Path | str) -> Any:
     spec = dict(spec)
     path = spec.get("path")
     if isinstance(path, str) and not Path(path).is_absolute():
-        spec["path"] = str(folder / path)
+        spec["path"] = str(Path(folder) / path)
     return load_encoder(spec)
