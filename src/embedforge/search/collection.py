@@ -359,6 +359,132 @@ class Collection:
                 col._sync.load()
         return col
 
+    @classmethod
+    def migrate(
+        cls,
+        source: str | os.PathLike[str],
+        target: str | os.PathLike[str],
+        *,
+        batch_size: int = 1000,
+        progress: bool = False,
+    ) -> dict[str, Any]:
+        """Copy a collection to a new location, e.g. a directory to PostgreSQL, and verify it.
+
+        Parameters
+        ----------
+        source : str or os.PathLike
+            An existing collection: a directory or a ``postgresql://`` DSN.
+        target : str or os.PathLike
+            A new one (an empty directory, or a DSN naming a table that does
+            not exist); it gets the source's configuration (encoder, index
+            kind, precision, metric, parameters) and its documents and
+            vectors, in the source's row order.
+        batch_size : int, default 1000
+            Documents per transaction in the target.
+        progress : bool, default False
+            Show a tqdm bar (documents).
+
+        Returns
+        -------
+        dict
+            ``source``, ``target``, ``count`` and ``checksum`` (equal on
+            both sides, see :meth:`checksum`).
+
+        Raises
+        ------
+        FormatError
+            If, after copying, the target's count or checksum differs from
+            the source's (the target is left as it is, for inspection).
+        InvalidParameterError
+            If the target exists already, or the source's encoder lives
+            inside its directory and cannot be referred to from the target.
+        """
+        from ..errors import FormatError
+
+        batch_size = check_int(batch_size, "batch_size", 1)
+        with cls.open(source) as src:
+            config = {k: v for k, v in src._config.items() if k != "search"}
+            spec = config.get("encoder")
+            if (
+                spec is not None
+                and spec.get("kind") == "saved"
+                and not Path(spec["path"]).is_absolute()
+            ):
+                if isinstance(src.path, str):
+                    raise InvalidParameterError(
+                        f"the encoder of {src.path} is recorded by a relative path; it cannot be "
+                        "migrated"
+                    )
+                config["encoder"] = {**spec, "path": str((Path(src.path) / spec["path"]).resolve())}
+            _create_store(target, config)
+            with cls._open(str(target) if is_dsn(target) else Path(target), new=True) as dst:
+                bar = tqdm(
+                    total=src.count,
+                    unit=" docs",
+                    desc="migrate",
+                    disable=None if progress else True,
+                )
+                try:
+                    with src._lock, src._store.snapshot():
+                        expected = src.count, src.checksum()
+                        for rows, _, vecs in src._store.iter_vectors():
+                            for start in range(0, len(rows), batch_size):
+                                part = rows[start : start + batch_size]
+                                docs = src._store.documents_by_row(part.tolist())
+                                dst._write_batch(
+                                    [docs[int(r)] for r in part],
+                                    vecs[start : start + batch_size], "add",
+                                )  # fmt: skip
+                                bar.update(len(part))
+                finally:
+                    bar.close()
+                    with dst._lock:
+                        dst._sync.save_quietly()
+                got = dst.count, dst.checksum()
+        if got != expected:
+            raise FormatError(
+                f"migrating {src.path} to {dst.path} did not verify: the source has {expected[0]:,} "
+                f"documents (checksum {expected[1][:16]}), the target {got[0]:,} (checksum "
+                f"{got[1][:16]}); the target was left for inspection"
+            )
+        return {
+            "source": str(src.path),
+            "target": str(dst.path),
+            "count": got[0],
+            "checksum": got[1],
+        }
+
+    def checksum(self) -> str:
+        """SHA-256 over every document (id, text, metadata, float32 vector), in id order.
+
+        Independent of the backend and of row numbers, so two copies of a
+        collection have the same checksum exactly when they hold the same
+        documents and vectors.
+
+        Returns
+        -------
+        str
+            64 hexadecimal digits.
+        """
+        import hashlib
+
+        digests: dict[str, bytes] = {}
+        with self._lock, self._store.snapshot():
+            for rows, _, vecs in self._store.iter_vectors():
+                docs = self._store.documents_by_row(rows.tolist())
+                for i, r in enumerate(rows.tolist()):
+                    d = docs[r]
+                    h = hashlib.sha256(
+                        d.id.encode("utf-8") + b"\0" + d.text.encode("utf-8") + b"\0"
+                    )
+                    h.update(json.dumps(d.metadata, sort_keys=True, separators=(",", ":")).encode())
+                    h.update(b"\0" + np.ascontiguousarray(vecs[i], dtype="<f4").tobytes())
+                    digests[d.id] = h.digest()
+        total = hashlib.sha256()
+        for key in sorted(digests):
+            total.update(digests[key])
+        return total.hexdigest()
+
     def close(self) -> None:
         """Save the index if it is newer than the saved one, and close the database."""
         with self._lock:
@@ -792,6 +918,24 @@ class Collection:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _create_store(target: str | os.PathLike[str], config: dict[str, Any]) -> None:
+    """Write the empty storage of a collection with ``config`` at a directory or DSN."""
+    if is_dsn(target):
+        from ._store_pg import PostgresStore, parse_dsn
+
+        config = dict(config, search=parse_dsn(str(target))[2] or "pgvector")
+        PostgresStore.create(str(target), config)
+        return
+    path = Path(target)
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise InvalidParameterError(
+            f"cannot create a collection at {str(path)!r}: it already exists and is not an "
+            "empty directory; choose a new path"
+        )
+    with _new_directory(path) as tmp:
+        SQLiteStore.create(tmp, config)
 
 
 @contextlib.contextmanager
