@@ -227,6 +227,7 @@ class PostgresStore:
         self._meta_t = sql.Identifier(f"{table}__meta")
         self._del_t = sql.Identifier(f"{table}__deletions")
         self._snapshots = 0
+        self._settings_done = False
 
     # ------------------------------------------------------------------ create / open / close
 
@@ -753,13 +754,34 @@ class PostgresStore:
 
     def ann_search(
         self, vectors: np.ndarray, k: int, compiled: StoreFilter | None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         """The k nearest stored rows of each query, by pgvector in the database, rescored exactly.
 
-        Call inside :meth:`snapshot`.  Returns (scores, rows, ids) as
-        :meth:`IndexSync.search`: float32 best first (``-inf`` padding),
-        int64 rows (-1), object ids (None).
+        pgvector's index gives ``k * rescore_multiplier`` candidates (``k``
+        for an exact flat float32 search), ranked again by the exact score
+        of their float32 vectors.  With a filter matching at most 20,000
+        documents the search is exact among them (as on the FAISS path).
+        One query per query vector; a batch of several, or a filtered
+        search, runs in one read snapshot, a single query is one statement
+        (one consistent state either way).
+
+        Returns
+        -------
+        scores, rows, ids
+            As :meth:`IndexSync.search`: float32 best first (``-inf``
+            padding), int64 rows (-1), object ids (None).
+        revision : int
+            The revision the search saw.
         """
+        with self.lock:
+            if vectors.shape[0] == 1 and compiled is None:
+                return self._ann_search(vectors, k, compiled)
+            with self.snapshot():
+                return self._ann_search(vectors, k, compiled)
+
+    def _ann_search(
+        self, vectors: np.ndarray, k: int, compiled: StoreFilter | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         sql = self._sql
         c = self.config
         n = vectors.shape[0]
@@ -773,12 +795,13 @@ class PostgresStore:
         fetch = k if exact else k * int(params.get("rescore_multiplier", 4))
         where, where_params = ("", {}) if compiled is None else compiled.query
         db = self._db
+        self._search_settings(db)
         if compiled is not None:
             matching = db.execute(
                 sql.SQL("SELECT count(*) FROM {t} WHERE " + where).format(t=self._t), where_params
             ).fetchone()[0]
             if matching == 0:
-                return out_scores, out_rows, out_ids
+                return out_scores, out_rows, out_ids, self._meta()[0]
             if matching <= _EXHAUSTIVE_LIMIT:  # exact among the matching rows, as with FAISS
                 fetch, precision, exact = k, "float32", True
         if precision == "binary":
@@ -789,32 +812,29 @@ class PostgresStore:
         else:
             key, probe = "embedding", f"%(q)s::vector({self.dim})"
         filtered = "" if compiled is None else "WHERE " + where
+        revision = "(SELECT revision FROM {m})"
         if exact and compiled is not None:
             # the matching rows first, so that the planner cannot walk an ANN index instead
             query = (
-                "WITH m AS MATERIALIZED (SELECT row_id, id, embedding FROM {t} "
-                + filtered
-                + ") SELECT row_id, id, embedding FROM m ORDER BY embedding "
-                + op
-                + " "
-                + probe
-                + " LIMIT %(fetch)s"
+                "WITH m AS MATERIALIZED (SELECT row_id, id, embedding FROM {t} " + filtered + ") "
+                f"SELECT row_id, id, embedding, {revision} FROM m "
+                f"ORDER BY embedding {op} {probe} LIMIT %(fetch)s"
             )
         else:
             query = (
-                "SELECT row_id, id, embedding FROM {t} "
-                + filtered
-                + f" ORDER BY {key} {op} {probe} LIMIT %(fetch)s"
+                f"SELECT row_id, id, embedding, {revision} FROM {{t}} {filtered} "
+                f"ORDER BY {key} {op} {probe} LIMIT %(fetch)s"
             )
-        statement = sql.SQL(query).format(t=self._t)
-        self._search_settings(db, compiled is not None)
+        statement = sql.SQL(query).format(t=self._t, m=self._meta_t)
         unit = _normalise(vectors) if c["metric"] == "cosine" else vectors
+        seen = None
         for i in range(n):
             got = db.execute(
-                statement, {"q": vectors[i], "fetch": fetch, **where_params}
+                statement, {"q": vectors[i], "fetch": fetch, **where_params}, binary=True
             ).fetchall()
             if not got:
                 continue
+            seen = int(got[0][3])
             rows = np.array([g[0] for g in got], dtype=np.int64)
             stored = self._stack([g[2] for g in got])
             if c["metric"] == "cosine":
@@ -825,23 +845,33 @@ class PostgresStore:
             out_scores[i, :m] = scores[order]
             out_rows[i, :m] = rows[order]
             out_ids[i, :m] = np.array([got[j][1] for j in order], dtype=object)
-        return out_scores, out_rows, out_ids
+        return out_scores, out_rows, out_ids, self._meta()[0] if seen is None else seen
 
-    def _search_settings(self, db: Any, filtered: bool) -> None:
-        """``SET LOCAL`` the index's search parameters (the snapshot transaction is open)."""
+    def _search_settings(self, db: Any) -> None:
+        """Set the index's search parameters for this connection (once; IVF once it is built).
+
+        Iterative index scans (pgvector >= 0.8) let a filtered or large-k
+        search go on past ``ef_search`` / the probed lists until it has
+        enough rows.
+        """
         c = self.config
         params = c["index_params"]
+        if self._settings_done:
+            return
         if c["index"] == "hnsw":
             ef = max(int(params.get("ef_search", 64)), 1)
-            db.execute(f"SET LOCAL hnsw.ef_search = {min(ef, 1000)}")
-            if filtered:
-                db.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+            db.execute(f"SET hnsw.ef_search = {min(ef, 1000)}")
+            db.execute("SET hnsw.iterative_scan = relaxed_order")
+            self._settings_done = True
         elif c["index"] == "ivf":
             lists = self._ivf_lists()
-            probes = params.get("nprobe") or max(1, lists // 8)
-            db.execute(f"SET LOCAL ivfflat.probes = {int(probes)}")
-            if filtered:
-                db.execute("SET LOCAL ivfflat.iterative_scan = relaxed_order")
+            if lists:
+                probes = params.get("nprobe") or max(1, lists // 8)
+                db.execute(f"SET ivfflat.probes = {int(probes)}")
+                db.execute("SET ivfflat.iterative_scan = relaxed_order")
+                self._settings_done = True
+        else:
+            self._settings_done = True
 
     # ------------------------------------------------------------------ the ANN index
 
@@ -856,6 +886,7 @@ class PostgresStore:
         """Drop and build the pgvector index again (IVF lists are re-learned from the data)."""
         if self.config["index"] == "flat":
             return
+        self._settings_done = False
         with self._writing() as db:
             db.execute(
                 self._sql.SQL("DROP INDEX IF EXISTS {i}").format(
@@ -874,6 +905,7 @@ class PostgresStore:
             and not _index_exists(db, f"{self.table}__ann")
         ):
             _create_ann_index(db, self.table, c, count)
+            self._settings_done = False
 
     def _ivf_lists(self) -> int:
         row = self._db.execute(
@@ -882,7 +914,7 @@ class PostgresStore:
         for opt in (row[0] or []) if row else []:
             if opt.startswith("lists="):
                 return int(opt.split("=", 1)[1])
-        return 1
+        return 0
 
     # ------------------------------------------------------------------ internals
 
@@ -945,9 +977,8 @@ class DatabaseSearch:
 
     @contextlib.contextmanager
     def current(self, fast_path: bool) -> Iterator[None]:
-        with self._store.snapshot():
-            self.revision = self._store.revision()
-            yield
+        """Nothing to refresh: :meth:`search` reads one consistent state of the database."""
+        yield
 
     def refresh(self) -> None:
         self.revision = self._store.revision()
@@ -968,7 +999,8 @@ class DatabaseSearch:
     def search(
         self, vectors: np.ndarray, k: int, compiled: StoreFilter | None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return self._store.ann_search(vectors, k, compiled)
+        scores, rows, ids, self.revision = self._store.ann_search(vectors, k, compiled)
+        return scores, rows, ids
 
 
 # ---------------------------------------------------------------------- helpers
@@ -1009,7 +1041,7 @@ def _create_ann_index(conn: Any, table: str, config: Mapping[str, Any], count: i
     else:
         key, ops = "embedding", "vector_cosine_ops" if cosine else "vector_ip_ops"
     if config["index"] == "hnsw":
-        m = int(params.get("hnsw_m", 16))
+        m = int(params.get("hnsw_m", 32))  # VectorIndex's default
         method = f"hnsw ({key} {ops}) WITH (m = {m}, ef_construction = {max(64, 2 * m)})"
     else:  # pgvector's advice: rows / 1000 lists up to 1M rows
         lists = int(params.get("nlist") or max(1, min(count // 1000, 4 * int(math.sqrt(count)))))
