@@ -547,7 +547,7 @@ def serve(
                 "Collection: each worker process opens it itself"
             )
         location = str(collection)
-        Collection.open(location).close()  # a bad location fails here, not in every worker
+        _check_location(location)  # a bad location fails here, not in every worker
         os.environ[_WORKER_CONFIG] = json.dumps(
             {"collection": location, "api_key": api_key,
              "max_request_bytes": max_request_bytes, "max_batch": max_batch}
@@ -568,6 +568,17 @@ def serve(
             "port can add and delete documents", host,
         )  # fmt: skip
     uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def _check_location(location: str) -> None:
+    """Open and close the storage at ``location`` (cheap: no index is built or loaded)."""
+    from pathlib import Path
+
+    from ._store import SQLiteStore
+    from ._store_pg import PostgresStore, is_dsn
+
+    store = PostgresStore.open(location) if is_dsn(location) else SQLiteStore.open(Path(location))
+    store.close()
 
 
 # The environment variable that hands serve()'s arguments to uvicorn's worker processes.
