@@ -17,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from embedforge.cli import app
+from embedforge.errors import FormatError
 from embedforge.search.collection import Collection
 from embedforge.text.classic import LSA
 
@@ -147,3 +148,17 @@ def test_serve_a_dsn_with_several_worker_processes(postgres, tmp_path, chunks):
                 proc.kill()
                 proc.wait()
     assert len(pids) >= 2
+
+
+def test_serve_refuses_bad_worker_counts(tmp_path):
+    pytest.importorskip("uvicorn")
+    from embedforge.errors import InvalidParameterError
+    from embedforge.search.server import serve
+
+    with Collection.create(tmp_path / "c", encoder=None, dim=4) as col:
+        with pytest.raises(InvalidParameterError, match="workers must be an integer >= 1"):
+            serve(col, workers=0)
+        with pytest.raises(InvalidParameterError, match="not an open Collection"):
+            serve(col, workers=2)
+    with pytest.raises(FormatError, match="is not an embedforge collection"):
+        serve(str(tmp_path), workers=2)
