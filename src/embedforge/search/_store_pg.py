@@ -298,8 +298,6 @@ class PostgresStore:
                     ),
                     (json.dumps(dict(config)),),
                 )
-                if config["index"] == "hnsw":  # HNSW is built as rows arrive; IVF once trained
-                    _create_ann_index(conn, table, dict(config))
         finally:
             conn.close()
 
@@ -493,7 +491,6 @@ class PostgresStore:
                 sql.SQL("UPDATE {m} SET revision = %s, count = %s").format(m=self._meta_t),
                 (revision, count + len(new)),
             )
-            self._maybe_build_ivf(db, count + len(new))
         return len(documents)
 
     def delete(self, ids: Sequence[str], *, missing_ok: bool) -> int:
@@ -894,18 +891,34 @@ class PostgresStore:
                 )
             )
             count = self._meta()[1]
-            if self.config["index"] == "hnsw" or count >= self.config["train_size"]:
+            due = (
+                count > 0 if self.config["index"] == "hnsw" else count >= self.config["train_size"]
+            )
+            if due:
                 _create_ann_index(db, self.table, self.config, count)
 
-    def _maybe_build_ivf(self, db: Any, count: int) -> None:
+    def ensure_ann_index(self) -> None:
+        """Build the pgvector index if it is due and missing (HNSW: rows stored; IVF: train_size).
+
+        Called when a write call returns and at open, not per batch: pgvector
+        builds an index over stored rows (``CREATE INDEX``) many times faster
+        than it inserts rows one by one into an existing graph, so a bulk
+        load in one ``add`` call stores its batches first and builds once.
+        Until then searches are exact scans (right, only slower).  Later
+        writes maintain the index row by row.
+        """
         c = self.config
-        if (
-            c["index"] in ("ivf", "ivf-pq")
-            and count >= c["train_size"]
-            and not _index_exists(db, f"{self.table}__ann")
-        ):
-            _create_ann_index(db, self.table, c, count)
-            self._settings_done = False
+        if c["index"] == "flat" or self.ann_index_built():
+            return
+        with self.lock:
+            count = self._meta()[1]
+        due = count > 0 if c["index"] == "hnsw" else count >= c["train_size"]
+        if not due:
+            return
+        with self._writing() as db:
+            if not _index_exists(db, f"{self.table}__ann"):  # another process may have built it
+                _create_ann_index(db, self.table, c, self._meta()[1])
+        self._settings_done = False
 
     def _ivf_lists(self) -> int:
         row = self._db.execute(
@@ -988,13 +1001,17 @@ class DatabaseSearch:
         self.refresh()
 
     def load(self) -> None:
+        """At open: build the pgvector index if it is due (a writer killed before building it)."""
+        self._store.ensure_ann_index()
         self.refresh()
 
     def save(self) -> None:
-        """Nothing to save: the index lives in the database."""
+        """When a write call returns: build the pgvector index if it is due (see ``ensure_ann_index``)."""
+        self._store.ensure_ann_index()
 
     def save_quietly(self) -> None:
-        """Nothing to save: the index lives in the database."""
+        """As :meth:`save` (a failure to build raises: the index is part of the database)."""
+        self._store.ensure_ann_index()
 
     def search(
         self, vectors: np.ndarray, k: int, compiled: StoreFilter | None
