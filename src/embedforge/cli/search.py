@@ -15,7 +15,12 @@ index_app = typer.Typer(
     help="Create, fill and inspect a searchable collection of documents.", no_args_is_help=True
 )
 
-CollectionArg = Annotated[Path, typer.Argument(help="A collection directory.")]
+CollectionArg = Annotated[
+    str,
+    typer.Argument(
+        help="A collection directory, or a PostgreSQL DSN: postgresql://user@host/db?table=name."
+    ),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 
@@ -52,7 +57,14 @@ def _parse_filter(pairs: list[str] | None) -> dict | None:
 
 @index_app.command("create")
 def index_create(
-    directory: Annotated[Path, typer.Argument(help="New directory for the collection.")],
+    directory: Annotated[
+        str,
+        typer.Argument(
+            help="New directory for the collection, or a PostgreSQL DSN naming a new table: "
+            "postgresql://user@host/db?table=name (pgvector searches in the database; add "
+            "&search=faiss for a local FAISS index per process)."
+        ),
+    ],
     encoder: Annotated[
         str,
         typer.Option(
@@ -61,7 +73,9 @@ def index_create(
             "model, or a saved TF-IDF/LSA/SIF encoder."
         ),
     ] = "minilm",
-    index: Annotated[IndexKind, typer.Option(help="FAISS index kind.")] = IndexKind.flat,
+    index: Annotated[
+        IndexKind, typer.Option(help="Index kind (FAISS; on PostgreSQL pgvector's HNSW/IVFFlat).")
+    ] = IndexKind.flat,
     precision: Annotated[Precision, typer.Option(help="How the index stores vectors.")] = (
         Precision.float32
     ),
@@ -70,7 +84,7 @@ def index_create(
         typer.Option(help="Documents (JSONL/CSV) to fit a tfidf or lsa encoder on."),
     ] = None,
 ) -> None:
-    """Create an empty collection in DIRECTORY with an encoder and an index kind."""
+    """Create an empty collection in DIRECTORY (or a PostgreSQL table) with an encoder and an index kind."""
     from ..search.collection import Collection
 
     with reports_errors(), Collection.create(
@@ -79,7 +93,7 @@ def index_create(
     ) as col:  # fmt: skip
         info = col.info()
     typer.echo(
-        f"created collection {directory} (encoder {json.dumps(info['encoder'])}, dim "
+        f"created collection {info['path']} (encoder {json.dumps(info['encoder'])}, dim "
         f"{info['dim']}, index {info['index']}, precision {info['precision']})"
     )
 
@@ -106,8 +120,8 @@ def index_add(
             documents, id_field=id_field, text_fields=fields, batch_size=batch_size,
             progress=progress,
         )  # fmt: skip
-        total = col.count
-    typer.echo(f"{'upserted' if upsert else 'added'} {n:,} documents; {directory} holds {total:,}")
+        total, shown = col.count, col.path
+    typer.echo(f"{'upserted' if upsert else 'added'} {n:,} documents; {shown} holds {total:,}")
 
 
 @index_app.command("info")
@@ -175,10 +189,35 @@ def _print_results(batch, res, *, as_json: bool, headers: bool) -> None:
             typer.echo(f"{rank + 1:3d}  {score:.4f}  {doc.id}  {text[:90]}")
 
 
+@index_app.command("migrate")
+def index_migrate(
+    source: Annotated[str, typer.Argument(help="The collection to copy (directory or DSN).")],
+    target: Annotated[str, typer.Argument(help="A new directory or a DSN naming a new table.")],
+    batch_size: Annotated[int, typer.Option(help="Documents per transaction.")] = 1000,
+    progress: ProgressOpt = True,
+) -> None:
+    """Copy a collection between backends (SQLITE_DIR to DSN, or back), verified by count and checksum."""
+    from ..search.collection import Collection
+
+    with reports_errors():
+        report = Collection.migrate(source, target, batch_size=batch_size, progress=progress)
+    typer.echo(
+        f"migrated {report['count']:,} documents from {report['source']} to {report['target']}; "
+        f"counts and checksums match (sha256 {report['checksum']})"
+    )
+
+
 def serve(
     directory: CollectionArg,
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Worker processes (uvicorn); each opens the collection itself, which suits a "
+            "PostgreSQL collection (stateless workers)."
+        ),
+    ] = 1,
     api_key_env: Annotated[
         str | None,
         typer.Option(help="Environment variable holding the API key that writes must send."),
@@ -218,5 +257,5 @@ def serve(
         serve_collection(
             directory, host=host, port=port, api_key=api_key,
             max_request_bytes=max_request_bytes, max_batch=max_batch,
-            allow_unauthenticated=allow_unauthenticated,
+            allow_unauthenticated=allow_unauthenticated, workers=workers,
         )  # fmt: skip

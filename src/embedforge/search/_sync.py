@@ -75,8 +75,11 @@ class IndexSync:
     ----------
     store : Store
         The collection's storage (the source of truth).
-    folder : Path
-        The collection directory (``index/`` and ``index.lock`` live there).
+    folder : Path or None
+        The collection directory (``index/`` and ``index.lock`` live there);
+        None for a store without one (PostgreSQL): the index is then only
+        in memory, built at :meth:`load` and kept in step through the
+        store's revision log, never saved.
 
     Attributes
     ----------
@@ -98,7 +101,7 @@ class IndexSync:
     retrained when it has grown four times since.
     """
 
-    def __init__(self, store: Store, folder: Path) -> None:
+    def __init__(self, store: Store, folder: Path | None) -> None:
         self._store = store
         self.folder = folder
         self._config = store.config
@@ -280,6 +283,9 @@ class IndexSync:
         """Save the index atomically to ``index/`` unless the saved one is as new."""
         if self.index is None or self._saved_revision == self.revision:
             return
+        if self.folder is None:  # an in-memory index of a store without a directory
+            self._saved_revision = self.revision
+            return
         state = {
             "revision": self.revision,
             "ntotal": int(self.index.ntotal),
@@ -329,6 +335,9 @@ class IndexSync:
 
     def load(self) -> None:
         """Load ``index/`` if it matches the store; otherwise repair it (logged) and save it."""
+        if self.folder is None:  # nothing saved: build the in-memory index from the store
+            self.rebuild(reason=None)
+            return
         folder = self.folder / INDEX_DIR
         store = self._store
         with store.snapshot():
@@ -390,8 +399,9 @@ class IndexSync:
     def _check_readable(self, read: int, count: int) -> None:
         """A database whose documents cannot all be read (damaged pages) is a FormatError."""
         if read != count:
+            where = getattr(self._store, "dsn", None) or str(self.folder / DB_NAME)  # type: ignore[operator]
             raise FormatError(
-                f"{str(self.folder / DB_NAME)!r} records {count:,} documents but {read:,} can be "
+                f"{where!r} records {count:,} documents but {read:,} can be "
                 "read: the database is damaged; restore the collection from a backup or create "
                 "it again"
             )

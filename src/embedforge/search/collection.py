@@ -38,6 +38,7 @@ from .._validation import check_choice, check_int
 from ..errors import DuplicateKeyError, InvalidParameterError
 from ..text.documents import Document, iter_documents
 from ._store import DB_NAME, FORMAT_VERSION, SQLiteStore, Store
+from ._store_pg import is_dsn
 from ._sync import IndexSync
 from .encoders import _check_texts, encoder_spec, load_encoder
 from .index import VectorIndex
@@ -182,7 +183,7 @@ class Collection:
     >>> res.ids[0], res.scores[0]                                 # doctest: +SKIP
     """
 
-    def __init__(self, path: Path, store: Store) -> None:
+    def __init__(self, path: Path | str, store: Store) -> None:
         self.path = path
         self._store = store
         self._config = store.config
@@ -190,7 +191,9 @@ class Collection:
         # One re-entrant lock for the store's connection and the index (threads of one process).
         self._lock = store.lock
         self._encoder: Any = None
-        self._sync = IndexSync(store, path)
+        # A store may bring its own search (PostgreSQL: pgvector in the database).
+        new_sync = getattr(store, "new_sync", None)
+        self._sync: Any = new_sync() if new_sync is not None else IndexSync(store, Path(path))
 
     # ------------------------------------------------------------------ create / open
 
@@ -260,10 +263,14 @@ class Collection:
             or disagrees with the encoder, ``path`` is a non-empty directory,
             or the encoder spec is not recognised.
         """
-        target = Path(path)
         check_choice(index, "index", INDEX_KINDS)
         check_choice(precision, "precision", PRECISIONS)
-        if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        target = Path(path) if not is_dsn(path) else None
+        if (
+            target is not None
+            and target.exists()
+            and (not target.is_dir() or any(target.iterdir()))
+        ):
             raise InvalidParameterError(
                 f"cannot create a collection at {str(target)!r}: it already exists and is not an "
                 "empty directory; choose a new path, or open it with Collection.open"
@@ -299,6 +306,21 @@ class Collection:
             "train_size": train_size if probe.needs_training else None,
             "encoder": None,
         }
+        if target is None:  # a PostgreSQL DSN
+            from ._store_pg import PostgresStore, parse_dsn
+
+            if index == "ivf-pq" and parse_dsn(str(path))[2] != "faiss":
+                raise InvalidParameterError(
+                    "index='ivf-pq' has no pgvector equivalent; use index='ivf' or 'hnsw', or "
+                    "add search=faiss to the DSN to search a local FAISS index"
+                )
+            config["search"] = parse_dsn(str(path))[2] or "pgvector"
+            if enc is not None:
+                config["encoder"] = _encoder_by_reference(enc)
+            PostgresStore.create(str(path), config)
+            col = cls._open(str(path), new=True)
+            col._encoder = enc
+            return col
         with _new_directory(target) as tmp:
             if enc is not None:
                 config["encoder"] = _store_encoder(enc, tmp)
@@ -318,11 +340,17 @@ class Collection:
             ``collection.sqlite``, or a database without embedforge's tables),
             the database is corrupt, or it was written by a newer embedforge.
         """
-        return cls._open(Path(path), new=False)
+        return cls._open(path if is_dsn(path) else Path(path), new=False)  # type: ignore[arg-type]
 
     @classmethod
-    def _open(cls, p: Path, new: bool) -> Collection:
-        col = cls(p, SQLiteStore.open(p))
+    def _open(cls, p: Path | str, new: bool) -> Collection:
+        if isinstance(p, str):  # a PostgreSQL DSN
+            from ._store_pg import PostgresStore
+
+            pg = PostgresStore.open(p)
+            col = cls(pg.dsn, pg)
+        else:
+            col = cls(p, SQLiteStore.open(p))
         with col._lock:
             if new:  # an empty collection: its (empty) index is built, not repaired
                 col._sync.rebuild(reason=None)
@@ -330,6 +358,132 @@ class Collection:
             else:
                 col._sync.load()
         return col
+
+    @classmethod
+    def migrate(
+        cls,
+        source: str | os.PathLike[str],
+        target: str | os.PathLike[str],
+        *,
+        batch_size: int = 1000,
+        progress: bool = False,
+    ) -> dict[str, Any]:
+        """Copy a collection to a new location, e.g. a directory to PostgreSQL, and verify it.
+
+        Parameters
+        ----------
+        source : str or os.PathLike
+            An existing collection: a directory or a ``postgresql://`` DSN.
+        target : str or os.PathLike
+            A new one (an empty directory, or a DSN naming a table that does
+            not exist); it gets the source's configuration (encoder, index
+            kind, precision, metric, parameters) and its documents and
+            vectors, in the source's row order.
+        batch_size : int, default 1000
+            Documents per transaction in the target.
+        progress : bool, default False
+            Show a tqdm bar (documents).
+
+        Returns
+        -------
+        dict
+            ``source``, ``target``, ``count`` and ``checksum`` (equal on
+            both sides, see :meth:`checksum`).
+
+        Raises
+        ------
+        FormatError
+            If, after copying, the target's count or checksum differs from
+            the source's (the target is left as it is, for inspection).
+        InvalidParameterError
+            If the target exists already, or the source's encoder lives
+            inside its directory and cannot be referred to from the target.
+        """
+        from ..errors import FormatError
+
+        batch_size = check_int(batch_size, "batch_size", 1)
+        with cls.open(source) as src:
+            config = {k: v for k, v in src._config.items() if k != "search"}
+            spec = config.get("encoder")
+            if (
+                spec is not None
+                and spec.get("kind") == "saved"
+                and not Path(spec["path"]).is_absolute()
+            ):
+                if isinstance(src.path, str):
+                    raise InvalidParameterError(
+                        f"the encoder of {src.path} is recorded by a relative path; it cannot be "
+                        "migrated"
+                    )
+                config["encoder"] = {**spec, "path": str((Path(src.path) / spec["path"]).resolve())}
+            _create_store(target, config)
+            with cls._open(str(target) if is_dsn(target) else Path(target), new=True) as dst:
+                bar = tqdm(
+                    total=src.count,
+                    unit=" docs",
+                    desc="migrate",
+                    disable=None if progress else True,
+                )
+                try:
+                    with src._lock, src._store.snapshot():
+                        expected = src.count, src.checksum()
+                        for rows, _, vecs in src._store.iter_vectors():
+                            for start in range(0, len(rows), batch_size):
+                                part = rows[start : start + batch_size]
+                                docs = src._store.documents_by_row(part.tolist())
+                                dst._write_batch(
+                                    [docs[int(r)] for r in part],
+                                    vecs[start : start + batch_size], "add",
+                                )  # fmt: skip
+                                bar.update(len(part))
+                finally:
+                    bar.close()
+                    with dst._lock:
+                        dst._sync.save_quietly()
+                got = dst.count, dst.checksum()
+        if got != expected:
+            raise FormatError(
+                f"migrating {src.path} to {dst.path} did not verify: the source has {expected[0]:,} "
+                f"documents (checksum {expected[1][:16]}), the target {got[0]:,} (checksum "
+                f"{got[1][:16]}); the target was left for inspection"
+            )
+        return {
+            "source": str(src.path),
+            "target": str(dst.path),
+            "count": got[0],
+            "checksum": got[1],
+        }
+
+    def checksum(self) -> str:
+        """SHA-256 over every document (id, text, metadata, float32 vector), in id order.
+
+        Independent of the backend and of row numbers, so two copies of a
+        collection have the same checksum exactly when they hold the same
+        documents and vectors.
+
+        Returns
+        -------
+        str
+            64 hexadecimal digits.
+        """
+        import hashlib
+
+        digests: dict[str, bytes] = {}
+        with self._lock, self._store.snapshot():
+            for rows, _, vecs in self._store.iter_vectors():
+                docs = self._store.documents_by_row(rows.tolist())
+                for i, r in enumerate(rows.tolist()):
+                    d = docs[r]
+                    h = hashlib.sha256(
+                        d.id.encode("utf-8") + b"\0" + d.text.encode("utf-8") + b"\0"
+                    )
+                    h.update(json.dumps(d.metadata, sort_keys=True, separators=(",", ":")).encode())
+                    h.update(b"\0" + np.ascontiguousarray(vecs[i], dtype="<f4").tobytes())
+                    digests[d.id] = h.digest()
+        total = hashlib.sha256()
+        for key in sorted(digests):
+            total.update(digests[key])
+        return total.hexdigest()
 
     def close(self) -> None:
         """Save the index if it is newer than the saved one, and close the database."""
@@ -398,7 +552,8 @@ class Collection:
             self._sync.refresh()
             index = self._sync.index
             assert index is not None
-            disk = _bytes_on_disk(self.path)
+            on_disk = getattr(self._store, "bytes_on_disk", None)
+            disk = on_disk() if on_disk is not None else _bytes_on_disk(Path(self.path))
             return {
                 "path": str(self.path),
                 "count": self.count,
@@ -629,8 +784,11 @@ class Collection:
         where = self._store.compile_filter(filter)
         vectors = self._query_vectors(queries)
         with self._lock, self._sync.current(fast_path=where is None):
-            allowed = None if where is None else self._store.filter_rows(where)
-            scores, rows, ids = self._sync.search(vectors, k, allowed)
+            if getattr(self._sync, "filters_in_search", False):  # pushed into the store's query
+                scores, rows, ids = self._sync.search(vectors, k, where)
+            else:
+                allowed = None if where is None else self._store.filter_rows(where)
+                scores, rows, ids = self._sync.search(vectors, k, allowed)
             revision = self._sync.revision
         return SearchResults(ids, scores, lambda: self._documents_for(rows), revision)
 
@@ -760,6 +918,24 @@ class Collection:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _create_store(target: str | os.PathLike[str], config: dict[str, Any]) -> None:
+    """Write the empty storage of a collection with ``config`` at a directory or DSN."""
+    if is_dsn(target):
+        from ._store_pg import PostgresStore, parse_dsn
+
+        config = dict(config, search=parse_dsn(str(target))[2] or "pgvector")
+        PostgresStore.create(str(target), config)
+        return
+    path = Path(target)
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise InvalidParameterError(
+            f"cannot create a collection at {str(path)!r}: it already exists and is not an "
+            "empty directory; choose a new path"
+        )
+    with _new_directory(path) as tmp:
+        SQLiteStore.create(tmp, config)
 
 
 @contextlib.contextmanager
@@ -980,9 +1156,25 @@ def _store_encoder(encoder: Any, folder: Path) -> dict[str, Any]:
     return spec
 
 
-def _load_stored_encoder(spec: Mapping[str, Any], folder: Path) -> Any:
+def _encoder_by_reference(encoder: Any) -> dict[str, Any]:
+    """The spec a collection outside a directory (PostgreSQL) reopens its encoder from."""
+    try:
+        spec = encoder_spec(encoder)
+    except (InvalidParameterError, TypeError, ValueError):
+        spec = None
+    path = None if spec is None else spec.get("path")
+    if spec is None or (path is not None and not Path(path).is_absolute()):
+        raise InvalidParameterError(
+            f"a collection on PostgreSQL records its encoder by name or directory, and the "
+            f"{type(encoder).__name__} given has neither; save it first (encoder.save(DIR)) and "
+            "pass encoder=DIR, or use 'minilm'"
+        )
+    return spec
+
+
+def _load_stored_encoder(spec: Mapping[str, Any], folder: Path | str) -> Any:
     spec = dict(spec)
     path = spec.get("path")
     if isinstance(path, str) and not Path(path).is_absolute():
-        spec["path"] = str(folder / path)
+        spec["path"] = str(Path(folder) / path)
     return load_encoder(spec)

@@ -499,6 +499,7 @@ def serve(
     max_batch: int = MAX_BATCH,
     *,
     allow_unauthenticated: bool = False,
+    workers: int = 1,
 ) -> None:
     """Serve a collection over HTTP with uvicorn until interrupted (see :func:`create_app`).
 
@@ -512,13 +513,21 @@ def serve(
     allow_unauthenticated : bool, default False
         Serve a non-loopback address without an API key anyway (for a
         server behind an authenticating proxy, say).
+    workers : int, default 1
+        Worker processes.  With more than one, ``collection`` must be a
+        location (directory or DSN), not an open collection: uvicorn starts
+        the workers and each opens the collection itself.  A PostgreSQL
+        collection searched by pgvector keeps no state in a worker, so the
+        workers (on one machine or several) serve the same data; on SQLite
+        each worker follows the others' writes through the revision log.
 
     Raises
     ------
     InvalidParameterError
         If ``host`` is not a loopback address, ``api_key`` is None and
         ``allow_unauthenticated`` is False (the message names both fixes), or
-        ``port`` is not in 0..65535.
+        ``port`` is not in 0..65535, or ``workers`` is not a positive integer
+        (or is more than 1 with an open collection).
     MissingDependencyError
         If FastAPI or uvicorn is not installed (``pip install "embedforge[server]"``).
     """
@@ -529,6 +538,27 @@ def serve(
         raise MissingDependencyError(f"serving a collection needs uvicorn; {_SERVER_HINT}") from exc
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
         raise InvalidParameterError(f"port must be an integer in 0..65535; got {port!r}")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise InvalidParameterError(f"workers must be an integer >= 1; got {workers!r}")
+    if workers > 1:
+        if isinstance(collection, Collection):
+            raise InvalidParameterError(
+                "workers > 1 needs the collection's location (a directory or DSN), not an open "
+                "Collection: each worker process opens it itself"
+            )
+        location = str(collection)
+        _check_location(location)  # a bad location fails here, not in every worker
+        os.environ[_WORKER_CONFIG] = json.dumps(
+            {"collection": location, "api_key": api_key,
+             "max_request_bytes": max_request_bytes, "max_batch": max_batch}
+        )  # fmt: skip
+        if api_key is None and not _is_loopback(host):
+            logger.warning("serving on %s without an API key (allow_unauthenticated)", host)
+        uvicorn.run(
+            f"{__name__}:_worker_app", factory=True, host=host, port=port, workers=workers,
+            log_level="info",
+        )  # fmt: skip
+        return
     app = create_app(
         collection, api_key=api_key, max_request_bytes=max_request_bytes, max_batch=max_batch
     )
@@ -538,6 +568,27 @@ def serve(
             "port can add and delete documents", host,
         )  # fmt: skip
     uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def _check_location(location: str) -> None:
+    """Open and close the storage at ``location`` (cheap: no index is built or loaded)."""
+    from pathlib import Path
+
+    from ._store import SQLiteStore
+    from ._store_pg import PostgresStore, is_dsn
+
+    store = PostgresStore.open(location) if is_dsn(location) else SQLiteStore.open(Path(location))
+    store.close()
+
+
+# The environment variable that hands serve()'s arguments to uvicorn's worker processes.
+_WORKER_CONFIG = "EMBEDFORGE_SERVE_CONFIG"
+
+
+def _worker_app() -> Any:
+    """The app of one uvicorn worker process (``serve(..., workers=n)``), from the environment."""
+    config = json.loads(os.environ[_WORKER_CONFIG])
+    return create_app(**config)
 
 
 def check_bind(host: str, api_key: str | None, allow_unauthenticated: bool = False) -> None:
