@@ -34,7 +34,8 @@ test: $(STAMP)
 # rewrites its own section of BENCHMARKS.md (the settings below are the ones that made
 # the recorded sections).  `make bench` takes about 6 h on 2 cores: bench-long,
 # the 17.0M-token configurations, about 4 h 10 min; bench-quick, the rest, about 1 h 50 min
-# (an estimate: the recommendation, kd-tree, image, neural and floor scripts are not yet timed).
+# (an estimate: the recommendation, kd-tree, image, neural, floor, graph, notes and
+# PostgreSQL scripts are not yet timed in one run).
 # BENCH_REPEATS: interleaved rounds (one seed each) of the headline comparisons.
 BENCH_REPEATS ?= 3
 BENCH := $(BIN)/python benchmarks
@@ -58,6 +59,10 @@ bench-quick: $(STAMP) bench-peers
 	$(BENCH)/image_vs_pml.py
 	$(BENCH)/neural_vs_word2vec.py --corpus text8_prefix --runs word2vec,negative-sampling,sampled-softmax --workers 1
 	$(BENCH)/quality_floors.py
+	$(BENCH)/graph_quality.py
+	$(BENCH)/node2vec_vs_pecanpy.py --graphs cora --modes PreComp,SparseOTF
+	$(BENCH)/node2vec_vs_pecanpy.py --graphs blogcatalog --modes PreComp,SparseOTF
+	$(BENCH)/notes_links.py --encoders tfidf,sif,minilm --chunks whole,128
 
 # GloVe runs one seed per configuration (about 80 minutes for the three).
 bench-long: $(STAMP) bench-peers
@@ -68,6 +73,7 @@ bench-long: $(STAMP) bench-peers
 	$(BENCH)/glove_quality.py --corpus enwiki2015_text8size --runs glove-100
 	$(BENCH)/glove_quality.py --corpus enwiki2015_text8size --runs word2vec
 	$(BENCH)/engine_before_after.py --corpus enwiki2015_text8size --modes cbow-ns,sg-ns --repeats $(BENCH_REPEATS)
+	$(BENCH)/collection_postgres.py --n 100000
 
 # The readers' fuzz test (tests/test_fuzz_readers.py) with many more mutated files per
 # reader than `make test` tries; prints how many cases each reader tried.  About 5-10
