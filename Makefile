@@ -32,8 +32,8 @@ test: $(STAMP)
 
 # Each script runs our code and its peer on the same data and threads in one run and
 # rewrites its own section of BENCHMARKS.md (the settings below are the ones that made
-# the recorded sections).  `make bench` takes about 6 h on 2 cores: bench-long,
-# the 17.0M-token configurations, about 4 h 10 min; bench-quick, the rest, about 1 h 50 min
+# the recorded sections).  `make bench` takes about 7 h on 2 cores: bench-long,
+# the 17.0M-token configurations, about 4 h 30 min; bench-quick, the rest, about 2 h 30 min
 # (an estimate: the recommendation, kd-tree, image, neural, floor, graph, notes and
 # PostgreSQL scripts are not yet timed in one run).
 # BENCH_REPEATS: interleaved rounds (one seed each) of the headline comparisons.
