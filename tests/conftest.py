@@ -12,8 +12,9 @@ tests that ran and passed.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -159,3 +160,128 @@ def text8_head_keyedvectors():
         sentences, vector_size=50, window=5, min_count=3, workers=1, seed=7, epochs=30
     )
     return model.wv
+
+
+class EncodingCache:
+    """Real encoder outputs kept on disk per text, so a data test does not pay for them twice.
+
+    Encoding SciFact's 5,183 documents or the Dendron vault's chunks with MiniLM
+    takes 5-12 minutes each on 2 cores, most of the suite's budget.  Vectors are
+    kept in ``$EMBEDFORGE_TEST_CACHE`` (default ``~/.cache/embedforge/test-encodings``),
+    one file per encoder identity (its spec), one row per distinct text (keyed by
+    the text's SHA-256).  Cached rows are only trusted after a seeded sample of up
+    to 32 of them, encoded again in this session, equals them (atol 1e-4): a change
+    in the model or its wrapper still fails the test.  A new machine's first run
+    encodes everything and writes the file (temporary name, then renamed).
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.stores: dict[str, dict[bytes, Any]] = {}
+        self.verified: set[str] = set()
+        self.dirty: set[str] = set()
+
+    @staticmethod
+    def identity(encoder: Any) -> str:
+        import hashlib
+        import json
+
+        try:
+            from embedforge.search import encoder_spec
+
+            spec: Any = encoder_spec(encoder)
+        except Exception:  # an encoder of no recorded spec: its class names it
+            spec = type(encoder).__qualname__
+        raw = json.dumps(spec, sort_keys=True, default=str).encode()
+        return hashlib.sha256(raw).hexdigest()[:24]
+
+    def _store(self, ident: str) -> dict[bytes, Any]:
+        import numpy as np
+
+        if ident not in self.stores:
+            store: dict[bytes, Any] = {}
+            path = self.root / f"{ident}.npz"
+            if path.is_file():
+                with np.load(path, allow_pickle=False) as data:
+                    store = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
+            self.stores[ident] = store
+        return self.stores[ident]
+
+    def encode(self, encoder: Any, texts: list[str], original: Any, **kw: Any) -> Any:
+        """``original(texts, **kw)`` for the texts not cached; every row from the cache."""
+        import hashlib
+
+        import numpy as np
+
+        ident = self.identity(encoder)
+        store = self._store(ident)
+        keys = [hashlib.sha256(text.encode("utf-8")).digest() for text in texts]
+        if ident not in self.verified:
+            cached = [i for i, k in enumerate(keys) if k in store]
+            if cached:
+                rng = np.random.default_rng(0)
+                pick = sorted(rng.choice(cached, size=min(32, len(cached)), replace=False))
+                fresh = original([texts[i] for i in pick], **kw)
+                stale = np.stack([store[keys[i]] for i in pick])
+                assert np.allclose(fresh, stale, atol=1e-4), (
+                    f"{self.root / (ident + '.npz')}: the encoder no longer reproduces its "
+                    "cached vectors; delete the file to re-encode"
+                )
+                self.verified.add(ident)
+        missing = list(dict.fromkeys(i for i, k in enumerate(keys) if k not in store))
+        if missing:
+            vectors = original([texts[i] for i in missing], **kw)
+            for i, row in zip(missing, vectors, strict=True):
+                store[keys[i]] = np.asarray(row)
+            self.dirty.add(ident)
+        if not texts:
+            return original(texts, **kw)
+        return np.stack([store[k] for k in keys])
+
+    def save(self) -> None:
+        import numpy as np
+
+        for ident in self.dirty:
+            store = self.stores[ident]
+            self.root.mkdir(parents=True, exist_ok=True)
+            path = self.root / f"{ident}.npz"
+            tmp = path.with_name(f"{ident}.tmp{os.getpid()}.npz")
+            keys = np.array(list(store), dtype="S32")
+            np.savez(tmp, keys=keys, vectors=np.stack(list(store.values())))
+            os.replace(tmp, path)
+        self.dirty.clear()
+
+
+@pytest.fixture(scope="session")
+def encoding_cache() -> Iterator[EncodingCache]:
+    """The session's :class:`EncodingCache`; written to disk when the session ends."""
+    root = Path(
+        os.environ.get("EMBEDFORGE_TEST_CACHE")
+        or Path.home() / ".cache" / "embedforge" / "test-encodings"
+    )
+    cache = EncodingCache(root)
+    yield cache
+    cache.save()
+
+
+@pytest.fixture
+def cached_sentence_encoders(
+    encoding_cache: EncodingCache, monkeypatch: pytest.MonkeyPatch
+) -> EncodingCache:
+    """Route every ``SentenceTransformerEncoder.encode`` of this test through the cache.
+
+    The model still runs for every text it has not encoded before and for the
+    verification sample; only repeated work is skipped.
+    """
+    from embedforge.search.encoders import SentenceTransformerEncoder
+
+    original = SentenceTransformerEncoder.encode
+
+    def encode(self: Any, texts: Any, *args: Any, **kw: Any) -> Any:
+        texts = list(texts)
+        return encoding_cache.encode(
+            self, texts, lambda part, **k: original(self, part, *args, **k), **kw
+        )
+
+    monkeypatch.setattr(SentenceTransformerEncoder, "encode", encode)
+    return encoding_cache

@@ -66,6 +66,8 @@ def test_replace_section_without_end_marker_raises():
 
 def test_publish_replaces_its_section_on_a_second_run(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sys, "argv", ["benchmarks/demo_bench.py", "--corpus", "tiny"])
+    for name in h._RECORDED_ENV:  # CI sets EMBEDFORGE_DATA_DIR; the command would record it
+        monkeypatch.delenv(name, raising=False)
     target = tmp_path / "BENCHMARKS.md"
     target.write_text("# Benchmarks\n\nHand-written intro.\n", encoding="utf-8")
     for value in ("1.00", "2.00"):

