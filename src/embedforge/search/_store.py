@@ -160,7 +160,30 @@ class Store(Protocol):
         """int64 rows of the documents whose metadata satisfies ``compiled``."""
 
 
-class SQLiteStore:
+class ConnectionOwner:
+    """``close`` and ``closed`` of a store holding one database connection.
+
+    The store keeps the connection in ``_conn`` and a ``lock`` guarding it;
+    :class:`SQLiteStore` and the PostgreSQL store share this.
+    """
+
+    _conn: Any
+    lock: Any
+
+    def close(self) -> None:
+        """Close the connection (idempotent); later calls raise InvalidParameterError."""
+        with self.lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    @property
+    def closed(self) -> bool:
+        """bool: whether :meth:`close` was called."""
+        return self._conn is None
+
+
+class SQLiteStore(ConnectionOwner):
     """A collection's storage in one SQLite database (WAL mode), ``collection.sqlite``.
 
     Use :meth:`create` to write a new database and :meth:`open` to open one;
@@ -290,18 +313,6 @@ class SQLiteStore:
                 f"embedforge reads version {FORMAT_VERSION}; upgrade embedforge"
             )
         return cls(folder, conn, config)
-
-    def close(self) -> None:
-        """Close the connection (idempotent); later calls raise InvalidParameterError."""
-        with self.lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
-
-    @property
-    def closed(self) -> bool:
-        """bool: whether :meth:`close` was called."""
-        return self._conn is None
 
     @property
     def _db(self) -> sqlite3.Connection:

@@ -55,7 +55,7 @@ from ..errors import (
     UnknownKeyError,
 )
 from ..text.documents import Document
-from ._store import FORMAT_VERSION, StoreFilter
+from ._store import FORMAT_VERSION, ConnectionOwner, StoreFilter
 
 __all__ = ["DatabaseSearch", "PostgresStore", "is_dsn", "redact_dsn"]
 
@@ -189,7 +189,7 @@ def _ensure_vector(conn: Any, shown: str) -> None:
         ) from exc
 
 
-class PostgresStore:
+class PostgresStore(ConnectionOwner):
     """A collection's storage in PostgreSQL + pgvector (see the module docstring).
 
     Use :meth:`create` and :meth:`open`; the constructor is private.  It
@@ -331,18 +331,6 @@ class PostgresStore:
             conn.close()
             raise
         return cls(conn, shown, table, config, mode)
-
-    def close(self) -> None:
-        """Close the connection (idempotent); later calls raise InvalidParameterError."""
-        with self.lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
-
-    @property
-    def closed(self) -> bool:
-        """bool: whether :meth:`close` was called."""
-        return self._conn is None
 
     @property
     def _db(self) -> Any:
