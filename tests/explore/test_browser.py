@@ -289,8 +289,6 @@ def test_the_report_opens_in_the_browser(browser, words_dir, tmp_path):
 
     from embedforge.cli import app
 
-    if "report" not in {c.name for c in app.registered_commands}:
-        pytest.skip("embedforge report (audit14's maps/report.py) is not on this branch yet")
     directory = tmp_path / "words"
     shutil.copytree(words_dir[0], directory, ignore=shutil.ignore_patterns("projections"))
     out = tmp_path / "report.html"
