@@ -155,6 +155,7 @@ def main() -> None:
             f"retrieve 5-9), {args.epochs} epochs, mean of {args.seeds} seed(s)",
             command_line(__file__),
             versions("embedforge", "torch", "pytorch_metric_learning", "numpy"),
+            key="image_vs_pml",
         ),
         f"Settings: same ConvEncoder (dim 128), triplet margin 0.2 on cosine, semi-hard miner, "
         f"Adam {args.learning_rate}, batch {args.batch_size}, {args.threads} PyTorch threads, "

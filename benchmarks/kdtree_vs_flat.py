@@ -57,6 +57,7 @@ def main() -> None:
         "KD-tree vs flat VectorIndex by dimension",
         command_line(__file__),
         versions("numpy", "sklearn", "faiss"),
+        key="kdtree_vs_flat",
     )
     lines += [
         "",

@@ -120,6 +120,8 @@ def main() -> None:
             f"{args.workers} threads, device {args.device}",
             command_line(__file__),
             versions("embedforge", "torch", "numba", "numpy"),
+            key=f"neural_vs_word2vec corpus={args.corpus} runs={args.runs} workers={args.workers} "
+            f"device={args.device}",
         ),
         "Settings: dim 100, window 5, min_count 5, sample 1e-3, seed 1; PyTorch runs: Adam, "
         f"batch {args.batch_size} pairs, learning rate {args.learning_rate} decayed linearly; "

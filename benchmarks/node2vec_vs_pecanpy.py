@@ -224,6 +224,7 @@ def main() -> None:
             f"{args.workers} workers, best of {args.repeats}",
             command,
             versions("embedforge", "numba", "numpy", "sklearn") + f"; peer venv: {peer_versions}",
+            key=f"node2vec_vs_pecanpy graphs={args.graphs} workers={args.workers}",
         ),
         "Settings: walk length 80, 10 walks per node, window 10, dim 128, 1 epoch, negative 5, "
         "skip-gram; p, q as in the table.  `walk s`: every walk generated once (PecanPy: "

@@ -181,6 +181,7 @@ def main() -> None:
             "EMBEDFORGE_DATA_DIR=../shared/data python benchmarks/notes_links.py "
             + " ".join(f"{a}" for a in (f"--encoders {args.encoders}", f"--chunks {args.chunks}")),
             versions("numpy", "sklearn", "faiss", "sentence_transformers", "torch"),
+            key="notes_links",
         ),
         "Judgements: the notes each note links to (`[[label|target]]`, resolvable, self-links and "
         "embeds excluded). The embedded text is a copy of the vault with every wikilink and embed "

@@ -169,6 +169,7 @@ def main() -> None:
         "Recommendation: BPR and ALS vs implicit 0.7.3 on MovieLens-100k",
         command_line(__file__),
         versions("embedforge", "implicit", "numpy", "numba", "scipy"),
+        key=f"recommend_vs_implicit workers={args.workers} models={args.models}",
     )
     lines += [
         f"Data: {data!r}; per-user random 75/25 split, one per seed ({args.seeds} seeds: "

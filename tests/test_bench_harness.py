@@ -188,3 +188,25 @@ def test_rounds_says_how_a_table_was_repeated():
     assert h.rounds(1) == "1 round (seed 1)"
     assert h.rounds(3) == "3 interleaved rounds (seeds 1-3)"
     assert h.rounds(2, seeds=False) == "2 interleaved rounds"
+
+
+def test_every_table_in_benchmarks_md_sits_in_a_keyed_section_of_its_script():
+    """Each ``###`` table of BENCHMARKS.md lies between a start and an end marker of one key,
+    keys are unique, and each names a script in benchmarks/: a rerun replaces it in place."""
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "BENCHMARKS.md").read_text(encoding="utf-8")
+    keys = h.section_keys(text)
+    assert len(keys) == len(set(keys)), sorted(k for k in keys if keys.count(k) > 1)
+    open_key = None
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.startswith("<!-- bench:"):
+            assert open_key is None, f"line {number}: section {open_key!r} is not closed"
+            open_key = line[len("<!-- bench:") : -len(" -->")]
+            script = open_key.split(" ")[0].split("/")[0]
+            assert (root / "benchmarks" / f"{script}.py").is_file(), (number, open_key)
+        elif line.startswith("<!-- /bench:"):
+            assert line == f"<!-- /bench:{open_key} -->", f"line {number}: {line!r}"
+            open_key = None
+        elif line.startswith("### "):
+            assert open_key is not None, f"line {number}: table outside a keyed section: {line!r}"
+    assert open_key is None
