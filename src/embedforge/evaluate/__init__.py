@@ -1,6 +1,6 @@
 """Evaluation: word analogies and similarity, retrieval (BEIR), sentence and document similarity,
-node classification, link prediction, recommendation and same-class retrieval (metric
-learning)."""
+node classification, link prediction, recommendation, same-class retrieval (metric
+learning) and the compression curve (quality against bytes per vector)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,12 @@ from embedforge.evaluate.analogies import (
     SectionResult,
     evaluate_analogies,
     read_analogy_questions,
+)
+from embedforge.evaluate.compression import (
+    CompressionCurve,
+    CompressionRow,
+    compression_curve,
+    matryoshka_ladder,
 )
 from embedforge.evaluate.links import (
     EDGE_OPERATORS,
@@ -50,6 +56,8 @@ __all__ = [
     "AnalogyResult",
     "BeirData",
     "ClassRetrievalResult",
+    "CompressionCurve",
+    "CompressionRow",
     "LeeData",
     "LinkPredictionResult",
     "NodeClassificationResult",
@@ -60,6 +68,7 @@ __all__ = [
     "SentenceSimilarityResult",
     "SimilarityResult",
     "WordPair",
+    "compression_curve",
     "edge_features",
     "evaluate_analogies",
     "evaluate_class_retrieval",
@@ -70,6 +79,7 @@ __all__ = [
     "evaluate_retrieval",
     "evaluate_sts",
     "evaluate_word_similarity",
+    "matryoshka_ladder",
     "read_analogy_questions",
     "read_beir",
     "read_lee",
