@@ -31,7 +31,9 @@ from embedforge.evaluate.retrieval import (
     RetrievalResult,
     evaluate_retrieval,
     read_beir,
+    read_corpus,
     read_qrels,
+    read_queries,
     score_retrieval,
 )
 from embedforge.evaluate.similarity import (
@@ -82,8 +84,10 @@ __all__ = [
     "matryoshka_ladder",
     "read_analogy_questions",
     "read_beir",
+    "read_corpus",
     "read_lee",
     "read_qrels",
+    "read_queries",
     "read_stsb",
     "read_word_pairs",
     "score_retrieval",
