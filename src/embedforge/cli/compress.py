@@ -17,7 +17,7 @@ class Format(str, Enum):
     json = "json"
 
 
-def _ints(value: str | None, option: str) -> tuple[int, ...] | None:
+def parse_ints(value: str | None, option: str) -> tuple[int, ...] | None:
     from ..errors import InvalidParameterError
 
     if value is None:
@@ -137,11 +137,11 @@ def compress_report(
             q,
             r,
             corpus=c,
-            dims=_ints(dims, "--dims"),
+            dims=parse_ints(dims, "--dims"),
             precisions=[p.strip() for p in precisions.split(",") if p.strip()],
             rescore=(False, True) if rescore else (False,),
             k=k,
-            recall_k=_ints(recall_k, "--recall-k") or (),
+            recall_k=parse_ints(recall_k, "--recall-k") or (),
             rescore_factor=rescore_factor,
             threads=threads,
             batch_size=batch_size,

@@ -12,7 +12,7 @@ from ._common import reports_errors
 
 DirArg = Annotated[
     Path,
-    typer.Argument(help="Saved Embeddings or model directory (word, document, node, item)."),
+    typer.Argument(help="Saved Embeddings, model, collection or (for report) encoder directory."),
 ]
 MetadataOpt = Annotated[
     Path | None,
@@ -109,13 +109,41 @@ def report_command(
     word_sets: Annotated[
         str, typer.Option(help="WEAT.json file or data set name with the word lists.")
     ] = "weat",
+    queries: Annotated[
+        Path | None, typer.Option(help="Compression curve: BEIR queries.jsonl.")
+    ] = None,
+    qrels: Annotated[Path | None, typer.Option(help="Compression curve: qrels TSV.")] = None,
+    corpus: Annotated[
+        Path | None, typer.Option(help="Compression curve: corpus.jsonl (DIR an encoder).")
+    ] = None,
+    data: Annotated[
+        str | None,
+        typer.Option(help="Compression curve on a BEIR directory or data set name (scifact)."),
+    ] = None,
+    split: Annotated[str, typer.Option(help="Qrels split of --data.")] = "test",
+    dims: Annotated[
+        str | None, typer.Option(help="Compression curve: comma-separated dimensions.")
+    ] = None,
 ) -> None:
-    """One self-contained HTML page (and Markdown): quality figures, bias tests, a map."""
+    """One self-contained HTML page (and Markdown): quality figures, bias tests, the compression
+    curve (given queries and qrels), a map."""
     from ..maps import build_report, write_report
+    from .compress import load_retrieval_inputs, parse_ints
 
     with reports_errors():
+        q = r = c = None
+        if data is not None or queries is not None or qrels is not None:
+            q, r, c = load_retrieval_inputs(data, split, queries, qrels, corpus)
         report = build_report(
-            directory, analogies=analogies, weat=weat, word_sets=word_sets, method=method.value
+            directory,
+            analogies=analogies,
+            weat=weat,
+            word_sets=word_sets,
+            method=method.value,
+            queries=q,
+            qrels=r,
+            corpus=c,
+            compression_dims=parse_ints(dims, "--dims"),
         )
         html_path, md_path = write_report(report, output)
     typer.echo(f"saved {html_path} and {md_path}")

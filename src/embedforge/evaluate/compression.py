@@ -186,31 +186,56 @@ class CompressionCurve:
                 r.queries_per_second,
             ]
 
-    def to_markdown(self) -> str:
-        """A Markdown table, one line per row, preceded by one line saying what was measured."""
-        head = (
-            f"| dims | precision | rescore | bytes/vector | compression | index memory "
-            f"| nDCG@{self.k} | kept | "
-            + " | ".join(f"recall@{r}" for r in self.recall_k)
-            + f" | recall@{self.k} vs exact | queries/s |"
-        )
-        lines = [
+    def caption(self) -> str:
+        """One sentence saying what was measured (documents, queries, index, rescoring)."""
+        return (
             f"Compression curve of {self.source or 'the source'}: {self.n_docs:,} documents, "
             f"{self.n_queries:,} queries, flat index, rescoring of the top "
-            f"{self.rescore_factor}x candidates by the full {self.full_dim}-dim float32 vectors.",
-            "",
-            head,
-            "|---:|---|---|---:|---:|---:|---:|---:|" + "---:|" * (len(self.recall_k) + 2),
+            f"{self.rescore_factor}x candidates by the full {self.full_dim}-dim float32 vectors."
+        )
+
+    def table(self) -> tuple[list[str], list[list[str]]]:
+        """The table as text cells: ``(header, rows)``, what :meth:`to_markdown` prints."""
+        head = [
+            "dims",
+            "precision",
+            "rescore",
+            "bytes/vector",
+            "compression",
+            "index memory",
+            f"nDCG@{self.k}",
+            "kept",
+            *(f"recall@{r}" for r in self.recall_k),
+            f"recall@{self.k} vs exact",
+            "queries/s",
         ]
+        rows = []
         for rec in self._records():
             dim, prec, resc, nbytes, comp, index_bytes, ndcg, kept, *rest = rec
             recalls, exact, qps = rest[: len(self.recall_k)], rest[-2], rest[-1]
-            lines.append(
-                f"| {dim} | {prec} | {'yes' if resc else 'no'} | {nbytes:g} | {comp:.3g}x "
-                f"| {_size(index_bytes)} | {ndcg:.4f} | {kept:.1%} | "
-                + " | ".join(f"{x:.4f}" for x in recalls)
-                + f" | {exact:.3f} | {qps:,.0f} |"
+            rows.append(
+                [
+                    str(dim),
+                    prec,
+                    "yes" if resc else "no",
+                    f"{nbytes:g}",
+                    f"{comp:.3g}x",
+                    _size(index_bytes),
+                    f"{ndcg:.4f}",
+                    f"{kept:.1%}",
+                    *(f"{x:.4f}" for x in recalls),
+                    f"{exact:.3f}",
+                    f"{qps:,.0f}",
+                ]
             )
+        return head, rows
+
+    def to_markdown(self) -> str:
+        """A Markdown table, one line per row, preceded by :meth:`caption`."""
+        head, rows = self.table()
+        align = "|---:|---|---|" + "---:|" * (len(head) - 3)
+        lines = [self.caption(), "", "| " + " | ".join(head) + " |", align]
+        lines += ["| " + " | ".join(row) + " |" for row in rows]
         return "\n".join(lines) + "\n"
 
     def to_csv(self) -> str:
