@@ -8,26 +8,13 @@ from typing import Annotated
 
 import typer
 
-from ._common import reports_errors
+from ._common import parse_numbers, reports_errors
 
 
 class Format(str, Enum):
     markdown = "markdown"
     csv = "csv"
     json = "json"
-
-
-def parse_ints(value: str | None, option: str) -> tuple[int, ...] | None:
-    from ..errors import InvalidParameterError
-
-    if value is None:
-        return None
-    try:
-        return tuple(int(x) for x in value.split(",") if x.strip())
-    except ValueError:
-        raise InvalidParameterError(
-            f"{option} must be comma-separated integers such as 384,256,128; got {value!r}"
-        ) from None
 
 
 def load_retrieval_inputs(
@@ -137,11 +124,11 @@ def compress_report(
             q,
             r,
             corpus=c,
-            dims=parse_ints(dims, "--dims"),
+            dims=parse_numbers(dims, "--dims", example="384,256,128"),
             precisions=[p.strip() for p in precisions.split(",") if p.strip()],
             rescore=(False, True) if rescore else (False,),
             k=k,
-            recall_k=parse_ints(recall_k, "--recall-k") or (),
+            recall_k=parse_numbers(recall_k, "--recall-k") or (),
             rescore_factor=rescore_factor,
             threads=threads,
             batch_size=batch_size,

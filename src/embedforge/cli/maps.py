@@ -128,7 +128,8 @@ def report_command(
     """One self-contained HTML page (and Markdown): quality figures, bias tests, the compression
     curve (given queries and qrels), a map."""
     from ..maps import build_report, write_report
-    from .compress import load_retrieval_inputs, parse_ints
+    from ._common import parse_numbers
+    from .compress import load_retrieval_inputs
 
     with reports_errors():
         q = r = c = None
@@ -143,7 +144,7 @@ def report_command(
             queries=q,
             qrels=r,
             corpus=c,
-            compression_dims=parse_ints(dims, "--dims"),
+            compression_dims=parse_numbers(dims, "--dims", example="384,256,128"),
         )
         html_path, md_path = write_report(report, output)
     typer.echo(f"saved {html_path} and {md_path}")
