@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from ._common import parse_numbers, reports_errors
+from ._common import parse_numbers, reports_errors, with_options
 
 
 class Format(str, Enum):
@@ -62,14 +62,7 @@ def open_source(source: str, corpus: dict | None):
     return load_encoder(source), corpus
 
 
-def compress_report(
-    source: Annotated[
-        str,
-        typer.Argument(
-            help="A collection directory, or an encoder: 'minilm', a sentence-transformers "
-            "directory, a saved TfIdf/LSA/SIF/word-vector directory."
-        ),
-    ],
+def curve_options(
     queries: Annotated[
         Path | None, typer.Option(help="Queries: BEIR queries.jsonl (_id, text).")
     ] = None,
@@ -89,6 +82,36 @@ def compress_report(
         str | None,
         typer.Option(help="Comma-separated dimensions (default: full, then powers of 2 to 32)."),
     ] = None,
+) -> None:
+    """The options naming the compression curve's inputs (compress-report and report)."""
+
+
+def curve_inputs(
+    options: dict[str, Any], required: bool = False
+) -> tuple[dict | None, dict | None, dict | None, tuple | None]:
+    """Queries, qrels, corpus and dims from :func:`curve_options`.
+
+    Without ``--data``, ``--queries`` and ``--qrels`` the first three are None,
+    or, when ``required``, an InvalidParameterError names the options.
+    """
+    dims = parse_numbers(options["dims"], "--dims", example="384,256,128")
+    if not required and all(options[name] is None for name in ("data", "queries", "qrels")):
+        return None, None, None, dims
+    q, r, c = load_retrieval_inputs(
+        options["data"], options["split"], options["queries"], options["qrels"], options["corpus"]
+    )
+    return q, r, c, dims
+
+
+@with_options(curve_options)
+def compress_report(
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="A collection directory, or an encoder: 'minilm', a sentence-transformers "
+            "directory, a saved TfIdf/LSA/SIF/word-vector directory."
+        ),
+    ],
     precisions: Annotated[
         str, typer.Option(help="Comma-separated: float32, int8, binary.")
     ] = "float32,int8,binary",
@@ -110,6 +133,7 @@ def compress_report(
     ] = None,
     threads: Annotated[int | None, typer.Option(help="Search threads (default: all).")] = None,
     batch_size: Annotated[int, typer.Option(help="Texts encoded at a time.")] = 64,
+    **options: Any,
 ) -> None:
     """Quality, memory and speed of each dimension x precision x rescoring, to pick the smallest
     vectors that keep your quality."""
@@ -117,14 +141,14 @@ def compress_report(
     from ..evaluate.compression import compression_curve
 
     with reports_errors():
-        q, r, c = load_retrieval_inputs(data, split, queries, qrels, corpus)
+        q, r, c, dims = curve_inputs(options, required=True)
         src, c = open_source(source, c)
         curve = compression_curve(
             src,
             q,
             r,
             corpus=c,
-            dims=parse_numbers(dims, "--dims", example="384,256,128"),
+            dims=dims,
             precisions=[p.strip() for p in precisions.split(",") if p.strip()],
             rescore=(False, True) if rescore else (False,),
             k=k,

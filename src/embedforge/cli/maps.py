@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from ._common import reports_errors
+from ._common import reports_errors, with_options
+from .compress import curve_inputs, curve_options
 
 DirArg = Annotated[
     Path,
@@ -96,6 +97,7 @@ def export_projector_command(
     typer.echo(f"saved {path.parent}")
 
 
+@with_options(curve_options)
 def report_command(
     directory: DirArg,
     output: Annotated[
@@ -109,32 +111,14 @@ def report_command(
     word_sets: Annotated[
         str, typer.Option(help="WEAT.json file or data set name with the word lists.")
     ] = "weat",
-    queries: Annotated[
-        Path | None, typer.Option(help="Compression curve: BEIR queries.jsonl.")
-    ] = None,
-    qrels: Annotated[Path | None, typer.Option(help="Compression curve: qrels TSV.")] = None,
-    corpus: Annotated[
-        Path | None, typer.Option(help="Compression curve: corpus.jsonl (DIR an encoder).")
-    ] = None,
-    data: Annotated[
-        str | None,
-        typer.Option(help="Compression curve on a BEIR directory or data set name (scifact)."),
-    ] = None,
-    split: Annotated[str, typer.Option(help="Qrels split of --data.")] = "test",
-    dims: Annotated[
-        str | None, typer.Option(help="Compression curve: comma-separated dimensions.")
-    ] = None,
+    **options: Any,
 ) -> None:
     """One self-contained HTML page (and Markdown): quality figures, bias tests, the compression
     curve (given queries and qrels), a map."""
     from ..maps import build_report, write_report
-    from ._common import parse_numbers
-    from .compress import load_retrieval_inputs
 
     with reports_errors():
-        q = r = c = None
-        if data is not None or queries is not None or qrels is not None:
-            q, r, c = load_retrieval_inputs(data, split, queries, qrels, corpus)
+        q, r, c, dims = curve_inputs(options)
         report = build_report(
             directory,
             analogies=analogies,
@@ -144,7 +128,7 @@ def report_command(
             queries=q,
             qrels=r,
             corpus=c,
-            compression_dims=parse_numbers(dims, "--dims", example="384,256,128"),
+            compression_dims=dims,
         )
         html_path, md_path = write_report(report, output)
     typer.echo(f"saved {html_path} and {md_path}")
