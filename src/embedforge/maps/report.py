@@ -143,13 +143,19 @@ def build_report(
             "the compression curve needs both queries and qrels (--queries FILE --qrels FILE, or "
             "--data NAME); got only one of them"
         )
+    from .._registry import load
+
     name = Path(directory).name
+    saved = load(directory)
     try:
-        emb = as_embeddings(_open_keyed(directory))
+        emb = as_embeddings(saved)  # a Collection: its ids and stored vectors
     except InvalidParameterError:
         if not curve_wanted:
             raise
         emb = None  # an encoder without keyed vectors: the compression curve only
+    finally:
+        if callable(getattr(saved, "close", None)):
+            saved.close()  # a Collection's database
     sections_md: list[str] = [f"# embedforge report: {name}", ""]
     summary = "" if emb is None else f"{len(emb):,} keys, {emb.dim} dimensions."
     sections_md.append(summary)
@@ -269,22 +275,6 @@ def build_report(
         "img{max-width:100%}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
     )
     return Report(page, "\n".join(sections_md) + "\n")
-
-
-def _open_keyed(directory: str | os.PathLike[str]) -> Any:
-    """What ``directory`` holds, a Collection as Embeddings of its stored vectors (ids as keys)."""
-    from .._registry import load
-    from ..embeddings import Embeddings
-    from ..search.collection import Collection
-
-    obj = load(directory)
-    if isinstance(obj, Collection):
-        try:
-            ids = obj.ids()
-            return Embeddings(ids, obj.get_vectors(ids)) if ids else obj
-        finally:
-            obj.close()
-    return obj
 
 
 def write_report(report: Report, output: str | os.PathLike[str]) -> tuple[Path, Path]:
