@@ -161,3 +161,20 @@ def test_bad_input_is_named(wiki, lsa):
         compression_curve(lsa, {"x": "no judgements"}, wiki.qrels, corpus=wiki.corpus)
     with pytest.raises(InvalidParameterError, match="source must be an encoder"):
         compression_curve(object(), wiki.queries, wiki.qrels, corpus=wiki.corpus)
+
+
+def test_rescoring_in_blocks_equals_one_product(wiki, lsa):
+    """Many queries (several 32 MB blocks): the re-ranking equals scoring every candidate at once."""
+    from embedforge.evaluate.compression import _rescored
+
+    docs = truncate_and_normalize(lsa.encode([d.text for d in wiki.corpus.values()]), 24)
+    rng = np.random.default_rng(0)
+    queries = truncate_and_normalize(docs[rng.integers(0, len(docs), 20_000)] + 0.1, 24)
+    candidates = np.argsort(rng.random((20_000, 40)), axis=1)[:, :38]  # 73 MB: 3 blocks
+    candidates[:, -3:] = -1  # padding
+    scores, found = _rescored(queries, docs, candidates, 10)
+    exact = np.einsum("qd,qcd->qc", queries, docs[np.maximum(candidates, 0)])
+    exact[candidates < 0] = -np.inf
+    best = np.argsort(-exact, axis=1, kind="stable")[:, :10]
+    assert np.array_equal(found, np.take_along_axis(candidates, best, 1))
+    assert np.allclose(scores, np.take_along_axis(exact, best, 1), atol=1e-6)

@@ -429,9 +429,18 @@ def _source_vectors(
 def _rescored(
     queries: np.ndarray, docs: np.ndarray, candidates: np.ndarray, depth: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Re-rank ``candidates`` (n_queries, c) by exact inner product; keep the best ``depth``."""
-    safe = np.maximum(candidates, 0)
-    scores = np.einsum("qd,qcd->qc", queries, docs[safe]).astype(np.float32)
+    """Re-rank ``candidates`` (n_queries, c) by exact inner product; keep the best ``depth``.
+
+    Queries are scored in blocks so that the gathered candidate vectors stay
+    near 32 MB whatever the number of queries.
+    """
+    n, c = candidates.shape
+    scores = np.empty((n, c), dtype=np.float32)
+    block = max(1, (32 << 20) // max(1, 4 * c * docs.shape[1]))
+    for start in range(0, n, block):
+        cand = np.maximum(candidates[start : start + block], 0)
+        part = np.einsum("qd,qcd->qc", queries[start : start + block], docs[cand])
+        scores[start : start + block] = part
     scores[candidates < 0] = -np.inf
     order = np.argsort(-scores, axis=1, kind="stable")[:, :depth]
     return np.take_along_axis(scores, order, 1), np.take_along_axis(candidates, order, 1)
