@@ -122,7 +122,8 @@ def compress_report(
     k: Annotated[int, typer.Option("-k", help="Cut-off of nDCG.")] = 10,
     recall_k: Annotated[str, typer.Option(help="Comma-separated recall cut-offs.")] = "10,100",
     keep: Annotated[
-        float, typer.Option(help="Name the smallest row keeping this share of float32 nDCG.")
+        float,
+        typer.Option(help="Markdown: name the smallest row keeping this share of float32 nDCG."),
     ] = 0.95,
     fmt: Annotated[Format, typer.Option("--format", help="Table format.")] = Format.markdown,
     output: Annotated[
