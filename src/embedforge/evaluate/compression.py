@@ -20,7 +20,7 @@ import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +105,8 @@ class CompressionCurve:
         Width of the source's vectors.
     source : str
         What was measured (the encoder's or collection's description).
+    threads : int or None
+        The ``threads`` the searches were limited to (None: FAISS's and BLAS's own).
     """
 
     rows: list[CompressionRow]
@@ -115,7 +117,7 @@ class CompressionCurve:
     n_queries: int
     full_dim: int
     source: str = ""
-    threads: int | None = field(default=None)
+    threads: int | None = None
 
     @property
     def baseline(self) -> CompressionRow:
