@@ -50,6 +50,8 @@ bench-quick: $(STAMP) bench-peers
 	$(BENCH)/fasttext_vs_reference.py --corpus text8_prefix --repeats $(BENCH_REPEATS)
 	$(BENCH)/document_vectors.py --repeats $(BENCH_REPEATS)
 	$(BENCH)/search_compression.py --repeats $(BENCH_REPEATS)
+	$(BENCH)/compression_curve.py --repeats $(BENCH_REPEATS)
+	$(BENCH)/compression_curve.py --repeats $(BENCH_REPEATS) --threads 1
 	$(BENCH)/collection_throughput.py --data scifact
 	$(BENCH)/server_load.py
 	$(BENCH)/engine_before_after.py --corpus text8_prefix --repeats $(BENCH_REPEATS)

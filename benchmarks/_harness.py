@@ -17,6 +17,8 @@ settings, table) into BENCHMARKS.md.  The pieces they share live here:
 - repeats: :func:`interleaved` (every key once per round), :func:`med_range`
   ("median (min-max)"), :func:`mean_range`, :func:`noise_verdict` ("within
   noise" when the ranges overlap);
+- inputs: :func:`cached_vectors` encodes texts once and keeps the vectors in a
+  ``.npz`` (with their ids) that later runs reuse;
 - publishing: :func:`section` and :func:`publish` replace the section with the
   same key in BENCHMARKS.md in place (``<!-- bench:KEY -->`` ...
   ``<!-- /bench:KEY -->``) and append only a new one.
@@ -421,6 +423,37 @@ def interleaved_best(
     """
     runs = interleaved(keys, measure, repeats, report)
     return {key: max(rs, key=score) for key, rs in runs.items()}
+
+
+def cached_vectors(
+    encoder: Any,
+    ids: Sequence[str],
+    texts: Sequence[str],
+    path: str | os.PathLike[str],
+    batch_size: int = 32,
+) -> Any:
+    """``encoder.encode(texts)`` as (n, dim) float32, kept in the ``.npz`` file ``path``.
+
+    The file holds ``ids`` and ``vectors``; it is reused when its ids equal
+    ``ids`` (same order), and otherwise written anew (temporary name, then
+    renamed).  Encoding SciFact with MiniLM takes minutes on 2 cores, so the
+    scripts that search its vectors encode it once.
+    """
+    import numpy as np
+
+    target = Path(path)
+    if target.is_file():
+        with np.load(target, allow_pickle=False) as data:
+            if data["ids"].tolist() == list(ids):
+                return np.asarray(data["vectors"], dtype=np.float32)
+        print(f"{target} holds vectors of other ids; encoding again", flush=True)
+    print(f"encoding {len(texts):,} texts (kept in {target}) ...", flush=True)
+    vectors = np.asarray(encoder.encode(list(texts), batch_size=batch_size), dtype=np.float32)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.stem}.{os.getpid()}.npz")
+    np.savez(tmp, ids=np.asarray(list(ids)), vectors=vectors)
+    os.replace(tmp, target)
+    return vectors
 
 
 def best_time(fn: Callable[[], object], repeats: int) -> float:

@@ -1,15 +1,19 @@
 """Vector compression and index kinds on SciFact: quality kept per byte, and queries per second.
 
 MiniLM (all-MiniLM-L6-v2) embeds the SciFact corpus (title + " " + text) and
-the 300 test queries once (cached as .npy in --cache-dir); then every
-configuration builds a :class:`embedforge.search.VectorIndex` over the same
-vectors and answers the same queries:
+the 300 test queries once (cached as .npz in --cache-dir, shared with
+``compression_curve.py``); then every configuration builds a
+:class:`embedforge.search.VectorIndex` over the same vectors and answers the
+same queries:
 
 - float32 flat (the exact baseline, the "peer" every ratio refers to), int8
   flat, binary flat without and with float32 rescoring (x4, x10);
-- Matryoshka-style truncation to 192/96/48 dims, without and with rescoring
-  of the top 4k by the full float32 vectors; PCA to 96/48;
+- PCA to 96/48;
 - HNSW (float32) and IVF-PQ.
+
+Matryoshka truncation (each dimension x precision x rescoring) is measured by
+``benchmarks/compression_curve.py`` through the library's
+:func:`embedforge.evaluate.compression_curve`.
 
 Reported per configuration: bytes per vector (index codes), nDCG@10 and
 recall@100 against the qrels, recall@10 against exact float32 search, and
@@ -35,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from _harness import (
+    cached_vectors,
     cpu_cell,
     cpu_note,
     measure,
@@ -61,17 +66,6 @@ from embedforge.search import (
 )
 
 
-def embed(encoder, texts: list[str], cache: Path, batch_size: int) -> np.ndarray:
-    if cache.is_file():
-        vectors = np.load(cache)
-        if vectors.shape[0] == len(texts):
-            return vectors
-    vectors = encoder.encode(texts, batch_size=batch_size, progress=False)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    np.save(cache, vectors)
-    return vectors
-
-
 class Config:
     """One row: how to build the index and how to answer a batch of queries."""
 
@@ -86,18 +80,10 @@ class Config:
     def run(self, k: int, full_docs: np.ndarray, full_queries: np.ndarray):
         if self.rescore is None:
             return self.index.search(self.queries, k)
-        mode, mult = self.rescore
-        if mode == "same":  # the index's own rescoring with float32 vectors of the same width
-            return self.index.search(
-                self.queries, k, rescore=lambda ids: full_docs[ids], rescore_multiplier=mult
-            )
-        # truncated index, rescored with the full-width vectors
-        _, cand = self.index.search(self.queries, k * mult)
-        safe = np.maximum(cand, 0)
-        scores = np.einsum("qd,qcd->qc", full_queries, full_docs[safe])
-        scores[cand < 0] = -np.inf
-        order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-        return np.take_along_axis(scores, order, 1), np.take_along_axis(cand, order, 1)
+        # the index's own rescoring with the float32 vectors
+        return self.index.search(
+            self.queries, k, rescore=lambda ids: full_docs[ids], rescore_multiplier=self.rescore
+        )
 
 
 class DecodedInt8Scan:
@@ -129,7 +115,7 @@ def main() -> None:
     parser.add_argument(
         "--data-dir", default=os.environ.get("EMBEDFORGE_DATA_DIR", "../shared/data")
     )
-    parser.add_argument("--cache-dir", default=str(Path.home() / ".cache" / "embedforge-bench"))
+    parser.add_argument("--cache-dir", default=str(Path.home() / ".cache" / "embedforge" / "bench"))
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2, help="threads of the second column")
@@ -151,17 +137,19 @@ def main() -> None:
 
 
 def embed_all(encoder, beir, doc_ids, qids, cache: Path, args) -> tuple[np.ndarray, np.ndarray]:
-    """MiniLM vectors of the corpus and the test queries (cached as .npy)."""
-    docs = embed(
+    """MiniLM vectors of the corpus and the test queries (cached as .npz, as compression_curve.py)."""
+    docs = cached_vectors(
         encoder,
+        doc_ids,
         [beir.corpus[d].text for d in doc_ids],
-        cache / "scifact_corpus_minilm.npy",
+        cache / "minilm_scifact_corpus.npz",
         args.batch_size,
     )
-    queries = embed(
+    queries = cached_vectors(
         encoder,
+        qids,
         [beir.queries[q] for q in qids],
-        cache / "scifact_test_queries_minilm.npy",
+        cache / "minilm_scifact_test_queries.npz",
         args.batch_size,
     )
     return docs, queries
@@ -172,36 +160,18 @@ def main_tables(args, data_dir: Path, beir, encoder, docs, queries, doc_ids, qid
     configs = [
         Config("float32 flat (exact)", docs, queries),
         Config("int8 flat", docs, queries, precision="int8"),
-        Config("int8 flat + rescore x4", docs, queries, precision="int8", rescore=("same", 4)),
+        Config("int8 flat + rescore x4", docs, queries, precision="int8", rescore=4),
         DecodedInt8Scan("int8 NumPy scan of decoded codes (alternative)", docs, queries),
         Config("binary flat", docs, queries, precision="binary"),
-        Config("binary flat + rescore x4", docs, queries, precision="binary", rescore=("same", 4)),
-        Config(
-            "binary flat + rescore x10", docs, queries, precision="binary", rescore=("same", 10)
-        ),
+        Config("binary flat + rescore x4", docs, queries, precision="binary", rescore=4),
+        Config("binary flat + rescore x10", docs, queries, precision="binary", rescore=10),
     ]
-    for d in (192, 96, 48):
-        configs.append(
-            Config(
-                f"truncate {d}", truncate_and_normalize(docs, d), truncate_and_normalize(queries, d)
-            )
-        )
-        configs.append(
-            Config(
-                f"truncate {d} + rescore x4",
-                truncate_and_normalize(docs, d),
-                truncate_and_normalize(queries, d),
-                rescore=("full", 4),
-            )
-        )
     for d in (96, 48):
         pca = PCAReducer(d).fit(docs)
         configs.append(Config(f"PCA {d}", pca.transform(docs), pca.transform(queries)))
     configs.append(Config("HNSW float32 (M=32, ef=64)", docs, queries, kind="hnsw"))
     configs.append(Config("IVF-PQ (48 x 8 bit)", docs, queries, kind="ivf-pq", pq_m=48))
-    configs.append(
-        Config("IVF-PQ + rescore x4", docs, queries, kind="ivf-pq", pq_m=48, rescore=("same", 4))
-    )
+    configs.append(Config("IVF-PQ + rescore x4", docs, queries, kind="ivf-pq", pq_m=48, rescore=4))
 
     k = 100
     counts = sorted({1, args.threads})

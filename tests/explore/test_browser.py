@@ -284,7 +284,9 @@ def test_hover_shows_a_documents_text(browser, collection_dir, tmp_path, live_se
 
 
 def test_the_report_opens_in_the_browser(browser, words_dir, tmp_path):
-    """``embedforge report``'s page renders in Chromium: its inlined map image decodes."""
+    """``embedforge report``'s page renders in Chromium: its inlined images (the compression
+    curve of the word vectors as a mean-pooling encoder on the Wikipedia excerpt, and the map)
+    decode."""
     from typer.testing import CliRunner
 
     from embedforge.cli import app
@@ -295,6 +297,8 @@ def test_the_report_opens_in_the_browser(browser, words_dir, tmp_path):
     weat = Path(__file__).parents[1] / "data" / "weat_wefe" / "WEAT.json"
     args = ["report", str(directory), "--output", str(out), "--word-sets", str(weat)]
     args += ["--analogies", str(tmp_path / "none")]
+    wiki = Path(__file__).parents[1] / "data" / "wiki_beir_excerpt"
+    args += ["--data", str(wiki), "--dims", "100,32"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     context = browser.new_context(viewport={"width": 1200, "height": 900})
@@ -305,8 +309,9 @@ def test_the_report_opens_in_the_browser(browser, words_dir, tmp_path):
     pg.wait_for_load_state("load")
     assert errors == []
     sizes = pg.eval_on_selector_all("img", "els => els.map(e => [e.complete, e.naturalWidth])")
-    assert sizes and all(done and width > 100 for done, width in sizes)
-    assert "weat1" in pg.inner_text("body")
+    assert len(sizes) == 2 and all(done and width > 100 for done, width in sizes)
+    text = pg.inner_text("body")
+    assert "weat1" in text and "Compression curve" in text and "32\tbinary\tyes" in text
     context.close()
 
 

@@ -7,7 +7,7 @@ never as a traceback. The command tree:
 - ``train word2vec|fasttext|glove|tfidf|lsa|random-projection`` (:mod:`.train`);
   ``train deepwalk|node2vec``, ``evaluate-nodes``, ``evaluate-links`` (:mod:`.graph`);
   ``train softmax-skipgram|image-encoder``, ``evaluate-retrieval-classes`` (:mod:`.neural`)
-- ``evaluate``, ``evaluate-retrieval`` (:mod:`.evaluate`)
+- ``evaluate``, ``evaluate-retrieval`` (:mod:`.evaluate`); ``compress-report`` (:mod:`.compress`)
 - ``similar``, ``analogy`` (:mod:`.query`); ``explore`` (:mod:`.explore`)
 - ``convert`` (:mod:`.convert`)
 - ``datasets list|fetch`` (:mod:`.datasets`)
@@ -25,7 +25,19 @@ from typing import Annotated
 
 import typer
 
-from . import audit, convert, evaluate, explore, graph, maps, neural, query, recommend, search
+from . import (
+    audit,
+    compress,
+    convert,
+    evaluate,
+    explore,
+    graph,
+    maps,
+    neural,
+    query,
+    recommend,
+    search,
+)
 from .datasets import datasets_app
 from .notes import notes_app
 from .train import train_app
@@ -55,6 +67,7 @@ def main(
 app.add_typer(train_app, name="train")
 app.add_typer(datasets_app, name="datasets")
 app.command("evaluate-retrieval")(evaluate.evaluate_retrieval_command)
+app.command("compress-report")(compress.compress_report)
 app.command("similar")(query.similar)
 app.command("analogy")(query.analogy)
 app.command("evaluate")(evaluate.evaluate)

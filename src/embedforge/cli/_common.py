@@ -27,6 +27,7 @@ __all__ = [
     "WorkersOpt",
     "enum_values",
     "load_vectors",
+    "parse_numbers",
     "reports_errors",
     "with_options",
 ]
@@ -73,6 +74,27 @@ def with_options(template: Callable[..., Any], **defaults: Any) -> Callable[[_F]
 def enum_values(options: dict[str, Any]) -> dict[str, Any]:
     """``options`` with each Enum choice replaced by its string value (what the library takes)."""
     return {k: v.value if isinstance(v, Enum) else v for k, v in options.items()}
+
+
+def parse_numbers(
+    text: str | None, option: str, kind: type = int, example: str = "1,10,100"
+) -> tuple[Any, ...] | None:
+    """``"1,10,100"`` -> ``(1, 10, 100)`` (``kind`` of each item); None stays None.
+
+    Raises InvalidParameterError naming ``option`` and an ``example`` when an item
+    is not a number of that kind.
+    """
+    from ..errors import InvalidParameterError
+
+    if text is None:
+        return None
+    try:
+        return tuple(kind(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        what = "integers" if kind is int else "numbers"
+        raise InvalidParameterError(
+            f"{option} must be comma-separated {what} such as {example}; got {text!r}"
+        ) from None
 
 
 def load_vectors(path: Path):

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import load_vectors, reports_errors
+from ._common import load_vectors, parse_numbers, reports_errors
 
 
 def evaluate(
@@ -63,17 +63,11 @@ def evaluate_retrieval_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """nDCG@k, recall@k, MRR@k and MAP of MODEL on a BEIR data set (exact search)."""
-    from ..errors import InvalidParameterError
     from ..evaluate.retrieval import evaluate_retrieval, read_beir
     from ..search.encoders import load_encoder
 
     with reports_errors():
-        try:
-            ks = tuple(int(x) for x in k.split(",") if x.strip())
-        except ValueError:
-            raise InvalidParameterError(
-                f"-k must be comma-separated integers such as 1,10,100; got {k!r}"
-            ) from None
+        ks = parse_numbers(k, "-k")
         encoder = load_encoder(model)
         data = read_beir(dataset, split=split)
         result = evaluate_retrieval(

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ._common import reports_errors, with_options
+from ._common import parse_numbers, reports_errors, with_options
 
 __all__ = ["evaluate_links", "evaluate_nodes", "train_deepwalk", "train_node2vec"]
 
@@ -118,17 +118,6 @@ def train_node2vec(
     _train(Node2Vec, edges, output, {"p": p, "q": q, **options})
 
 
-def _ratios(text: str) -> tuple[float, ...]:
-    from ..errors import InvalidParameterError
-
-    try:
-        return tuple(float(x) for x in text.split(",") if x.strip())
-    except ValueError:
-        raise InvalidParameterError(
-            f"--train-ratio must be comma-separated fractions such as 0.1,0.5,0.9; got {text!r}"
-        ) from None
-
-
 def evaluate_nodes(
     model: Annotated[Path, typer.Argument(help="Saved model or embeddings directory.")],
     labels: Annotated[
@@ -167,7 +156,7 @@ def evaluate_nodes(
             )
         results = evaluate_node_classification(
             wv, label_map, split=fixed if split is Split.planetoid else "random",
-            train_ratios=_ratios(train_ratio), repeats=repeats, seed=seed, c=c,
+            train_ratios=parse_numbers(train_ratio, "--train-ratio", float, "0.1,0.5,0.9"), repeats=repeats, seed=seed, c=c,
         )  # fmt: skip
     if as_json:
         typer.echo(json.dumps([r.to_dict() for r in results], indent=2))

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from ._common import reports_errors
+from ._common import reports_errors, with_options
+from .compress import curve_inputs, curve_options
 
 DirArg = Annotated[
     Path,
-    typer.Argument(help="Saved Embeddings or model directory (word, document, node, item)."),
+    typer.Argument(help="Saved Embeddings, model, collection or (for report) encoder directory."),
 ]
 MetadataOpt = Annotated[
     Path | None,
@@ -96,6 +97,7 @@ def export_projector_command(
     typer.echo(f"saved {path.parent}")
 
 
+@with_options(curve_options)
 def report_command(
     directory: DirArg,
     output: Annotated[
@@ -109,13 +111,24 @@ def report_command(
     word_sets: Annotated[
         str, typer.Option(help="WEAT.json file or data set name with the word lists.")
     ] = "weat",
+    **options: Any,
 ) -> None:
-    """One self-contained HTML page (and Markdown): quality figures, bias tests, a map."""
+    """One self-contained HTML page (and Markdown): quality figures, bias tests, the compression
+    curve (given queries and qrels), a map."""
     from ..maps import build_report, write_report
 
     with reports_errors():
+        q, r, c, dims = curve_inputs(options)
         report = build_report(
-            directory, analogies=analogies, weat=weat, word_sets=word_sets, method=method.value
+            directory,
+            analogies=analogies,
+            weat=weat,
+            word_sets=word_sets,
+            method=method.value,
+            queries=q,
+            qrels=r,
+            corpus=c,
+            compression_dims=dims,
         )
         html_path, md_path = write_report(report, output)
     typer.echo(f"saved {html_path} and {md_path}")

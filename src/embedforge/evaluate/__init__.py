@@ -1,6 +1,6 @@
 """Evaluation: word analogies and similarity, retrieval (BEIR), sentence and document similarity,
-node classification, link prediction, recommendation and same-class retrieval (metric
-learning)."""
+node classification, link prediction, recommendation, same-class retrieval (metric
+learning) and the compression curve (quality against bytes per vector)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,12 @@ from embedforge.evaluate.analogies import (
     SectionResult,
     evaluate_analogies,
     read_analogy_questions,
+)
+from embedforge.evaluate.compression import (
+    CompressionCurve,
+    CompressionRow,
+    compression_curve,
+    matryoshka_ladder,
 )
 from embedforge.evaluate.links import (
     EDGE_OPERATORS,
@@ -25,7 +31,9 @@ from embedforge.evaluate.retrieval import (
     RetrievalResult,
     evaluate_retrieval,
     read_beir,
+    read_corpus,
     read_qrels,
+    read_queries,
     score_retrieval,
 )
 from embedforge.evaluate.similarity import (
@@ -50,6 +58,8 @@ __all__ = [
     "AnalogyResult",
     "BeirData",
     "ClassRetrievalResult",
+    "CompressionCurve",
+    "CompressionRow",
     "LeeData",
     "LinkPredictionResult",
     "NodeClassificationResult",
@@ -60,6 +70,7 @@ __all__ = [
     "SentenceSimilarityResult",
     "SimilarityResult",
     "WordPair",
+    "compression_curve",
     "edge_features",
     "evaluate_analogies",
     "evaluate_class_retrieval",
@@ -70,10 +81,13 @@ __all__ = [
     "evaluate_retrieval",
     "evaluate_sts",
     "evaluate_word_similarity",
+    "matryoshka_ladder",
     "read_analogy_questions",
     "read_beir",
+    "read_corpus",
     "read_lee",
     "read_qrels",
+    "read_queries",
     "read_stsb",
     "read_word_pairs",
     "score_retrieval",

@@ -31,7 +31,9 @@ __all__ = [
     "RetrievalResult",
     "evaluate_retrieval",
     "read_beir",
+    "read_corpus",
     "read_qrels",
+    "read_queries",
     "score_retrieval",
     "search_exact",
 ]
@@ -115,6 +117,41 @@ def read_qrels(path: str | os.PathLike[str]) -> dict[str, dict[str, int]]:
     return qrels
 
 
+def read_queries(path: str | os.PathLike[str]) -> dict[str, str]:
+    """Read BEIR's ``queries.jsonl`` (``{"_id": ..., "text": ...}`` per line; CSV / text too).
+
+    Any file :func:`~embedforge.text.documents.iter_documents` reads; the
+    query text is its ``text`` field.
+
+    Returns
+    -------
+    dict of str to str
+        Query id -> text, in file order.
+
+    Raises
+    ------
+    FormatError
+        If a line is malformed (the message names file and line).
+    """
+    return {doc.id: doc.text for doc in iter_documents(path, text_fields=("text",))}
+
+
+def read_corpus(path: str | os.PathLike[str]) -> dict[str, Document]:
+    """Read BEIR's ``corpus.jsonl`` (``_id``, ``title``, ``text`` per line; CSV / text too).
+
+    Returns
+    -------
+    dict of str to Document
+        Document id -> :class:`Document` whose text is ``title + " " + text``.
+
+    Raises
+    ------
+    FormatError
+        If a line is malformed (the message names file and line).
+    """
+    return {doc.id: doc for doc in iter_documents(path)}
+
+
 def read_beir(path: str | os.PathLike[str], split: str = "test") -> BeirData:
     """Read a BEIR data set directory (or a registered name such as ``"scifact"``).
 
@@ -157,17 +194,14 @@ def read_beir(path: str | os.PathLike[str], split: str = "test") -> BeirData:
                 extra = f"; available splits: {', '.join(splits) or 'none'}"
             raise DatasetError(f"{str(root)!r} has no {file.relative_to(root)}{extra}")
     qrels = read_qrels(files["qrels"])
-    queries: dict[str, str] = {}
-    for doc in iter_documents(files["queries"], text_fields=("text",)):
-        if doc.id in qrels:
-            queries[doc.id] = doc.text
+    queries = {q: text for q, text in read_queries(files["queries"]).items() if q in qrels}
     missing = [q for q in qrels if q not in queries]
     if missing:
         logger.warning(
             "%s: %d of %d judged queries are not in queries.jsonl (e.g. %r)",
             root, len(missing), len(qrels), missing[0],
         )  # fmt: skip
-    corpus = {doc.id: doc for doc in iter_documents(files["corpus"])}
+    corpus = read_corpus(files["corpus"])
     return BeirData(corpus=corpus, queries=queries, qrels=qrels, name=str(path))
 
 

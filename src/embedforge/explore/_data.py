@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 
-from ..embeddings import Embeddings
 from ..errors import InvalidParameterError, UnknownKeyError
 
 __all__ = ["ExplorerData", "MAX_K", "MAX_MATCHES", "MAX_PATTERN", "MAX_CATEGORIES"]
@@ -71,13 +70,7 @@ class ExplorerData:
         obj = load(self.directory)
         self.kind = type(obj).__name__
         self.collection: Collection | None = obj if isinstance(obj, Collection) else None
-        if self.collection is not None:
-            ids = self.collection.ids()
-            if not ids:
-                raise InvalidParameterError(f"{self.directory}: the collection holds no documents")
-            self.embeddings = Embeddings(ids, self.collection.get_vectors(ids))
-        else:
-            self.embeddings = as_embeddings(obj)
+        self.embeddings = as_embeddings(obj)  # a Collection: its ids and stored vectors
         self.keys: list[str] = self.embeddings.keys
         self._columns: dict[str, list[Any]] = {}
         if self.embeddings.counts is not None:

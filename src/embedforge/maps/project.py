@@ -63,9 +63,10 @@ def as_embeddings(obj: Any) -> Embeddings:
 
     Parameters
     ----------
-    obj : Embeddings, object with ``.wv``, object with ``keys`` and ``vectors``, or path
-        Word, document, node or item embeddings; a path is opened with
-        :func:`embedforge.load`.
+    obj : Embeddings, object with ``.wv``, object with ``keys`` and ``vectors``, Collection, or path
+        Word, document, node or item embeddings; a search Collection (its
+        document ids as keys, its stored float32 vectors); a path is opened
+        with :func:`embedforge.load`.
 
     Raises
     ------
@@ -79,6 +80,11 @@ def as_embeddings(obj: Any) -> Embeddings:
     obj = getattr(obj, "wv", obj)
     if isinstance(obj, Embeddings):
         return obj
+    if callable(getattr(obj, "ids", None)) and callable(getattr(obj, "get_vectors", None)):
+        ids = obj.ids()  # a Collection
+        if not ids:
+            raise InvalidParameterError(f"the collection at {obj.path} holds no documents")
+        return Embeddings(ids, obj.get_vectors(ids))
     keys = getattr(obj, "keys", None)
     vectors = getattr(obj, "vectors", None)
     if keys is None or vectors is None or callable(keys):

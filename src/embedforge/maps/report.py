@@ -1,7 +1,8 @@
-"""One self-contained report of saved embeddings: quality figures, bias tests and a map.
+"""One self-contained report of saved embeddings: quality figures, bias tests, the compression
+curve and a map.
 
 :func:`build_report` returns the report as HTML (one file: styles inline, the
-map inlined as a base64 PNG, no scripts, no external resources) and as
+images inlined as base64 PNG, no scripts, no external resources) and as
 Markdown; ``embedforge report DIR --output report.html`` writes both.
 """
 
@@ -12,8 +13,10 @@ import html
 import io
 import math
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .project import as_embeddings, saved_projection
 
@@ -32,6 +35,47 @@ def _f(x: float, digits: int = 3) -> str:
     return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
 
 
+def _md_table(head: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)] + [
+        "| " + " | ".join(row) + " |" for row in rows
+    ]
+
+
+def _html_table(head: list[str], rows: list[list[str]]) -> str:
+    cells = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows
+    )
+    return (
+        "<table><tr>"
+        + "".join(f"<th>{html.escape(h)}</th>" for h in head)
+        + f"</tr>{cells}</table>"
+    )
+
+
+def _png(fig: Any) -> str:
+    """A matplotlib figure as base64 PNG text."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _compression_source(directory: str | os.PathLike[str], corpus: Any) -> tuple[Any, Any]:
+    """The Collection in ``directory`` (its vectors are the corpus), or its encoder and ``corpus``."""
+    from ..errors import InvalidParameterError
+    from ..search._store import DB_NAME
+    from ..search.collection import Collection
+    from ..search.encoders import load_encoder
+
+    if (Path(directory) / DB_NAME).is_file():
+        return Collection.open(directory), None
+    if corpus is None:
+        raise InvalidParameterError(
+            f"{str(directory)!r} is not a collection, so the compression curve needs the "
+            "documents to encode: pass corpus= (--corpus FILE or --data NAME)"
+        )
+    return load_encoder(directory), corpus
+
+
 def build_report(
     directory: str | os.PathLike[str],
     *,
@@ -42,6 +86,10 @@ def build_report(
     method: str = "pca",
     permutations: int = 10_000,
     seed: int = 0,
+    queries: Mapping[str, str] | None = None,
+    qrels: Mapping[str, Mapping[str, int]] | None = None,
+    corpus: Mapping[str, Any] | None = None,
+    compression_dims: Sequence[int] | None = None,
 ) -> Report:
     """Build the report of the embeddings saved in ``directory``.
 
@@ -62,23 +110,62 @@ def build_report(
         Projection of the map (kept in ``directory/projections``).
     permutations, seed
         As in :func:`embedforge.audit.weat`.
+    queries, qrels : mapping, optional
+        Query id -> text and query id -> {document id: relevance} (as
+        :func:`~embedforge.evaluate.read_queries` / :func:`read_qrels` return):
+        given both, the report holds the compression curve
+        (:func:`~embedforge.evaluate.compression_curve`) as a table and a plot.
+    corpus : mapping, optional
+        Document id -> document, for the compression curve when ``directory``
+        is an encoder (anything :func:`~embedforge.search.load_encoder` opens)
+        rather than a collection.  An encoder without keyed vectors (LSA,
+        sentence-transformers) gets the curve only.
+    compression_dims : sequence of int, optional
+        Dimensions of the curve (default: its Matryoshka ladder).
 
     Returns
     -------
     Report
         ``html`` (a complete page) and ``markdown``.
-    """
-    from ..errors import EmbedforgeError
 
-    emb = as_embeddings(directory)
+    Raises
+    ------
+    InvalidParameterError
+        If ``directory`` holds no keyed vectors and no queries are given, or
+        only one of ``queries`` / ``qrels`` is given, or ``corpus`` is missing
+        for an encoder.
+    """
+    from ..errors import EmbedforgeError, InvalidParameterError
+
+    curve_wanted = queries is not None or qrels is not None
+    if curve_wanted and (queries is None or qrels is None):
+        raise InvalidParameterError(
+            "the compression curve needs both queries and qrels (--queries FILE --qrels FILE, or "
+            "--data NAME); got only one of them"
+        )
+    from .._registry import load
+
     name = Path(directory).name
+    saved = load(directory)
+    try:
+        emb = as_embeddings(saved)  # a Collection: its ids and stored vectors
+    except InvalidParameterError:
+        if not curve_wanted:
+            raise
+        emb = None  # an encoder without keyed vectors: the compression curve only
+    finally:
+        if callable(getattr(saved, "close", None)):
+            saved.close()  # a Collection's database
     sections_md: list[str] = [f"# embedforge report: {name}", ""]
-    sections_md.append(f"{len(emb):,} keys, {emb.dim} dimensions.")
+    summary = "" if emb is None else f"{len(emb):,} keys, {emb.dim} dimensions."
+    sections_md.append(summary)
     body: list[str] = [
         f"<h1>embedforge report: {html.escape(name)}</h1>",
-        f"<p>{len(emb):,} keys, {emb.dim} dimensions.</p>",
+        f"<p>{html.escape(summary)}</p>",
     ]
     notes: list[str] = []
+    if emb is None:
+        analogies, similarity, weat = None, (), False
 
     quality: list[tuple[str, str]] = []
     if analogies is not None:
@@ -132,31 +219,49 @@ def build_report(
                     ]
                 )
             sections_md += ["", "## Bias tests (WEAT, Caliskan et al. 2017)", ""]
-            sections_md += ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
-            sections_md += ["| " + " | ".join(row) + " |" for row in table]
-            cells = "".join(
-                "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
-                for row in table
-            )
+            sections_md += _md_table(head, table)
             body.append(
-                "<h2>Bias tests (WEAT, Caliskan et al. 2017)</h2><table><tr>"
-                + "".join(f"<th>{h}</th>" for h in head)
-                + f"</tr>{cells}</table>"
+                "<h2>Bias tests (WEAT, Caliskan et al. 2017)</h2>" + _html_table(head, table)
             )
 
-    from .plot import plot_map
+    if curve_wanted:
+        from ..evaluate.compression import compression_curve
 
-    coords, emb = saved_projection(directory, method, 2, seed, embeddings=emb)
-    title = f"{method.upper()} 2-D of {len(emb):,} keys (seed={seed})"
-    fig = plot_map(coords, emb.keys, title=title, n_labels=40)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")
-    png = base64.b64encode(buf.getvalue()).decode("ascii")
-    body.append(
-        f"<h2>Map</h2><img alt={html.escape(title, quote=True)!r} "
-        f'src="data:image/png;base64,{png}">'
-    )
-    sections_md += ["", "## Map", "", f"![{title}](data:image/png;base64,{png})"]
+        source, docs = _compression_source(directory, corpus)
+        try:
+            curve = compression_curve(source, queries, qrels, corpus=docs, dims=compression_dims)
+        finally:
+            if hasattr(source, "close"):
+                source.close()
+        head, table = curve.table()
+        best = curve.smallest(0.95)
+        pick = (
+            f"Smallest keeping 95% of float32 nDCG@{curve.k}: {best.label} "
+            f"({best.bytes_per_vector:g} bytes per vector, {curve.kept(best):.1%} kept)."
+        )
+        png = _png(curve.plot())
+        alt = f"nDCG@{curve.k} against bytes per vector"
+        sections_md += ["", "## Compression curve", "", curve.caption(), ""]
+        sections_md += _md_table(head, table)
+        sections_md += ["", pick, "", f"![{alt}](data:image/png;base64,{png})"]
+        body.append(
+            f"<h2>Compression curve</h2><p>{html.escape(curve.caption())}</p>"
+            + _html_table(head, table)
+            + f"<p>{html.escape(pick)}</p>"
+            + f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{png}">'
+        )
+
+    if emb is not None:
+        from .plot import plot_map
+
+        coords, emb = saved_projection(directory, method, 2, seed, embeddings=emb)
+        title = f"{method.upper()} 2-D of {len(emb):,} keys (seed={seed})"
+        png = _png(plot_map(coords, emb.keys, title=title, n_labels=40))
+        body.append(
+            f"<h2>Map</h2><img alt={html.escape(title, quote=True)!r} "
+            f'src="data:image/png;base64,{png}">'
+        )
+        sections_md += ["", "## Map", "", f"![{title}](data:image/png;base64,{png})"]
     if notes:
         sections_md += ["", "## Notes", ""] + [f"- {n}" for n in notes]
         body.append(
