@@ -1,6 +1,6 @@
 """Evaluation: word analogies and similarity, retrieval (BEIR), sentence and document similarity,
-node classification, link prediction, recommendation and same-class retrieval (metric
-learning)."""
+node classification, link prediction, recommendation, same-class retrieval (metric
+learning), zero-shot classification and image-text retrieval."""
 
 from __future__ import annotations
 
@@ -43,6 +43,12 @@ from embedforge.evaluate.sts import (
     read_lee,
     read_stsb,
 )
+from embedforge.evaluate.zero_shot import (
+    CrossModalRetrievalResult,
+    ZeroShotResult,
+    evaluate_cross_modal_retrieval,
+    evaluate_zero_shot,
+)
 
 __all__ = [
     "EDGE_OPERATORS",
@@ -50,6 +56,7 @@ __all__ = [
     "AnalogyResult",
     "BeirData",
     "ClassRetrievalResult",
+    "CrossModalRetrievalResult",
     "LeeData",
     "LinkPredictionResult",
     "NodeClassificationResult",
@@ -60,9 +67,11 @@ __all__ = [
     "SentenceSimilarityResult",
     "SimilarityResult",
     "WordPair",
+    "ZeroShotResult",
     "edge_features",
     "evaluate_analogies",
     "evaluate_class_retrieval",
+    "evaluate_cross_modal_retrieval",
     "evaluate_lee",
     "evaluate_link_prediction",
     "evaluate_node_classification",
@@ -70,6 +79,7 @@ __all__ = [
     "evaluate_retrieval",
     "evaluate_sts",
     "evaluate_word_similarity",
+    "evaluate_zero_shot",
     "read_analogy_questions",
     "read_beir",
     "read_lee",
