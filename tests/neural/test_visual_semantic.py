@@ -158,6 +158,10 @@ def test_zero_shot_and_retrieval_scores_on_hand_made_arrays():
     # with images 1 and 2 of one class, both captions are right for both
     same = evaluate_cross_modal_retrieval(images, texts, [0, 1, 1])
     assert same.image_to_text == {1: 1.0, 5: 1.0}
+    # a repeated caption is one candidate (labelled by its first pair): image 2 misses at k=2
+    texts = np.array([[1, 0, 0], [0, 0.6, 0.8], [0, 0.6, 0.8]], dtype=np.float32)
+    twice = evaluate_cross_modal_retrieval(images, texts, [0, 1, 2], ks=(1, 2))
+    assert twice.image_to_text == {1: 2 / 3, 2: 2 / 3}
     with pytest.raises(InvalidParameterError, match="class ids"):
         evaluate_zero_shot(scores, [0, 0, 2, 4], seen_classes=[0])
 

@@ -177,12 +177,14 @@ def evaluate_cross_modal_retrieval(
 ) -> CrossModalRetrievalResult:
     """Image-to-text and text-to-image recall@k over held-out (image, caption) pairs.
 
-    Every image queries all the captions and every caption all the images, by
-    dot product (cosine for unit rows).  A result is correct when it belongs to
-    the query's class (a caption naming the image's digit), so recall@k is the
-    fraction of queries with a correct result among their k best.  With
-    exactly-paired relevance a caption such as "the digit seven" could not tell
-    its own image from the other sevens.
+    Every image queries the distinct captions (rows of ``text_vectors`` that are
+    equal count once, with the class of their first pair) and every caption all
+    the images, by dot product (cosine for unit rows).  A result is correct when
+    it belongs to the query's class (a caption naming the image's digit), so
+    recall@k is the fraction of queries with a correct result among their k
+    best.  With exactly-paired relevance a caption such as "the digit seven"
+    could not tell its own image from the other sevens, and without removing
+    repeated captions the k best captions of an image would be k copies of one.
 
     Parameters
     ----------
@@ -211,18 +213,21 @@ def evaluate_cross_modal_retrieval(
             f"{a.shape}, {b.shape} and {y.shape}"
         )
     ks = check_ks(ks)
-    similarity = a @ b.T
     top = max(ks)
 
-    def recall(sim: np.ndarray) -> dict[int, float]:
-        best = np.argsort(-sim, axis=1, kind="stable")[:, :top]
-        correct = y[best] == y[:, None]
+    def recall(queries: np.ndarray, query_labels: np.ndarray, keys: np.ndarray,
+               key_labels: np.ndarray) -> dict[int, float]:  # fmt: skip
+        best = np.argsort(-(queries @ keys.T), axis=1, kind="stable")[:, :top]
+        correct = key_labels[best] == query_labels[:, None]
         return {k: float(np.mean(correct[:, :k].any(1))) for k in ks}
+
+    _, first = np.unique(b, axis=0, return_index=True)
+    first = np.sort(first)
 
     _, counts = np.unique(y, return_counts=True)
     return CrossModalRetrievalResult(
-        image_to_text=recall(similarity),
-        text_to_image=recall(similarity.T),
+        image_to_text=recall(a, y, b[first], y[first]),
+        text_to_image=recall(b, y, a, y),
         chance_at_1=float(np.sum((counts / y.shape[0]) ** 2)),
         n_pairs=int(a.shape[0]),
     )
