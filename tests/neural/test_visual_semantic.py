@@ -126,6 +126,18 @@ def test_dual_encoder_save_load_and_frozen_word_vectors(digits, dual, word_vecto
     np.testing.assert_array_equal(table[: len(word_vectors)], word_vectors.vectors)
 
 
+def test_dual_encoder_searches_images_by_text_in_a_collection(digits, dual, tmp_path):
+    from embedforge.search import Collection
+
+    x, y, _, test = digits
+    col = Collection.create(tmp_path / "c", encoder=dual)
+    docs = [{"_id": str(i), "text": f"image {i}"} for i in test]
+    col.add(docs, vectors=dual.encode_images(x[test]), progress=False)
+    found = col.search(["a handwritten three", "the digit six"], k=10)
+    ids = np.asarray(found.ids).astype(int)
+    assert (y[ids[0]] == 3).mean() >= 0.8 and (y[ids[1]] == 6).mean() >= 0.8, y[ids]
+
+
 def test_digit_captions_are_seeded_and_validated():
     y = np.array([7, 0, 7, 3])
     first = digit_captions(y, WORDS, seed=5)

@@ -372,7 +372,7 @@ class DeViSE(_ImageTowerModel):
         labels : (n,) int
             Class ids, indices into ``label_words``; the classes present are
             the training classes (the others are zero-shot classes).
-        word_vectors : Embeddings
+        word_vectors : Embeddings or a word model with ``.wv``
             The fixed word-vector space (e.g. word2vec trained on Wikipedia).
         label_words : sequence of str
             The word of each class id, all of them in ``word_vectors``.
@@ -398,6 +398,7 @@ class DeViSE(_ImageTowerModel):
         self._check_common()
         torch = require_torch("DeViSE")
         words = _check_words(label_words)
+        word_vectors = getattr(word_vectors, "wv", word_vectors)  # a word model's vectors
         label_vectors = _unit(np.asarray(word_vectors[words], dtype=np.float32))
         pixels = self._pixels(images, fit=True)
         y = _check_labels(labels, len(words), pixels.shape[0])
@@ -664,7 +665,7 @@ class DualEncoder(_ImageTowerModel):
         images : array_like, uint8
         captions : sequence of str
             Caption ``i`` describes image ``i`` (see :func:`digit_captions`).
-        word_vectors : Embeddings
+        word_vectors : Embeddings or a word model with ``.wv``
             Initial word vectors of the text tower.
         checkpoint_dir : path, optional
         resume : bool, default False
@@ -696,6 +697,7 @@ class DualEncoder(_ImageTowerModel):
                 f"captions must hold one string per image ({pixels.shape[0]}); got "
                 f"{type(captions).__name__} of length {len(captions)}"
             )
+        word_vectors = getattr(word_vectors, "wv", word_vectors)  # a word model's vectors
         self.vocabulary_, vectors = self._vocabulary(word_vectors, [*captions, *extra_words])
         self._index = {w: i for i, w in enumerate(self.vocabulary_)}
         tokens = self._tokens(captions)
@@ -743,8 +745,14 @@ class DualEncoder(_ImageTowerModel):
         self._require_fitted()
         return self._run(self.network_["text"], self._tokens(texts), batch_size, int(self.dim))
 
-    def encode(self, texts: Sequence[str], batch_size: int = 1024) -> np.ndarray:
-        """:meth:`encode_texts` (the encoder interface: a Collection searches images by text)."""
+    def encode(
+        self, texts: Sequence[str], batch_size: int = 1024, progress: bool = False
+    ) -> np.ndarray:
+        """:meth:`encode_texts` (the encoder interface: a Collection searches images by text).
+
+        ``progress`` is part of that interface; a bag of words encodes without a bar.
+        """
+        del progress
         return self.encode_texts(texts, batch_size)
 
     def class_vectors(
