@@ -74,6 +74,7 @@ bench-long: $(STAMP) bench-peers
 	$(BENCH)/glove_quality.py --corpus enwiki2015_text8size --runs word2vec
 	$(BENCH)/engine_before_after.py --corpus enwiki2015_text8size --modes cbow-ns,sg-ns --repeats $(BENCH_REPEATS)
 	$(BENCH)/collection_postgres.py --n 100000
+	$(BENCH)/visual_semantic.py --epochs 2
 
 # The readers' fuzz test (tests/test_fuzz_readers.py) with many more mutated files per
 # reader than `make test` tries; prints how many cases each reader tried.  About 5-10

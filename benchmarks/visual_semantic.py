@@ -24,7 +24,8 @@ The word vectors are our word2vec on the 17.0M-token Wikipedia corpus, made by
     embedforge train word2vec enwiki2015_text8size --output /work/models/w2v-enwiki \\
         --epochs 3 --workers 2 --seed 1
 
-(the script runs that command itself when ``--word-vectors`` does not exist).
+(the script runs that command itself, with ``--workers`` = ``--threads``, when
+``--word-vectors`` does not exist; default ``benchmarks/.models/w2v-enwiki``).
 
     python benchmarks/visual_semantic.py --word-vectors /work/models/w2v-enwiki --epochs 2
 
@@ -61,7 +62,12 @@ def word_vectors(path: Path, n_threads: int):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--word-vectors", type=Path, default=Path("/work/models/w2v-enwiki"))
+    parser.add_argument(
+        "--word-vectors",
+        type=Path,
+        default=Path(__file__).parent / ".models" / "w2v-enwiki",
+        help="a saved word2vec model; trained there first when missing",
+    )
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--learning-rate", type=float, default=1e-3)
