@@ -24,10 +24,17 @@ The word vectors are our word2vec on the 17.0M-token Wikipedia corpus, made by
     embedforge train word2vec enwiki2015_text8size --output /work/models/w2v-enwiki \\
         --epochs 3 --workers 2 --seed 1
 
-(the script runs that command itself, with ``--workers`` = ``--threads``, when
-``--word-vectors`` does not exist; default ``benchmarks/.models/w2v-enwiki``).
+(the script runs that command itself, on ``--corpus`` for ``--w2v-epochs`` with
+``--workers`` = ``--threads``, when ``--word-vectors`` does not exist; default
+``benchmarks/.models/w2v-CORPUS-eEPOCHS``).
 
     python benchmarks/visual_semantic.py --word-vectors /work/models/w2v-enwiki --epochs 2
+
+The configuration that ``tests/neural/test_visual_semantic.py``'s MNIST data test
+repeats (word2vec on text8_prefix, 1 epoch; 2,000 training images, 1 epoch):
+
+    python benchmarks/visual_semantic.py --corpus text8_prefix --w2v-epochs 1 \\
+        --train-images 2000 --epochs 1 --batch-size 64
 
 Appends a table to BENCHMARKS.md (``--no-record`` to skip).
 """
@@ -47,14 +54,14 @@ from _harness import publish, section, threads, versions
 WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 
 
-def word_vectors(path: Path, n_threads: int):
+def word_vectors(path: Path, corpus: str, epochs: int, n_threads: int):
     from embedforge import Embeddings
 
     if not path.exists():
         subprocess.run(
-            [sys.executable, "-m", "embedforge.cli", "train", "word2vec", "enwiki2015_text8size",
-             "--output", str(path), "--epochs", "3", "--workers", str(n_threads), "--seed", "1",
-             "--no-progress"],
+            [sys.executable, "-m", "embedforge.cli", "train", "word2vec", corpus,
+             "--output", str(path), "--epochs", str(epochs), "--workers", str(n_threads),
+             "--seed", "1", "--no-progress"],
             check=True,
         )  # fmt: skip
     return Embeddings.load(path)
@@ -65,9 +72,11 @@ def main() -> None:
     parser.add_argument(
         "--word-vectors",
         type=Path,
-        default=Path(__file__).parent / ".models" / "w2v-enwiki",
-        help="a saved word2vec model; trained there first when missing",
+        help="a saved word2vec model; trained there first when missing "
+        "(default benchmarks/.models/w2v-CORPUS-eEPOCHS)",
     )
+    parser.add_argument("--corpus", default="enwiki2015_text8size", help="word2vec's corpus")
+    parser.add_argument("--w2v-epochs", type=int, default=3, help="word2vec's epochs")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--learning-rate", type=float, default=1e-3)
@@ -86,7 +95,10 @@ def main() -> None:
     from embedforge.neural import DeViSE, DualEncoder, digit_captions, read_mnist
     from embedforge.neural.images import stratified_split
 
-    wv = word_vectors(args.word_vectors, args.threads)
+    path = args.word_vectors or (
+        Path(__file__).parent / ".models" / f"w2v-{args.corpus}-e{args.w2v_epochs}"
+    )
+    wv = word_vectors(path, args.corpus, args.w2v_epochs, args.threads)
     x, y = read_mnist("mnist_test")
     train, test = stratified_split(y, n_train=8000, seed=0)
     seen_train = train[y[train] < 8][: args.train_images]
@@ -126,15 +138,19 @@ def main() -> None:
     lines = [
         *section(
             f"Visual-semantic embeddings: DeViSE and a CLIP-style dual encoder, MNIST digits 0-7 "
-            f"-> zero-shot 8 and 9, word2vec on Wikipedia, {args.epochs} epoch(s)",
+            f"-> zero-shot 8 and 9, word2vec on "
+            f"{'Wikipedia' if args.corpus.startswith('enwiki') else args.corpus}, "
+            f"{args.epochs} epoch(s)",
             versions=versions("embedforge", "torch", "numpy"),
-            key=f"visual_semantic mnist epochs{args.epochs}",
+            key=f"visual_semantic mnist epochs{args.epochs}"
+            + ("" if args.train_images is None else f" images{args.train_images}")
+            + ("" if args.corpus == "enwiki2015_text8size" else f" {args.corpus}"),
             n_threads=args.threads,
         ),
         f"Settings: MNIST test set, stratified 8,000 / 2,000 (seed 0); training on the "
         f"{len(seen_train):,} training images of digits 0-7; scored on the {len(test):,} held-out "
         f"images ({len(seen_test):,} of 0-7, {len(test) - len(seen_test):,} of 8-9). "
-        f"Word vectors: {len(wv):,} x {wv.dim} from `{args.word_vectors}`; the nearest seen label "
+        f"Word vectors: {len(wv):,} x {wv.dim} from `{path}`; the nearest seen label "
         f"word of 'eight' is '{nearest['eight']}' (cosine {cosine[8, WORDS.index(nearest['eight'])]:.3f}), "
         f"of 'nine' '{nearest['nine']}' ({cosine[9, WORDS.index(nearest['nine'])]:.3f}). "
         f"ConvEncoder (32, 64) channels, Adam {args.learning_rate}, batch {args.batch_size}, "
