@@ -34,7 +34,10 @@ The configuration that ``tests/neural/test_visual_semantic.py``'s MNIST data tes
 repeats (word2vec on text8_prefix, 1 epoch; 2,000 training images, 1 epoch):
 
     python benchmarks/visual_semantic.py --corpus text8_prefix --w2v-epochs 1 \\
-        --train-images 2000 --epochs 1 --batch-size 64
+        --train-images 2000 --epochs 1 --batch-size 64 --threads 1
+
+(one thread: word2vec with one worker is bit-reproducible, and the tests run
+PyTorch on one thread).
 
 Appends a table to BENCHMARKS.md (``--no-record`` to skip).
 """
