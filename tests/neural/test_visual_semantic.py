@@ -226,30 +226,32 @@ def test_cli_trains_devise_and_dual_encoder_and_evaluates(tmp_path, word_vectors
 
 @pytest.mark.data
 def test_mnist_devise_and_dual_encoder_floors():
-    """MNIST test set, stratified 8,000 / 2,000 (seed 0): 2,000 training images of digits 0-7,
-    one epoch each, random 32-d word vectors (the seen-class figures do not need a corpus).
+    """The quick configuration of benchmarks/visual_semantic.py, repeated: word2vec on
+    text8_prefix (1 epoch, 1 worker, seed 1); MNIST test set, stratified 8,000 / 2,000 (seed
+    0); 2,000 training images of digits 0-7, one epoch, batch 64, seed 1, one torch thread.
 
-    Measured (seed 1, 2 cores): DeViSE seen hit@1 0.695 (chance 0.1); dual encoder
-    image->text R@1 0.838, text->image R@1 0.897 (chance 0.126); floors about 0.08 below.
-    benchmarks/visual_semantic.py records the full runs (6,397 images, 2 epochs, Wikipedia
-    word2vec); the floors here guard the same code on a run that fits in a test.
+    Recorded in BENCHMARKS.md ("... word2vec on text8_prefix, 1 epoch(s)"): DeViSE seen hit@1
+    0.665; dual encoder image->text R@1 0.280, text->image R@1 0.316.
+    The floors sit about 0.05 below (another machine's floating point may differ).
+    In these weak word vectors "eight" and "seven" are near-identical (cosine 0.99), so
+    the figures are low; they guard the code path, the Wikipedia run is the headline.
     """
+    from embedforge import Word2Vec
+
+    wv = Word2Vec(epochs=1, workers=1, seed=1, progress=False).fit("text8_prefix").wv
     x, y = read_mnist("mnist_test")
     train, test = stratified_split(y, n_train=8000, seed=0)
     seen_train = train[y[train] < 8][:2000]
     seen_test = test[y[test] < 8]
-    rng = np.random.default_rng(0)
-    keys = [*WORDS, "a", "the", "digit", "handwritten", "photo", "of", "number", "written", "by",
-            "hand"]  # fmt: skip
-    wv = Embeddings(keys, rng.standard_normal((len(keys), 32)).astype(np.float32))
-    settings = dict(epochs=1, batch_size=64, device="cpu", progress=False)
+    settings = dict(epochs=1, batch_size=64, seed=1, device="cpu", progress=False)
     model = DeViSE(**settings).fit(x[seen_train], y[seen_train], wv, WORDS)
     result = evaluate_zero_shot(model.scores(x[test]), y[test], range(8))
     assert result.hit["seen"][1] > 0.61, str(result)
     captions = digit_captions(y[seen_train], WORDS, seed=1)
-    dual = DualEncoder(**settings).fit(x[seen_train], captions, wv)
+    dual = DualEncoder(**settings).fit(x[seen_train], captions, wv, extra_words=WORDS)
     held_out = digit_captions(y[seen_test], WORDS, seed=2)
     retrieval = evaluate_cross_modal_retrieval(
         dual.encode_images(x[seen_test]), dual.encode_texts(held_out), y[seen_test]
     )
-    assert retrieval.image_to_text[1] > 0.76 and retrieval.text_to_image[1] > 0.82, str(retrieval)
+    assert retrieval.image_to_text[1] > 0.23, str(retrieval)
+    assert retrieval.text_to_image[1] > 0.26, str(retrieval)
