@@ -82,7 +82,7 @@ def test_devise_save_load_is_exact_and_registered(digits, devise, tmp_path):
     assert loaded.label_words_ == WORDS and loaded.history_ == devise.history_
 
 
-def test_devise_errors(digits, word_vectors):
+def test_devise_and_dual_encoder_errors(digits, word_vectors):
     x, y, train, _ = digits
     with pytest.raises(NotFittedError):
         DeViSE().encode(x[:2])
@@ -92,6 +92,10 @@ def test_devise_errors(digits, word_vectors):
         DeViSE(**SMALL).fit(x[:50], y[:50], word_vectors, WORDS[:3])
     with pytest.raises(InvalidParameterError, match="margin"):
         DeViSE(margin=0, **SMALL).fit(x[:50], y[:50], word_vectors, WORDS)
+    with pytest.raises(InvalidParameterError, match="one string per image"):
+        DualEncoder(**SMALL).fit(x[:10], ["the digit one"] * 9, word_vectors)
+    with pytest.raises(InvalidParameterError, match="optimizer"):
+        DualEncoder(optimizer="lion", **SMALL).fit(x[:10], ["one"] * 10, word_vectors)
 
 
 def test_dual_encoder_retrieves_and_classifies_by_prompts(digits, dual):

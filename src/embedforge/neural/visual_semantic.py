@@ -27,7 +27,7 @@ import numpy as np
 
 from .._persist import open_saved, read_arrays, save_directory
 from .._registry import register
-from .._validation import Params, check_bool, check_choice, check_int, check_real
+from .._validation import Params, check_bool, check_int, check_real
 from ..errors import FormatError, InvalidParameterError, NotFittedError
 from ._torch import require_torch
 from .image_encoder import _as_images
@@ -688,7 +688,6 @@ class DualEncoder(_ImageTowerModel):
         check_bool(self.train_word_vectors, "train_word_vectors")
         check_int(self.vocabulary_size, "vocabulary_size", 0)
         check_real(self.temperature, "temperature", 0, low_open=True)
-        check_choice(self.optimizer, "optimizer", ("adam", "adamw", "sgd"))
         self._check_common()
         torch = require_torch("DualEncoder")
         pixels = self._pixels(images, fit=True)
