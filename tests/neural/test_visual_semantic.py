@@ -73,6 +73,18 @@ def test_devise_classifies_seen_digits_far_above_chance(digits, devise):
     assert devise.train_classes_.tolist() == list(range(8)) and devise.label_words_ == WORDS
 
 
+def test_devise_centred_label_vectors(digits, word_vectors):
+    x, y, train, test = digits
+    seen = train[y[train] < 8]
+    model = DeViSE(feature_dim=32, epochs=1, center_label_vectors=True, **SMALL)
+    model.fit(x[seen], y[seen], word_vectors, WORDS)
+    raw = word_vectors[WORDS] - word_vectors[WORDS].mean(axis=0)
+    expected = raw / np.linalg.norm(raw, axis=1, keepdims=True)
+    np.testing.assert_allclose(model.label_vectors_, expected, rtol=1e-5, atol=1e-6)
+    result = evaluate_zero_shot(model.scores(x[test]), y[test], range(8))
+    assert result.hit["seen"][1] > 0.5, str(result)
+
+
 def test_devise_save_load_is_exact_and_registered(digits, devise, tmp_path):
     x = digits[0][:64]
     devise.save(tmp_path / "m")
@@ -195,7 +207,8 @@ def test_cli_trains_devise_and_dual_encoder_and_evaluates(tmp_path, word_vectors
               str(tmp_path / "wv"), "--epochs", "1", "--batch-size", "128", "--device", "cpu",
               "--no-progress", "--split", "train"]  # fmt: skip
     runner = CliRunner()
-    devise = [*common, "--train-classes", "0-7", "--output", str(tmp_path / "dv")]
+    devise = [*common, "--train-classes", "0-7", "--center-label-vectors", "--output",
+              str(tmp_path / "dv")]  # fmt: skip
     done = runner.invoke(app, ["train", "devise", *devise])
     assert done.exit_code == 0, done.output
     assert "classes [0, 1, 2, 3, 4, 5, 6, 7]" in done.output

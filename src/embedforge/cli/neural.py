@@ -276,6 +276,9 @@ def train_devise(
     split: SplitOpt = Split.all,
     feature_dim: Annotated[int, typer.Option(help="Visual features before the map.")] = 128,
     margin: Annotated[float, typer.Option(help="Hinge rank margin.")] = 0.1,
+    center_label_vectors: Annotated[
+        bool, typer.Option(help="Centre the label words' vectors (spreads crowded number words).")
+    ] = False,
     batch_size: Annotated[int, typer.Option(help="Images per step.")] = 128,
     epochs: Annotated[int, typer.Option(help="Passes over the images.")] = 5,
     learning_rate: Annotated[float, typer.Option(help="Adam's step size.")] = 1e-3,
@@ -294,7 +297,8 @@ def train_devise(
     from ._common import load_vectors
 
     options: dict[str, Any] = dict(
-        feature_dim=feature_dim, margin=margin, batch_size=batch_size, epochs=epochs,
+        feature_dim=feature_dim, margin=margin, center_label_vectors=center_label_vectors,
+        batch_size=batch_size, epochs=epochs,
         learning_rate=learning_rate, device=device, seed=seed, progress=progress,
     )  # fmt: skip
     checkpoints = output.parent / (output.name + ".checkpoint")
