@@ -66,6 +66,7 @@ bench-quick: $(STAMP) bench-peers
 	$(BENCH)/node2vec_vs_pecanpy.py --graphs cora --modes PreComp,SparseOTF
 	$(BENCH)/node2vec_vs_pecanpy.py --graphs blogcatalog --modes PreComp,SparseOTF
 	$(BENCH)/notes_links.py --encoders tfidf,sif,minilm --chunks whole,128
+	$(BENCH)/visual_semantic.py --corpus text8_prefix --w2v-epochs 1 --train-images 2000 --epochs 1 --batch-size 64 --threads 1
 
 # GloVe runs one seed per configuration (about 80 minutes for the three).
 bench-long: $(STAMP) bench-peers
@@ -77,6 +78,7 @@ bench-long: $(STAMP) bench-peers
 	$(BENCH)/glove_quality.py --corpus enwiki2015_text8size --runs word2vec
 	$(BENCH)/engine_before_after.py --corpus enwiki2015_text8size --modes cbow-ns,sg-ns --repeats $(BENCH_REPEATS)
 	$(BENCH)/collection_postgres.py --n 100000
+	$(BENCH)/visual_semantic.py --epochs 5 --threads 1
 
 # The readers' fuzz test (tests/test_fuzz_readers.py) with many more mutated files per
 # reader than `make test` tries; prints how many cases each reader tried.  About 5-10

@@ -16,6 +16,7 @@ from embedforge.neural.losses import (  # noqa: E402
     CosineSimilarity,
     DotProductSimilarity,
     EuclideanDistance,
+    HingeRankLoss,
     InfoNCELoss,
     MatryoshkaLoss,
     NormalizedSoftmaxLoss,
@@ -107,6 +108,18 @@ def slow_infonce(a, b, scale, symmetric):
 
     forward = direction(ra, rb)
     return 0.5 * (forward + direction(rb[:n], ra)) if symmetric else forward
+
+
+def slow_hinge_rank(x, y, t, margin):
+    """DeViSE's equation 1, one image and one wrong label at a time."""
+    rows, labels = _rows(x), _rows(t)
+    total = 0
+    for i, row in enumerate(rows):
+        true = _dist("dot", labels[int(y[i])], row)
+        for j, other in enumerate(labels):
+            if j != int(y[i]):
+                total = total + torch.relu(margin - true + _dist("dot", other, row))
+    return total / len(rows)
 
 
 def _grad(fn, *tensors):
@@ -211,6 +224,31 @@ def test_clip_loss_learns_its_temperature_and_equals_the_slow_loop():
     loss.zero_grad()
     loss(a, b).backward()
     assert loss.log_scale.grad is not None and float(loss.log_scale.grad) != 0.0
+
+
+def test_clip_loss_is_symmetric_in_images_and_texts():
+    a, _ = _data(14, n=8)
+    b, _ = _data(15, n=8)
+    loss = CLIPLoss().double()
+    assert torch.allclose(loss(a, b), loss(b, a), rtol=1e-12)
+    one_way = InfoNCELoss(temperature=0.07).double()
+    assert not torch.allclose(one_way(a, b), one_way(b, a))
+
+
+def test_hinge_rank_loss_equals_the_slow_loop():
+    x, _ = _data(16)
+    g = torch.Generator().manual_seed(17)
+    t = torch.randn(4, DIM, generator=g, dtype=torch.float64)
+    t = (t / t.norm(dim=1, keepdim=True)).requires_grad_(True)
+    y = torch.randint(0, 4, (N,), generator=g)
+    loss = HingeRankLoss(margin=0.5)
+    _close(lambda: loss(x, y, t), lambda: slow_hinge_rank(x, y, t, 0.5), [x, t])
+    # some terms inactive, some active: the hinge is exercised on both sides
+    scores = (x @ t.T).detach()
+    gaps = 0.5 - scores.gather(1, y[:, None]) + scores
+    assert (gaps > 0).sum() > N and (gaps < 0).sum() > 0
+    with pytest.raises(InvalidParameterError, match="share dim"):
+        loss(x, y, t[:, :3])
 
 
 def test_matryoshka_is_the_weighted_sum_over_prefixes():

@@ -1,6 +1,7 @@
 """Neural-model commands of the ``embedforge`` command line (registered in :mod:`embedforge.cli`).
 
-``train softmax-skipgram``, ``train image-encoder``, ``evaluate-retrieval-classes``:
+``train softmax-skipgram``, ``train image-encoder``, ``evaluate-retrieval-classes``,
+``train devise``, ``train dual-encoder``, ``evaluate-zero-shot``:
 plain functions, each parsing its arguments and calling the library.  PyTorch is
 imported only when a command runs.
 """
@@ -16,7 +17,14 @@ import typer
 
 from ._common import CorpusArg, OutputOpt, ProgressOpt, SeedOpt, enum_values, reports_errors
 
-__all__ = ["evaluate_retrieval_classes", "train_image_encoder", "train_softmax_skipgram"]
+__all__ = [
+    "evaluate_retrieval_classes",
+    "evaluate_zero_shot",
+    "train_devise",
+    "train_dual_encoder",
+    "train_image_encoder",
+    "train_softmax_skipgram",
+]
 
 
 class SkipGramObjective(str, Enum):
@@ -196,3 +204,248 @@ def evaluate_retrieval_classes(
         x, y = _read(images, labels, classes)
         result = evaluate_class_retrieval(encoder.encode(x, batch_size=batch_size), y, k=k)
     typer.echo(json.dumps(result.to_dict()) if as_json else str(result))
+
+
+# ---------------------------------------------------------------------------- visual-semantic
+
+DIGIT_WORDS = "zero,one,two,three,four,five,six,seven,eight,nine"
+
+WordVectorsOpt = Annotated[
+    Path,
+    typer.Option(help="Word vectors: a saved Word2Vec / Embeddings directory or a word2vec file."),
+]
+LabelWordsOpt = Annotated[
+    str, typer.Option(help="The word of each class id, comma-separated (class 0 first).")
+]
+TrainClassesOpt = Annotated[
+    str | None,
+    typer.Option(help="Train on these classes only, e.g. '0-7' (the others are zero-shot)."),
+]
+
+
+class Split(str, Enum):
+    all = "all"
+    train = "train"
+    test = "test"
+
+
+SplitOpt = Annotated[
+    Split,
+    typer.Option(
+        help="Use all images, or the 80% train / 20% test part of a stratified split (seed 0)."
+    ),
+]
+ResumeOpt = Annotated[
+    bool, typer.Option(help="Continue an interrupted run from OUTPUT.checkpoint.")
+]
+
+
+def _words(text: str) -> list[str]:
+    return [w.strip() for w in text.split(",") if w.strip()]
+
+
+def _split_index(y: Any, classes: str | None, split: Split) -> Any:
+    """Indices of ``split`` (a stratified 80/20 split of all ``y``, seed 0) within ``classes``."""
+    import numpy as np
+
+    from ..neural.images import stratified_split
+
+    index = np.arange(len(y))
+    if split is not Split.all:
+        train, test = stratified_split(y, n_train=int(round(0.8 * len(y))), seed=0)
+        index = train if split is Split.train else test
+    if classes is not None:
+        index = index[np.isin(y[index], _classes(classes))]
+    return index
+
+
+def _split_read(images: str, labels: Path | None, classes: str | None, split: Split):
+    """Images and labels of ``split`` and ``classes`` (see :func:`_split_index`)."""
+    x, y = _read(images, labels, None)
+    index = _split_index(y, classes, split)
+    return x[index], y[index]
+
+
+def train_devise(
+    images: ImagesArg,
+    output: OutputOpt,
+    word_vectors: WordVectorsOpt,
+    labels: LabelsOpt = None,
+    label_words: LabelWordsOpt = DIGIT_WORDS,
+    train_classes: TrainClassesOpt = None,
+    split: SplitOpt = Split.all,
+    feature_dim: Annotated[int, typer.Option(help="Visual features before the map.")] = 128,
+    margin: Annotated[float, typer.Option(help="Hinge rank margin.")] = 0.1,
+    center_label_vectors: Annotated[
+        bool, typer.Option(help="Centre the label words' vectors (spreads crowded number words).")
+    ] = False,
+    batch_size: Annotated[int, typer.Option(help="Images per step.")] = 128,
+    epochs: Annotated[int, typer.Option(help="Passes over the images.")] = 5,
+    learning_rate: Annotated[float, typer.Option(help="Adam's step size.")] = 1e-3,
+    device: DeviceOpt = "auto",
+    seed: SeedOpt = 1,
+    resume: ResumeOpt = False,
+    progress: ProgressOpt = True,
+) -> None:
+    """Train DeViSE: a CNN mapped into the word-vector space, hinge rank loss; save it to OUTPUT.
+
+    Labels are class ids indexing --label-words; classes outside --train-classes
+    are left for zero-shot prediction by their words.  A checkpoint is written
+    after every epoch to OUTPUT.checkpoint; --resume continues from it.
+    """
+    from ..neural import DeViSE
+    from ._common import load_vectors
+
+    options: dict[str, Any] = dict(
+        feature_dim=feature_dim, margin=margin, center_label_vectors=center_label_vectors,
+        batch_size=batch_size, epochs=epochs,
+        learning_rate=learning_rate, device=device, seed=seed, progress=progress,
+    )  # fmt: skip
+    checkpoints = output.parent / (output.name + ".checkpoint")
+    with reports_errors():
+        wv = load_vectors(word_vectors)
+        x, y = _split_read(images, labels, train_classes, split)
+        model = DeViSE(**options).fit(
+            x, y, wv, _words(label_words), checkpoint_dir=checkpoints, resume=resume
+        )
+        model.save(output)
+    last = model.history_[-1] if model.history_ else {}
+    typer.echo(
+        f"trained DeViSE on {len(y):,} images of classes {model.train_classes_.tolist()} into "
+        f"{model.dim}-d word vectors (final loss {last.get('loss', 0):.4f}); saved to {output}"
+    )
+
+
+def train_dual_encoder(
+    images: ImagesArg,
+    output: OutputOpt,
+    word_vectors: WordVectorsOpt,
+    labels: LabelsOpt = None,
+    captions: Annotated[
+        Path | None,
+        typer.Option(help="A text file with one caption per image (default: from templates)."),
+    ] = None,
+    label_words: LabelWordsOpt = DIGIT_WORDS,
+    train_classes: TrainClassesOpt = None,
+    split: SplitOpt = Split.all,
+    dim: Annotated[int, typer.Option(help="Width of the shared embedding.")] = 64,
+    train_word_vectors: Annotated[
+        bool, typer.Option(help="Fine-tune the word vectors (or keep them frozen).")
+    ] = True,
+    vocabulary_size: Annotated[
+        int, typer.Option(help="Most frequent words kept in the text tower.")
+    ] = 20000,
+    batch_size: Annotated[int, typer.Option(help="Pairs per step.")] = 128,
+    epochs: Annotated[int, typer.Option(help="Passes over the pairs.")] = 5,
+    learning_rate: Annotated[float, typer.Option(help="Adam's step size.")] = 1e-3,
+    device: DeviceOpt = "auto",
+    seed: SeedOpt = 1,
+    resume: ResumeOpt = False,
+    progress: ProgressOpt = True,
+) -> None:
+    """Train a CLIP-style dual encoder (CNN + mean of word vectors) on image-caption pairs.
+
+    Without --captions each image gets a caption from a template ("a handwritten
+    seven", "the digit seven", "7", ...) drawn with --seed.  With --captions the
+    file's lines pair with the images as read (before --split / --train-classes).
+    """
+    from ..errors import FormatError, InvalidParameterError
+    from ..neural import DualEncoder, digit_captions
+    from ._common import load_vectors
+
+    options: dict[str, Any] = dict(
+        dim=dim, train_word_vectors=train_word_vectors, vocabulary_size=vocabulary_size,
+        batch_size=batch_size, epochs=epochs, learning_rate=learning_rate, device=device,
+        seed=seed, progress=progress,
+    )  # fmt: skip
+    checkpoints = output.parent / (output.name + ".checkpoint")
+    words = _words(label_words)
+    with reports_errors():
+        wv = load_vectors(word_vectors)
+        x, y = _read(images, labels, None)
+        if captions is not None:
+            try:
+                texts = captions.read_text(encoding="utf-8").splitlines()
+            except UnicodeDecodeError as exc:
+                raise FormatError(
+                    f"--captions {str(captions)!r} is not UTF-8 text (one caption per line): {exc}"
+                ) from None
+            if len(texts) != len(y):
+                raise InvalidParameterError(
+                    f"--captions {str(captions)!r} has {len(texts):,} lines for {len(y):,} images"
+                )
+        else:
+            texts = digit_captions(y, words, seed=seed)
+        index = _split_index(y, train_classes, split)
+        model = DualEncoder(**options).fit(
+            x[index], [texts[i] for i in index], wv, extra_words=words,
+            checkpoint_dir=checkpoints, resume=resume,
+        )  # fmt: skip
+        model.save(output)
+    last = model.history_[-1] if model.history_ else {}
+    typer.echo(
+        f"trained a dual encoder of dim {model.dim} on {len(index):,} image-caption pairs "
+        f"(final loss {last.get('loss', 0):.4f}, temperature {model.temperature_:.4f}); "
+        f"saved to {output}"
+    )
+
+
+def evaluate_zero_shot(
+    model: Annotated[Path, typer.Argument(help="A saved DeViSE or DualEncoder directory.")],
+    images: ImagesArg,
+    labels: LabelsOpt = None,
+    label_words: Annotated[
+        str | None,
+        typer.Option(help="Class words (default: DeViSE's own; the digits for a dual encoder)."),
+    ] = None,
+    seen_classes: Annotated[
+        str | None,
+        typer.Option(help="Classes seen in training, e.g. '0-7' (default: DeViSE's own; all)."),
+    ] = None,
+    split: SplitOpt = Split.all,
+    seed: SeedOpt = 1,
+    batch_size: Annotated[int, typer.Option(help="Images encoded at a time.")] = 256,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Zero-shot classification of IMAGES by MODEL: hit@1 and hit@2 on seen and unseen classes.
+
+    DeViSE ranks its label words; a dual encoder ranks prompts ("a photo of the
+    digit {word}", ... averaged) and also reports image-to-text and text-to-image
+    recall@1/5 with template captions drawn with --seed.
+    """
+    from .._registry import load
+    from ..errors import InvalidParameterError
+    from ..evaluate import evaluate_cross_modal_retrieval
+    from ..evaluate import evaluate_zero_shot as score_zero_shot
+    from ..neural import DeViSE, DualEncoder, digit_captions
+
+    with reports_errors():
+        encoder = load(model)
+        x, y = _split_read(images, labels, None, split)
+        retrieval = None
+        if isinstance(encoder, DeViSE):
+            scores = encoder.scores(x, batch_size=batch_size)
+            seen = encoder.train_classes_.tolist()
+        elif isinstance(encoder, DualEncoder):
+            words = _words(label_words or DIGIT_WORDS)
+            scores = encoder.zero_shot_scores(x, words, batch_size=batch_size)
+            seen = list(range(len(words)))
+            texts = digit_captions(y, words, seed=seed)
+            retrieval = evaluate_cross_modal_retrieval(
+                encoder.encode_images(x, batch_size), encoder.encode_texts(texts), y
+            )
+        else:
+            raise InvalidParameterError(
+                f"{str(model)!r} holds a {type(encoder).__name__}; evaluate-zero-shot takes a "
+                "DeViSE or DualEncoder directory"
+            )
+        if seen_classes is not None:
+            seen = _classes(seen_classes)
+        result = score_zero_shot(scores, y, seen)
+    if as_json:
+        out = {"zero_shot": result.to_dict()}
+        if retrieval is not None:
+            out["retrieval"] = retrieval.to_dict()
+        typer.echo(json.dumps(out))
+    else:
+        typer.echo(str(result) + ("" if retrieval is None else f"\n{retrieval}"))

@@ -1,6 +1,7 @@
 """Evaluation: word analogies and similarity, retrieval (BEIR), sentence and document similarity,
 node classification, link prediction, recommendation, same-class retrieval (metric
-learning) and the compression curve (quality against bytes per vector)."""
+learning), zero-shot classification, image-text retrieval and the compression curve (quality
+against bytes per vector)."""
 
 from __future__ import annotations
 
@@ -51,6 +52,12 @@ from embedforge.evaluate.sts import (
     read_lee,
     read_stsb,
 )
+from embedforge.evaluate.zero_shot import (
+    CrossModalRetrievalResult,
+    ZeroShotResult,
+    evaluate_cross_modal_retrieval,
+    evaluate_zero_shot,
+)
 
 __all__ = [
     "EDGE_OPERATORS",
@@ -60,6 +67,7 @@ __all__ = [
     "ClassRetrievalResult",
     "CompressionCurve",
     "CompressionRow",
+    "CrossModalRetrievalResult",
     "LeeData",
     "LinkPredictionResult",
     "NodeClassificationResult",
@@ -70,10 +78,12 @@ __all__ = [
     "SentenceSimilarityResult",
     "SimilarityResult",
     "WordPair",
+    "ZeroShotResult",
     "compression_curve",
     "edge_features",
     "evaluate_analogies",
     "evaluate_class_retrieval",
+    "evaluate_cross_modal_retrieval",
     "evaluate_lee",
     "evaluate_link_prediction",
     "evaluate_node_classification",
@@ -82,6 +92,7 @@ __all__ = [
     "evaluate_sts",
     "evaluate_word_similarity",
     "matryoshka_ladder",
+    "evaluate_zero_shot",
     "read_analogy_questions",
     "read_beir",
     "read_corpus",

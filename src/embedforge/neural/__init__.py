@@ -8,6 +8,10 @@ when they train or encode, and the modules that need it at import time
   negative sampling or sampled softmax), trained with Adam.
 - :class:`ImageEncoder`: a small CNN trained with a metric-learning loss;
   ``encode(images, batch_size) -> (n, dim)`` float32 unit rows.
+- :class:`DeViSE`: a CNN mapped into a word-vector space with the hinge rank loss
+  (zero-shot classification by the nearest label word).
+- :class:`DualEncoder`: a CLIP-style image tower and bag-of-word-vectors text tower
+  trained with the CLIP loss; :func:`digit_captions` makes captions from templates.
 - :mod:`.images`: MNIST IDX, ``.npy`` and ImageFolder readers, scikit-learn's 8x8
   digits, the stratified and class-disjoint splits.
 - :mod:`.losses`: contrastive, triplet (batch-all / batch-hard / semi-hard),
@@ -27,11 +31,15 @@ from .images import (
     stratified_split,
 )
 from .skipgram import SoftmaxSkipGram
+from .visual_semantic import DeViSE, DualEncoder, digit_captions
 
 __all__ = [
+    "DeViSE",
+    "DualEncoder",
     "ImageEncoder",
     "SoftmaxSkipGram",
     "class_disjoint_split",
+    "digit_captions",
     "load_digits_images",
     "read_images",
     "read_mnist",

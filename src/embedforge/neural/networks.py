@@ -5,6 +5,8 @@
   negative sampling and sampled softmax.
 - :class:`ConvEncoder`: a small CNN image encoder (conv, batch norm, ReLU, pooling,
   dropout, projection, L2 normalisation).
+- :class:`BagOfWordsEncoder`: the mean of a caption's word vectors, a linear
+  projection and L2 normalisation (the text tower of the dual encoder).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["ConvEncoder", "SkipGramNet"]
+__all__ = ["BagOfWordsEncoder", "ConvEncoder", "SkipGramNet"]
 
 
 class SkipGramNet(nn.Module):
@@ -145,3 +147,34 @@ class ConvEncoder(nn.Module):
         x = torch.flatten(F.adaptive_avg_pool2d(x, self.grid), 1)
         x = self.projection(self.dropout(x))
         return F.normalize(x, dim=1) if self.normalize else x
+
+
+class BagOfWordsEncoder(nn.Module):
+    """A text tower: the mean of the words' vectors, a linear projection to ``dim``, L2 normalisation.
+
+    Parameters
+    ----------
+    word_vectors : (n_words, word_dim) float32 tensor
+        Initial word vectors; row ``n_words`` (the padding row, all zeros) is added.
+    dim : int
+        Width of the embedding.
+    trainable : bool, default True
+        Fine-tune the word vectors (False: frozen, only the projection learns).
+
+    Input: (n, max_len) int64 word indices, padded with ``n_words``; output: (n, dim).
+    A text without a known word embeds as the normalised projection bias.
+    """
+
+    def __init__(self, word_vectors: torch.Tensor, dim: int, trainable: bool = True) -> None:
+        super().__init__()
+        n_words, word_dim = word_vectors.shape
+        self.padding = int(n_words)
+        weight = torch.cat([word_vectors.float(), torch.zeros(1, word_dim)])
+        self.words = nn.EmbeddingBag(n_words + 1, word_dim, mode="mean", padding_idx=n_words)
+        with torch.no_grad():
+            self.words.weight.copy_(weight)
+        self.words.weight.requires_grad_(bool(trainable))
+        self.projection = nn.Linear(word_dim, dim)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return F.normalize(self.projection(self.words(tokens)), dim=1)

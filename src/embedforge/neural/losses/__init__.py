@@ -11,6 +11,7 @@ tested against a plain Python loop, values and gradients
 - :class:`InfoNCELoss` / multiple-negatives ranking (van den Oord et al. 2018;
   Henderson et al. 2017) and :class:`CLIPLoss` (Radford et al. 2021)
 - :class:`MatryoshkaLoss` (Kusupati et al. 2022)
+- :class:`HingeRankLoss`: DeViSE's hinge rank loss against label vectors (Frome et al. 2013)
 - :func:`gather`: all_gather with gradients, for in-batch negatives under DDP
 """
 
@@ -23,6 +24,7 @@ from .matryoshka import MatryoshkaLoss
 from .miners import BatchAllMiner, BatchHardMiner, Miner, SemiHardMiner
 from .pair import ContrastiveLoss, TripletMarginLoss
 from .proxy import NormalizedSoftmaxLoss
+from .rank import HingeRankLoss
 
 __all__ = [
     "BatchAllMiner",
@@ -33,6 +35,7 @@ __all__ = [
     "Distance",
     "DotProductSimilarity",
     "EuclideanDistance",
+    "HingeRankLoss",
     "InfoNCELoss",
     "MatryoshkaLoss",
     "Miner",
