@@ -213,3 +213,24 @@ def test_a_writer_process_whose_sessions_are_cut_leaves_whole_batches(postgres, 
         f"table={dsn.rsplit('=', 1)[1]}" in r and postgres.password not in r for r in reports
     )
     col.close()
+
+
+def test_a_write_cut_during_commit_asks_the_server_what_became_of_it(postgres, collection):
+    """A deferred trigger ends the session at COMMIT: the store reconnects, asks txid_status,
+    and says the batch was not written; the revision agrees."""
+    table = collection._store.table
+    postgres.sql(
+        f"CREATE FUNCTION {table}_die() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "PERFORM pg_terminate_backend(pg_backend_pid()); PERFORM pg_sleep(5); RETURN NULL; END $$"
+    )
+    postgres.sql(
+        f"CREATE CONSTRAINT TRIGGER {table}_die AFTER UPDATE ON {table}__meta "
+        f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {table}_die()"
+    )
+    revision = collection.revision
+    with pytest.raises(ConnectionLostError, match="during COMMIT, and the batch was not written"):
+        add(collection, [f"lost{i}" for i in range(BATCH)])
+    postgres.sql(f"DROP TRIGGER {table}_die ON {table}__meta")
+    assert collection.revision == revision and "lost0" not in collection
+    add(collection, ["after"])
+    assert collection.revision == revision + 1 and collection.count == 101

@@ -504,18 +504,15 @@ class PostgresStore(ConnectionOwner):
 
     def data_version(self) -> int:
         """The committed revision: it changes whenever any connection commits a batch."""
-        with self.lock:
-            return self._meta()[0]
+        return self.reading(lambda: self._meta()[0])
 
     def revision(self) -> int:
         """int: number of batches committed so far."""
-        with self.lock:
-            return self._meta()[0]
+        return self.reading(lambda: self._meta()[0])
 
     def count(self) -> int:
         """int: number of documents stored."""
-        with self.lock:
-            return self._meta()[1]
+        return self.reading(lambda: self._meta()[1])
 
     def _meta(self) -> tuple[int, int]:
         row = self._db.execute(
@@ -1012,8 +1009,7 @@ class PostgresStore(ConnectionOwner):
         """Whether the pgvector index of the configured kind exists (flat: always True)."""
         if self.config["index"] == "flat":
             return True
-        with self.lock:
-            return _index_exists(self._db, f"{self.table}__ann")
+        return self.reading(lambda: _index_exists(self._db, f"{self.table}__ann"))
 
     def rebuild_ann_index(self) -> None:
         """Drop and build the pgvector index again (IVF lists are re-learned from the data)."""

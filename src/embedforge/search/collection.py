@@ -696,7 +696,7 @@ class Collection:
                     )
                 with self._lock:
                     removed += self._store.delete(list(dict.fromkeys(batch)), missing_ok=missing_ok)
-                    self._sync.refresh()
+                    self._store.reading(self._sync.refresh)  # committed: only reads follow
         finally:
             with self._lock:
                 self._sync.save_quietly()
@@ -892,7 +892,7 @@ class Collection:
             vectors = vectors[keep]
         with self._lock:
             written = self._store.write(docs, vectors, mode)
-            self._sync.refresh()
+            self._store.reading(self._sync.refresh)  # committed: only reads follow
         return written
 
     # ------------------------------------------------------------------ encoding and queries
