@@ -18,11 +18,23 @@ it is widened to 3 standard deviations of the seeds where they spread more
 is itself a draw), so that an unchanged build fails rarely and a regression
 of more than the tolerance fails.
 
-Usage (from the repository root; about 20 minutes for all on 2 idle cores, hours on busy ones)::
+Every measurement (configuration, seed, metrics, seconds, commit, date) is kept
+in the sidecar ``benchmarks/quality_floors.jsonl`` (``--results``), and the
+table is always written from it, all configurations with their seeds measured,
+so a run of some configurations (``--configs``) re-measures only those and the
+table still covers the rest with their stored figures (a column names the
+commit that measured each row).  The floors go to ``tests/data/quality_floors.json``,
+which the data tests read (``quality_floor`` fixture, tests/conftest.py): the
+floor a test asserts is the one in the table, by construction.
 
-    EMBEDFORGE_DATA_DIR=../shared/data python benchmarks/quality_floors.py
-    python benchmarks/quality_floors.py --configs w2v-sg-ns,glove --no-record
-    python benchmarks/quality_floors.py --results runs.jsonl   # resumable: reuses runs.jsonl
+Usage (from the repository root; about 20 minutes for all on 2 idle cores, hours on busy
+ones; MiniLM's SciFact vectors are cached in ``~/.cache/embedforge/bench``, 6 to 12
+minutes the first time)::
+
+    EMBEDFORGE_DATA_DIR=../shared/data python benchmarks/quality_floors.py --remeasure
+    python benchmarks/quality_floors.py --configs deepwalk-cora,node2vec-cora --remeasure
+    python benchmarks/quality_floors.py            # the table and floors from the sidecar
+    python benchmarks/quality_floors.py --configs w2v-sg-ns --no-record   # try one
 """
 
 from __future__ import annotations
@@ -40,7 +52,11 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import spearmanr
 
-from _harness import publish, section, versions
+from _harness import git_commit, publish, section, versions
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "quality_floors.jsonl"
+FLOORS = ROOT / "tests" / "data" / "quality_floors.json"
 
 ANALOGY_TOL = 0.01  # 1 point of accuracy
 SIMILARITY_TOL = 0.03  # Spearman on 353 to 3,000 word pairs
@@ -160,14 +176,53 @@ def _lsa_lee(data: Path, seed: int) -> dict[str, float]:
     return {"Lee Pearson": evaluate_lee(LSA(dim=50, seed=seed).fit(lee.background), lee).pearson}
 
 
+CACHE_DIR = Path(
+    os.environ.get("EMBEDFORGE_BENCH_CACHE") or Path.home() / ".cache" / "embedforge" / "bench"
+)
+
+
+def cached_encode(encoder, texts: list[str], name: str) -> np.ndarray:
+    """``encoder.encode(texts)``, kept as ``CACHE_DIR/<name>-<hash>.npy`` (outside the repository).
+
+    The hash covers the encoder's spec and every text, so another model or text
+    set gets its own file.  A cached file is trusted only after 16 of its rows,
+    chosen with a fixed seed, are encoded again and match (atol 1e-4): a change
+    in the model or its wrapper re-encodes instead of reusing stale vectors.
+    Encoding SciFact's 5,183 documents with MiniLM takes about 6 minutes on 2
+    idle cores; the cache makes a re-run of the table cost seconds.
+    """
+    import hashlib
+
+    from embedforge._io import atomic_file
+    from embedforge.search import encoder_spec
+
+    digest = hashlib.sha256(json.dumps(encoder_spec(encoder), sort_keys=True).encode())
+    for text in texts:
+        digest.update(hashlib.sha256(text.encode("utf-8")).digest())
+    path = CACHE_DIR / f"{name}-{digest.hexdigest()[:16]}.npy"
+    if path.is_file():
+        vectors = np.load(path)
+        pick = np.sort(np.random.default_rng(0).choice(len(texts), min(16, len(texts)), False))
+        fresh = encoder.encode([texts[i] for i in pick], batch_size=32)
+        if vectors.shape[0] == len(texts) and np.allclose(fresh, vectors[pick], atol=1e-4):
+            print(f"{name}: {len(texts)} vectors from {path}", file=sys.stderr, flush=True)
+            return vectors
+        print(f"{name}: {path} does not match the encoder; encoding again", file=sys.stderr)
+    vectors = encoder.encode(texts, batch_size=32)
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    with atomic_file(path, "wb") as fh:
+        np.save(fh, vectors)
+    return vectors
+
+
 def minilm_scifact_vectors(beir) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
     """MiniLM vectors of SciFact: document ids, query ids, (5183, 384) and (300, 384) float32."""
     from embedforge.search import minilm_encoder
 
     encoder = minilm_encoder(device="cpu")
     doc_ids, query_ids = sorted(beir.corpus), sorted(beir.queries)
-    docs = encoder.encode([beir.corpus[d].text for d in doc_ids], batch_size=32)
-    queries = encoder.encode([beir.queries[q] for q in query_ids], batch_size=32)
+    docs = cached_encode(encoder, [beir.corpus[d].text for d in doc_ids], "minilm-scifact-docs")
+    queries = cached_encode(encoder, [beir.queries[q] for q in query_ids], "minilm-scifact-queries")
     return doc_ids, query_ids, docs, queries
 
 
@@ -261,6 +316,20 @@ CONFIGS = [
 ]  # fmt: skip
 
 
+_NOT_METRICS = ("config", "seed", "seconds", "commit", "date")
+
+
+def seeds_of(config: Config, n_seeds: int) -> list[int]:
+    """Seeds 1..n for a seeded configuration; one run (seed 0) for a deterministic one."""
+    return list(range(1, n_seeds + 1)) if config.seeded else [0]
+
+
+def _metric_key(config: Config, metric: str) -> str:
+    """The stable name of ``metric`` in the floors file: its tolerance key (a metric name may
+    carry a count, e.g. "MEN OOV Spearman (1330 pairs)")."""
+    return next(prefix for prefix in config.tolerance if metric.startswith(prefix))
+
+
 def _tolerance(config: Config, metric: str) -> tuple[float, float | None]:
     """The tolerance of ``metric`` (matched by prefix) and its fixed floor, if an issue states one."""
     for prefix, tol in config.tolerance.items():
@@ -277,11 +346,71 @@ def floor_of(mean: float, spread: float, base: float) -> tuple[float, float]:
 
 
 def load_results(path: Path | None) -> dict[tuple[str, int], dict]:
-    """Measurements an earlier run of this script wrote to ``--results`` (one JSON line each)."""
+    """Measurements this script wrote to ``--results`` (one JSON line each; a later line for
+    the same configuration and seed replaces an earlier one)."""
     if path is None or not path.is_file():
         return {}
     lines = path.read_text(encoding="utf-8").splitlines()
     return {(r["config"], r["seed"]): r for r in map(json.loads, lines) if r.get("config")}
+
+
+def save_results(path: Path, done: dict[tuple[str, int], dict]) -> None:
+    """Rewrite the sidecar in the order of CONFIGS and seeds (temporary file, then renamed)."""
+    from embedforge._io import atomic_file
+
+    order = {c.name: i for i, c in enumerate(CONFIGS)}
+    keys = sorted(done, key=lambda k: (order.get(k[0], len(order)), k[0], k[1]))
+    with atomic_file(path, "w") as fh:
+        fh.writelines(json.dumps(done[k]) + "\n" for k in keys)
+
+
+def write_floors(path: Path, floors: dict[str, dict[str, float]]) -> None:
+    """tests/data/quality_floors.json: configuration -> metric (tolerance key) -> floor."""
+    from embedforge._io import atomic_file
+
+    document = {
+        "source": "written by benchmarks/quality_floors.py from benchmarks/quality_floors.jsonl; "
+        'the table "Quality floors of the data tests" in BENCHMARKS.md shows how each floor '
+        "was set (mean over seeds minus the tolerance); do not edit by hand",
+        "floors": floors,
+    }
+    with atomic_file(path, "w") as fh:
+        fh.write(json.dumps(document, indent=1, sort_keys=True) + "\n")
+
+
+def summarise(
+    done: dict[tuple[str, int], dict], n_seeds: int
+) -> tuple[list[tuple], dict[str, dict[str, float]]]:
+    """The table's rows and the floors file's content from the measurements in ``done``.
+
+    Every configuration whose seeds (1..``n_seeds``, or the one run of a
+    deterministic one) are all measured gives one row per metric: (config,
+    metric, seeds, values, mean, std, tolerance or None when fixed, floor,
+    the commits that measured it); floors are keyed by configuration and the
+    metric's tolerance key.
+    """
+    rows, floors = [], {}
+    for config in CONFIGS:
+        seeds = seeds_of(config, n_seeds)
+        records = [done.get((config.name, seed)) for seed in seeds]
+        if any(r is None for r in records):
+            continue
+        values: dict[str, list[float]] = {}
+        for record in records:
+            for metric, value in record.items():
+                if metric not in _NOT_METRICS:
+                    values.setdefault(metric, []).append(float(value))
+        measured = ", ".join(sorted({r.get("commit", "-") for r in records}))
+        for metric, vals in values.items():
+            base, fixed = _tolerance(config, metric)
+            mean = float(np.mean(vals))
+            spread = float(np.std(vals, ddof=1)) if len(vals) > 1 else 0.0
+            tol, floor = floor_of(mean, spread, base)
+            if fixed is not None:
+                tol, floor = None, fixed
+            rows.append((config, metric, seeds, vals, mean, spread, tol, floor, measured))
+            floors.setdefault(config.name, {})[_metric_key(config, metric)] = floor
+    return rows, floors
 
 
 def main() -> None:
@@ -292,50 +421,44 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3, help="seeds 1..N for seeded configurations")
     parser.add_argument("--configs", default="all", help="comma-separated names, or 'all': "
                         + ", ".join(c.name for c in CONFIGS))  # fmt: skip
-    parser.add_argument("--results", type=Path, default=None,
-                        help="JSON-lines file: each (configuration, seed) measured is appended; "
-                        "those already there are reused (resume an interrupted run)")  # fmt: skip
-    parser.add_argument("--no-record", action="store_true", help="do not append to BENCHMARKS.md")
+    parser.add_argument("--results", type=Path, default=RESULTS,
+                        help="JSON-lines sidecar of every measurement (default: "
+                        "benchmarks/quality_floors.jsonl); those already there are reused "
+                        "unless --remeasure, so an interrupted run resumes")  # fmt: skip
+    parser.add_argument("--remeasure", action="store_true",
+                        help="measure the --configs again instead of reusing their records")  # fmt: skip
+    parser.add_argument("--no-record", action="store_true",
+                        help="do not write BENCHMARKS.md, the sidecar or the floors file")  # fmt: skip
     args = parser.parse_args()
     data = Path(args.data_dir)
     wanted = [c.name for c in CONFIGS] if args.configs == "all" else args.configs.split(",")
     unknown = set(wanted) - {c.name for c in CONFIGS}
     if unknown:
         parser.error(f"unknown --configs {sorted(unknown)}")
-    configs = [c for c in CONFIGS if c.name in wanted]
     done = load_results(args.results)
+    commit = git_commit()
 
-    rows, failed = [], []
-    for config in configs:
-        seeds = list(range(1, args.seeds + 1)) if config.seeded else [0]
-        values: dict[str, list[float]] = {}
+    failed = []
+    for config in (c for c in CONFIGS if c.name in wanted):
         try:
-            for seed in seeds:
-                record = done.get((config.name, seed))
+            for seed in seeds_of(config, args.seeds):
+                record = None if args.remeasure else done.get((config.name, seed))
                 if record is None:
                     t0 = time.perf_counter()
                     result = config.measure(data, seed)
                     record = {"config": config.name, "seed": seed, **result,
-                              "seconds": round(time.perf_counter() - t0, 1)}  # fmt: skip
-                    if args.results is not None:
-                        with open(args.results, "a", encoding="utf-8") as fh:
-                            fh.write(json.dumps(record) + "\n")
+                              "seconds": round(time.perf_counter() - t0, 1), "commit": commit,
+                              "date": time.strftime("%Y-%m-%d", time.gmtime())}  # fmt: skip
+                    done[(config.name, seed)] = record
+                    if not args.no_record:  # after each run: an interrupted run resumes
+                        save_results(args.results, done)
                 print(json.dumps(record), flush=True)
-                for metric, value in record.items():
-                    if metric not in ("config", "seed", "seconds"):
-                        values.setdefault(metric, []).append(float(value))
         except Exception as exc:  # one configuration failing must not lose the others' rows
             print(f"{config.name}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
             failed.append(f"{config.name} ({type(exc).__name__}: {exc})")
-            continue
-        for metric, vals in values.items():
-            base, fixed = _tolerance(config, metric)
-            mean = float(np.mean(vals))
-            spread = float(np.std(vals, ddof=1)) if len(vals) > 1 else 0.0
-            tol, floor = floor_of(mean, spread, base)
-            if fixed is not None:
-                tol, floor = None, fixed
-            rows.append((config, metric, seeds, vals, mean, spread, tol, floor))
+
+    # the table: every configuration with all its seeds in the sidecar (this run's or earlier)
+    rows, floors = summarise(done, args.seeds)
 
     command = "EMBEDFORGE_DATA_DIR=../shared/data python benchmarks/quality_floors.py " + " ".join(
         sys.argv[1:]
@@ -345,6 +468,7 @@ def main() -> None:
             f"Quality floors of the data tests: {args.seeds} seeds per seeded configuration",
             command.strip(),
             versions("numpy", "numba", "sklearn", "faiss"),
+            key="quality_floors",
         ),
         "Each row is one metric of one data test's configuration, run with seeds 1..N (one run "
         "when the configuration has no randomness: seeds `-`).  floor = mean - tolerance, rounded "
@@ -353,24 +477,31 @@ def main() -> None:
         f"{SIMILARITY_TOL}, nDCG@10 {RETRIEVAL_TOL_DET} (deterministic) / {RETRIEVAL_TOL_SEEDED} "
         f"(seeded), node accuracy {NODES_TOL}; widened to 3 standard deviations of the seeds "
         "where they spread more (runs with 2 workers are not bit-reproducible).  `seeds >= "
-        "floor` counts the seeds that clear the floor.",
+        "floor` counts the seeds that clear the floor.  The figures are the runs kept in "
+        "`benchmarks/quality_floors.jsonl` (each with its seconds, date and the commit that "
+        "measured it: `measured at`; the run time above counts only this invocation's new "
+        "runs); the floors are written to `tests/data/quality_floors.json`, which the tests "
+        "read.",
         "",
         "| configuration | test | metric | seeds | mean | min | max | std | tolerance | floor "
-        "| seeds >= floor |",
-        "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| seeds >= floor | measured at |",
+        "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
-    for config, metric, seeds, vals, mean, spread, tol, floor in rows:
+    for config, metric, seeds, vals, mean, spread, tol, floor, measured in rows:
         seeds_text = f"{seeds[0]}-{seeds[-1]}" if config.seeded else "-"
         tol_text = "fixed" if tol is None else f"{tol:.3f}"
         passed = sum(v >= floor for v in vals)
         lines.append(
             f"| {config.describe} | `{config.test.split('::')[-1]}` | {metric} | {seeds_text} | "
             f"{mean:.4f} | {min(vals):.4f} | {max(vals):.4f} | {spread:.4f} | {tol_text} | "
-            f"{floor:.3f} | {passed}/{len(vals)} |"
+            f"{floor:.3f} | {passed}/{len(vals)} | {measured} |"
         )
     if failed:
-        lines += ["", "Failed (no rows): " + "; ".join(failed) + "."]
+        lines += ["", "Failed (no new measurement): " + "; ".join(failed) + "."]
     publish(lines, record=not args.no_record)
+    if not args.no_record:
+        save_results(args.results, done)
+        write_floors(FLOORS, floors)
 
 
 if __name__ == "__main__":

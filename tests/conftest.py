@@ -132,6 +132,22 @@ def data_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def quality_floor() -> Callable[[str, str], float]:
+    """``quality_floor("w2v-sg-ns", "analogy")``: the floor a data test asserts.
+
+    From ``tests/data/quality_floors.json``, which ``benchmarks/quality_floors.py``
+    writes with the BENCHMARKS.md table "Quality floors of the data tests" (the
+    mean over seeds of the same configuration minus a stated tolerance), so the
+    floor a test asserts is the one in the table.
+    """
+    import json
+
+    path = Path(__file__).parent / "data" / "quality_floors.json"
+    floors = json.loads(path.read_text(encoding="utf-8"))["floors"]
+    return lambda config, metric: float(floors[config][metric])
+
+
+@pytest.fixture(scope="session")
 def data_file(data_dir: Path) -> Callable[[str], Path]:
     """``data_file("men/MEN_dataset_natural_form_full")``: a mirror file; skip (strict: fail) if missing."""
 

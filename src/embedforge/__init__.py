@@ -6,6 +6,7 @@ from .datasets import list_datasets
 from .embeddings import Embeddings
 from .encoders import Encoder
 from .errors import (
+    ConnectionLostError,
     CorpusError,
     DatasetError,
     DuplicateKeyError,
@@ -67,6 +68,7 @@ __all__ = [
     "BPR",
     "BinaryQuantizer",
     "Collection",
+    "ConnectionLostError",
     "Cooccurrence",
     "CorpusError",
     "DatasetError",

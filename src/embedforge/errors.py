@@ -9,6 +9,7 @@ what was received and, where there is one, the fix.
 from __future__ import annotations
 
 __all__ = [
+    "ConnectionLostError",
     "CorpusError",
     "DatasetError",
     "DuplicateKeyError",
@@ -54,6 +55,15 @@ class NotFittedError(EmbedforgeError, RuntimeError):
 
 class DatasetError(EmbedforgeError, OSError):
     """A named data set could not be found, downloaded or verified."""
+
+
+class ConnectionLostError(EmbedforgeError, ConnectionError):
+    """The connection to a database server was lost (server restarted, connection terminated).
+
+    Raised by a write whose connection broke, and by a read that could not
+    reconnect; the message names the server (password hidden), says whether
+    the interrupted batch was written, and the next call reconnects.
+    """
 
 
 class MissingDependencyError(EmbedforgeError, ImportError):

@@ -31,11 +31,30 @@ import pytest
 class PostgresServer:
     """A running server: ``dsn(table)`` gives a collection DSN on a database of its own."""
 
-    def __init__(self, port: int, password: str, bindir: Path) -> None:
+    def __init__(
+        self, port: int, password: str, bindir: Path, restart: Callable[[], None] | None = None
+    ) -> None:
         self.port = port
         self.password = password
         self.bindir = bindir
         self._tables = itertools.count()
+        self._restart = restart
+
+    def restart(self) -> None:
+        """Stop the server (``pg_ctl -m fast``: every session is cut) and start it again."""
+        assert self._restart is not None
+        self._restart()
+
+    def terminate_sessions(self, database: str = "postgres") -> int:
+        """``pg_terminate_backend`` every other client session of ``database``; how many."""
+        import psycopg
+
+        with psycopg.connect(self.url(database), autocommit=True) as conn:
+            return conn.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND backend_type = 'client backend'"
+            ).fetchone()[0]
 
     def url(self, database: str = "postgres", user: str = "postgres", password: str | None = None):
         secret = self.password if password is None else password
@@ -128,12 +147,17 @@ def postgres() -> Iterator[PostgresServer]:
         )
         pg("pg_ctl", "-w", "-t", "60", "-D", str(root / "data"), "-l", str(root / "log"),
            "-o", options, "start")  # fmt: skip
+
+        def restart() -> None:
+            pg("pg_ctl", "-w", "-t", "60", "-D", str(root / "data"), "-l", str(root / "log"),
+               "-m", "fast", "-o", options, "restart")  # fmt: skip
+
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
         log = (root / "log").read_text() if (root / "log").exists() else ""
         shutil.rmtree(root, ignore_errors=True)
         pytest.fail(f"could not start PostgreSQL: {exc}\n{getattr(exc, 'stderr', b'')!r}\n{log}")
     try:
-        yield PostgresServer(port, password, bindir)
+        yield PostgresServer(port, password, bindir, restart)
     finally:
         with contextlib.suppress(subprocess.SubprocessError, OSError):
             pg("pg_ctl", "-D", str(root / "data"), "-m", "immediate", "-w", "stop")

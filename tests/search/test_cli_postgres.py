@@ -140,6 +140,13 @@ def test_serve_a_dsn_with_several_worker_processes(postgres, tmp_path, chunks):
                 with httpx.Client() as client:  # a new connection each time
                     got = client.post(f"{url}/search", json={"vectors": [[1.0] * 8], "k": 1})
                 assert got.json()["results"][0]["ids"] == ["new"], got.text
+            # every worker's session cut (as by a server restart): each reconnects on its next call
+            assert postgres.terminate_sessions() >= 2
+            for _ in range(12):
+                with httpx.Client() as client:
+                    got = client.post(f"{url}/search", json={"vectors": [[1.0] * 8], "k": 1})
+                assert got.status_code == 200 and got.json()["results"][0]["ids"] == ["new"]
+            assert httpx.get(f"{url}/health", timeout=5).json()["count"] == 51
         finally:
             proc.send_signal(signal.SIGINT)
             try:

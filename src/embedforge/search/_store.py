@@ -26,9 +26,9 @@ import json
 import math
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
@@ -41,6 +41,8 @@ __all__ = ["FORMAT_VERSION", "SQLiteStore", "Store", "StoreFilter"]
 FORMAT_VERSION = 1
 
 DB_NAME = "collection.sqlite"
+
+T = TypeVar("T")
 
 # Rows read from SQLite per query when streaming vectors or looking up ids.
 _CHUNK_ROWS = 10_000
@@ -108,6 +110,9 @@ class Store(Protocol):
 
     def snapshot(self) -> contextlib.AbstractContextManager[None]:
         """A read transaction: the reads inside it see one state (nested calls join it)."""
+
+    def reading(self, fn: Callable[[], T]) -> T:
+        """``fn()`` (reads only), run once more on a new connection if the server's was lost."""
 
     def data_version(self) -> int:
         """A number that changes whenever another connection commits a write."""
@@ -181,6 +186,15 @@ class ConnectionOwner:
     def closed(self) -> bool:
         """bool: whether :meth:`close` was called."""
         return self._conn is None
+
+    def reading(self, fn: Callable[[], T]) -> T:
+        """``fn()``, a sequence of reads of this store; a server-backed store retries it.
+
+        SQLite's database is a local file, so this only calls ``fn``; the
+        PostgreSQL store reconnects and runs ``fn`` once more when the
+        connection to its server was lost (see ``PostgresStore.reading``).
+        """
+        return fn()
 
 
 class SQLiteStore(ConnectionOwner):

@@ -30,6 +30,15 @@ served by a GIN index.  ``?search=faiss`` in the DSN keeps a local FAISS
 index per process instead, built at open and kept in step through the
 revision log (:class:`~embedforge.search._sync.IndexSync` without a folder).
 
+A lost connection (the server restarted, an administrator ran
+``pg_terminate_backend``, a network drop) is survived: the next call
+reconnects; a read (:meth:`PostgresStore.reading`, which the collection wraps
+around each read) that loses it runs once more on a new connection; a write
+that loses it raises :class:`~embedforge.errors.ConnectionLostError`, which
+says whether the batch was written, checked with ``txid_status`` of its
+transaction when the connection broke during ``COMMIT`` (otherwise PostgreSQL
+rolled it back): all of the batch or none of it, never part.
+
 psycopg (3) and pgvector are the optional extra ``embedforge[postgres]``,
 imported only when a DSN is opened.
 """
@@ -41,13 +50,15 @@ import json
 import math
 import re
 import threading
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import numpy as np
 
 from ..errors import (
+    ConnectionLostError,
     DuplicateKeyError,
     FormatError,
     InvalidParameterError,
@@ -68,6 +79,11 @@ SEARCH_MODES = ("pgvector", "faiss")
 _CHUNK_ROWS = 10_000
 # A filter matching at most this many documents is searched exactly (as the FAISS path does).
 _EXHAUSTIVE_LIMIT = 20_000
+# Seconds between attempts to reconnect after a lost connection (a restarting server
+# refuses connections for a moment); after the last one the error is raised.
+_RECONNECT_WAITS = (0.0, 0.5, 1.0, 2.0)
+
+T = TypeVar("T")
 
 # The columns embedforge writes, as information_schema names their types.
 _COLUMNS = {
@@ -212,11 +228,14 @@ class PostgresStore(ConnectionOwner):
 
     folder = None
 
-    def __init__(self, conn: Any, dsn: str, table: str, config: dict[str, Any], search: str):
+    def __init__(
+        self, conn: Any, libpq: str, dsn: str, table: str, config: dict[str, Any], search: str
+    ):
         from psycopg import sql
 
         self._sql = sql
         self._conn: Any = conn
+        self._libpq = libpq
         self.dsn = dsn
         self.table = table
         self.config = config
@@ -227,6 +246,8 @@ class PostgresStore(ConnectionOwner):
         self._meta_t = sql.Identifier(f"{table}__meta")
         self._del_t = sql.Identifier(f"{table}__deletions")
         self._snapshots = 0
+        self._in_write = False
+        self._reads = 0
         self._settings_done = False
 
     # ------------------------------------------------------------------ create / open / close
@@ -330,13 +351,119 @@ class PostgresStore(ConnectionOwner):
         except BaseException:
             conn.close()
             raise
-        return cls(conn, shown, table, config, mode)
+        return cls(conn, dsn, shown, table, config, mode)
 
     @property
     def _db(self) -> Any:
+        """The connection; a new one when the last was lost and no transaction is open."""
         if self._conn is None:
             raise InvalidParameterError(f"the collection {self.dsn} is closed; open it again")
+        if self._conn.closed and not (self._snapshots or self._in_write):
+            self._reconnect()
         return self._conn
+
+    # ------------------------------------------------------------------ lost connections
+
+    def _lost(self) -> bool:
+        """Whether the connection broke (psycopg closes a connection the server dropped)."""
+        return self._conn is not None and bool(self._conn.closed or self._conn.broken)
+
+    def _reconnect(self) -> None:
+        """Replace a lost connection, retrying for a few seconds while a server restarts.
+
+        Raises
+        ------
+        ConnectionLostError
+            If the server still cannot be reached (the message names the DSN).
+        """
+        psycopg, _ = _psycopg()
+        with contextlib.suppress(Exception):
+            self._conn.close()
+        last: Exception | None = None
+        for wait in _RECONNECT_WAITS:
+            time.sleep(wait)
+            try:  # a connection cut while it is being set up is tried again too
+                self._conn = _connect(self._libpq, self.dsn, need_vector=True)
+                break
+            except (InvalidParameterError, psycopg.OperationalError) as exc:
+                last = exc
+        else:
+            raise ConnectionLostError(
+                f"lost the connection to {self.dsn} and could not reconnect within "
+                f"{sum(_RECONNECT_WAITS):.1f} s ({last}); the next call tries again"
+            ) from last
+        self._settings_done = False  # SET hnsw.ef_search etc. belong to the old session
+        self._snapshots = 0
+
+    def reading(self, fn: Callable[[], T]) -> T:
+        """``fn()``, a sequence of reads; run once more on a new connection if it was lost.
+
+        The collection wraps each of its reads (``search``, ``get``,
+        ``info``...) in this.  Reads change nothing, so running one again
+        is safe; the second run sees the state committed by then.  A call
+        nested in another (or in a snapshot) leaves the retry to the
+        outermost one.
+
+        Raises
+        ------
+        ConnectionLostError
+            If the connection is lost again, or the server cannot be
+            reached after a few seconds.
+        """
+        import psycopg
+
+        with self.lock:
+            if self._reads or self._snapshots or self._in_write:
+                return fn()
+            if self._conn is not None and self._lost():
+                self._reconnect()
+            self._reads += 1
+            try:
+                try:
+                    return fn()
+                except psycopg.OperationalError as exc:
+                    if not self._lost():
+                        raise
+                    first = exc
+                self._reconnect()
+                try:
+                    return fn()
+                except psycopg.OperationalError as exc:
+                    if not self._lost():
+                        raise
+                    raise ConnectionLostError(
+                        f"lost the connection to {self.dsn} twice in one read ({_first_line(first)}"
+                        f"; then {_first_line(exc)}); the next call reconnects"
+                    ) from exc
+            finally:
+                self._reads -= 1
+
+    def _lost_write(self, exc: Exception, xid: int | None, committing: bool) -> ConnectionLostError:
+        """The error of a write whose connection broke: was its batch written?"""
+        if not committing or xid is None:
+            outcome = (
+                "nothing from this batch was written (PostgreSQL rolls back the transaction "
+                "of a lost connection)"
+            )
+        else:  # the connection broke during COMMIT: ask the server what became of it
+            try:
+                self._reconnect()
+                status = self._conn.execute("SELECT txid_status(%s)", (xid,)).fetchone()[0]
+            except Exception as again:  # noqa: BLE001 - reported in the message
+                status = f"unknown: {_first_line(again)}"
+            if status == "committed":
+                outcome = "the connection broke during COMMIT, and the batch was written whole"
+            elif status in ("aborted", None):
+                outcome = "the connection broke during COMMIT, and the batch was not written"
+            else:
+                outcome = (
+                    f"the connection broke during COMMIT and whether the batch was written is "
+                    f"{status}; compare the collection's revision once the server is back"
+                )
+        return ConnectionLostError(
+            f"lost the connection to {self.dsn} during a write ({_first_line(exc)}): {outcome}; "
+            "batches committed before it stay, and the next call reconnects"
+        )
 
     def bytes_on_disk(self) -> int:
         """int: bytes the collection's tables and their indexes take in the database."""
@@ -377,18 +504,15 @@ class PostgresStore(ConnectionOwner):
 
     def data_version(self) -> int:
         """The committed revision: it changes whenever any connection commits a batch."""
-        with self.lock:
-            return self._meta()[0]
+        return self.reading(lambda: self._meta()[0])
 
     def revision(self) -> int:
         """int: number of batches committed so far."""
-        with self.lock:
-            return self._meta()[0]
+        return self.reading(lambda: self._meta()[0])
 
     def count(self) -> int:
         """int: number of documents stored."""
-        with self.lock:
-            return self._meta()[1]
+        return self.reading(lambda: self._meta()[1])
 
     def _meta(self) -> tuple[int, int]:
         row = self._db.execute(
@@ -400,20 +524,41 @@ class PostgresStore(ConnectionOwner):
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[Any]:
-        """One write transaction (READ COMMITTED) holding the table's advisory lock."""
+        """One write transaction (READ COMMITTED) holding the table's advisory lock.
+
+        Raises
+        ------
+        ConnectionLostError
+            If the connection breaks on the way (see :meth:`_lost_write`).
+        """
+        import psycopg
+
         with self.lock:
-            db = self._db
+            db = self._db  # a new connection if the last call lost the old one
             if self._snapshots:
                 raise RuntimeError("a write inside a read snapshot")  # a bug of the caller
-            db.execute("BEGIN")
+            xid, committing = None, False
+            self._in_write = True
             try:
+                db.execute("BEGIN")
                 db.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (self.table,))
+                xid = db.execute("SELECT txid_current()").fetchone()[0]
                 yield db
+                committing = True
                 db.execute("COMMIT")
+            except psycopg.OperationalError as exc:
+                if not self._lost():
+                    with contextlib.suppress(Exception):
+                        db.execute("ROLLBACK")
+                    raise
+                self._in_write = False
+                raise self._lost_write(exc, xid, committing) from exc
             except BaseException:
                 with contextlib.suppress(Exception):
                     db.execute("ROLLBACK")
                 raise
+            finally:
+                self._in_write = False
 
     # ------------------------------------------------------------------ writing
 
@@ -864,8 +1009,7 @@ class PostgresStore(ConnectionOwner):
         """Whether the pgvector index of the configured kind exists (flat: always True)."""
         if self.config["index"] == "flat":
             return True
-        with self.lock:
-            return _index_exists(self._db, f"{self.table}__ann")
+        return self.reading(lambda: _index_exists(self._db, f"{self.table}__ann"))
 
     def rebuild_ann_index(self) -> None:
         """Drop and build the pgvector index again (IVF lists are re-learned from the data)."""
@@ -998,8 +1142,10 @@ class DatabaseSearch:
         self._store.ensure_ann_index()
 
     def save_quietly(self) -> None:
-        """As :meth:`save` (a failure to build raises: the index is part of the database)."""
-        self._store.ensure_ann_index()
+        """As :meth:`save`, except after a lost connection (the index is built at the next
+        write or open); any other failure to build raises: the index is part of the database."""
+        with contextlib.suppress(ConnectionLostError):
+            self._store.ensure_ann_index()
 
     def search(
         self, vectors: np.ndarray, k: int, compiled: StoreFilter | None
@@ -1009,6 +1155,11 @@ class DatabaseSearch:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _jsonb(value: Mapping[str, Any]) -> Any:

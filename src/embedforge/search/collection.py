@@ -27,7 +27,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -42,6 +42,8 @@ from ._store_pg import is_dsn
 from ._sync import IndexSync
 from .encoders import _check_texts, encoder_spec, load_encoder
 from .index import VectorIndex
+
+T = TypeVar("T")
 
 __all__ = ["Collection", "SearchResults"]
 
@@ -468,18 +470,24 @@ class Collection:
         """
         import hashlib
 
-        digests: dict[str, bytes] = {}
-        with self._lock, self._store.snapshot():
-            for rows, _, vecs in self._store.iter_vectors():
-                docs = self._store.documents_by_row(rows.tolist())
-                for i, r in enumerate(rows.tolist()):
-                    d = docs[r]
-                    h = hashlib.sha256(
-                        d.id.encode("utf-8") + b"\0" + d.text.encode("utf-8") + b"\0"
-                    )
-                    h.update(json.dumps(d.metadata, sort_keys=True, separators=(",", ":")).encode())
-                    h.update(b"\0" + np.ascontiguousarray(vecs[i], dtype="<f4").tobytes())
-                    digests[d.id] = h.digest()
+        def digest_each() -> dict[str, bytes]:
+            digests: dict[str, bytes] = {}
+            with self._store.snapshot():
+                for rows, _, vecs in self._store.iter_vectors():
+                    docs = self._store.documents_by_row(rows.tolist())
+                    for i, r in enumerate(rows.tolist()):
+                        d = docs[r]
+                        h = hashlib.sha256(
+                            d.id.encode("utf-8") + b"\0" + d.text.encode("utf-8") + b"\0"
+                        )
+                        h.update(
+                            json.dumps(d.metadata, sort_keys=True, separators=(",", ":")).encode()
+                        )
+                        h.update(b"\0" + np.ascontiguousarray(vecs[i], dtype="<f4").tobytes())
+                        digests[d.id] = h.digest()
+            return digests
+
+        digests = self._read(digest_each)
         total = hashlib.sha256()
         for key in sorted(digests):
             total.update(digests[key])
@@ -512,19 +520,19 @@ class Collection:
     def __contains__(self, doc_id: object) -> bool:
         if not isinstance(doc_id, str):
             return False
-        return self._store.contains(doc_id)
+        return self._read(lambda: self._store.contains(doc_id))
 
     # ------------------------------------------------------------------ properties
 
     @property
     def count(self) -> int:
         """int: number of documents stored (committed by any process)."""
-        return self._store.count()
+        return self._read(self._store.count)
 
     @property
     def revision(self) -> int:
         """int: number of batches committed so far; it grows with every write."""
-        return self._store.revision()
+        return self._read(self._store.revision)
 
     @property
     def encoder(self) -> Any:
@@ -548,7 +556,10 @@ class Collection:
             ``index_bytes_per_vector`` (bytes) and ``bytes_on_disk``
             (every file in the directory, bytes).
         """
-        with self._lock, self._store.snapshot():  # one snapshot: the index matches count
+        return self._read(self._info)
+
+    def _info(self) -> dict[str, Any]:
+        with self._store.snapshot():  # one snapshot: the index matches count
             self._sync.refresh()
             index = self._sync.index
             assert index is not None
@@ -556,8 +567,8 @@ class Collection:
             disk = on_disk() if on_disk is not None else _bytes_on_disk(Path(self.path))
             return {
                 "path": str(self.path),
-                "count": self.count,
-                "revision": self.revision,
+                "count": self._store.count(),
+                "revision": self._store.revision(),
                 "dim": self.dim,
                 "encoder": self._config["encoder"],
                 "index": self._config["index"],
@@ -685,7 +696,7 @@ class Collection:
                     )
                 with self._lock:
                     removed += self._store.delete(list(dict.fromkeys(batch)), missing_ok=missing_ok)
-                    self._sync.refresh()
+                    self._store.reading(self._sync.refresh)  # committed: only reads follow
         finally:
             with self._lock:
                 self._sync.save_quietly()
@@ -707,7 +718,8 @@ class Collection:
         UnknownKeyError
             If an id is not stored.
         """
-        return self._store.documents([ids] if isinstance(ids, str) else list(ids))
+        ids = [ids] if isinstance(ids, str) else list(ids)
+        return self._read(lambda: self._store.documents(ids))
 
     def get_vectors(self, ids: str | Sequence[str]) -> np.ndarray:
         """The stored float32 vectors of these ids, in the same order.
@@ -721,11 +733,12 @@ class Collection:
         UnknownKeyError
             If an id is not stored.
         """
-        return self._store.vectors([ids] if isinstance(ids, str) else list(ids))
+        ids = [ids] if isinstance(ids, str) else list(ids)
+        return self._read(lambda: self._store.vectors(ids))
 
     def ids(self) -> list[str]:
         """Every stored document id, in insertion order (list of str)."""
-        return self._store.ids()
+        return self._read(self._store.ids)
 
     def embed(self, texts: str | Sequence[str], batch_size: int = 64) -> np.ndarray:
         """Encode texts with the collection's encoder.
@@ -783,14 +796,24 @@ class Collection:
         k = check_int(k, "k", 1)
         where = self._store.compile_filter(filter)
         vectors = self._query_vectors(queries)
-        with self._lock, self._sync.current(fast_path=where is None):
-            if getattr(self._sync, "filters_in_search", False):  # pushed into the store's query
-                scores, rows, ids = self._sync.search(vectors, k, where)
-            else:
-                allowed = None if where is None else self._store.filter_rows(where)
-                scores, rows, ids = self._sync.search(vectors, k, allowed)
-            revision = self._sync.revision
+
+        def run() -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+            with self._sync.current(fast_path=where is None):
+                if getattr(self._sync, "filters_in_search", False):  # pushed into the query
+                    scores, rows, ids = self._sync.search(vectors, k, where)
+                else:
+                    allowed = None if where is None else self._store.filter_rows(where)
+                    scores, rows, ids = self._sync.search(vectors, k, allowed)
+                return scores, rows, ids, self._sync.revision
+
+        scores, rows, ids, revision = self._read(run)
         return SearchResults(ids, scores, lambda: self._documents_for(rows), revision)
+
+    def _read(self, fn: Callable[[], T]) -> T:
+        """``fn()`` under the collection's lock; on PostgreSQL it runs once more on a new
+        connection if the server's was lost (a restart, a terminated session)."""
+        with self._lock:
+            return self._store.reading(fn)
 
     # ------------------------------------------------------------------ write internals
 
@@ -869,7 +892,7 @@ class Collection:
             vectors = vectors[keep]
         with self._lock:
             written = self._store.write(docs, vectors, mode)
-            self._sync.refresh()
+            self._store.reading(self._sync.refresh)  # committed: only reads follow
         return written
 
     # ------------------------------------------------------------------ encoding and queries
@@ -913,7 +936,8 @@ class Collection:
 
     def _documents_for(self, rows: np.ndarray) -> list[list[Document | None]]:
         """Documents of a (n_queries, k) row matrix, per query, padding dropped."""
-        docs = self._store.documents_by_row(np.unique(rows[rows >= 0]).tolist())
+        wanted = np.unique(rows[rows >= 0]).tolist()
+        docs = self._read(lambda: self._store.documents_by_row(wanted))
         return [[docs.get(int(r)) for r in row if r >= 0] for row in rows]
 
 
