@@ -138,6 +138,24 @@ def command_line(script: str | None = None, prefix: str | None = None) -> str:
     return " ".join([*env, "python", shlex.join(argv)])
 
 
+def code_span(text: str) -> str:
+    """``text`` as one Markdown (CommonMark) code span that shows it verbatim, whatever it holds.
+
+    The fence is one backtick longer than the longest run of backticks in
+    ``text``, and a space pads both ends when ``text`` starts or ends with a
+    backtick or with a space on both sides (CommonMark strips one space from
+    each end of such a span).  Line breaks become spaces, as a code span shows
+    them anyway, so the section's line stays one line.
+    """
+    text = text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = text[:1] == "`" or text[-1:] == "`" or (text[:1] == " " and text[-1:] == " ")
+    if pad and text.strip(" "):
+        text = f" {text} "
+    return f"{fence}{text}{fence}"
+
+
 # when this script started (the harness is imported first): the section's run time
 _STARTED = time.monotonic()
 
@@ -563,7 +581,7 @@ def section(
     lines = [
         f"<!-- bench:{key} -->",
         f"### {title}\n",
-        f"Command: `{command_line()}`  ",
+        f"Command: {code_span(command_line())}  ",
         f"Commit: {_COMMIT_AT_START or git_commit()}; date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC; "
         f"run time {(time.monotonic() - _STARTED) / 60:.1f} min; "
         f"load average at the end: {load_average()}  ",
