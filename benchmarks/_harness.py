@@ -44,6 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import venv
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -389,6 +390,54 @@ def run_child(script: str, argv: Sequence[str], env: dict[str, str] | None = Non
     if "ready_at" in result:
         result["process_wall_s"] = result["ready_at"] - spawned_at
     return result
+
+
+#: Peer tools that cannot share this environment (other pins) live in virtualenvs here.
+PEERS_DIR = ROOT / "benchmarks" / ".peers"
+
+
+def peer_python(name: str, requirements: Sequence[str]) -> Path:
+    """The interpreter of the peer virtualenv ``benchmarks/.peers/<name>``, created on first use.
+
+    The virtualenv is made with ``venv`` and ``pip install``s ``requirements``
+    (pinned versions, e.g. ``("wefe==1.0.1", "numpy==1.26.4")``) from the
+    package index; they are written to ``requirements.txt`` inside it, and a
+    virtualenv made from other requirements is made again.  Needs the network
+    only the first time.
+    """
+    folder = PEERS_DIR / name
+    python = folder / "bin" / "python"
+    stamp = folder / "requirements.txt"
+    wanted = "\n".join(requirements) + "\n"
+    if python.exists() and (not stamp.is_file() or stamp.read_text(encoding="utf-8") == wanted):
+        return python
+    print(f"creating {folder} with {' '.join(requirements)} ...", file=sys.stderr, flush=True)
+    venv.EnvBuilder(with_pip=True, clear=True).create(folder)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", *requirements], check=True)
+    stamp.write_text(wanted, encoding="utf-8")
+    return python
+
+
+def run_peer_child(python: str | os.PathLike[str], script: str, argv: Sequence[str]) -> dict:
+    """Run ``python script *argv`` (a peer virtualenv's interpreter) and return its JSON result.
+
+    ``PYTHONPATH`` is dropped so that the peer's process sees only its own
+    packages; the child prints its result with :func:`print_child_result`.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    cmd = [str(python), script, *argv]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def peer_versions(python: str | os.PathLike[str], *dists: str) -> str:
+    """``"pecanpy 2.0.9, gensim 4.3.3"``: distribution versions installed in a peer virtualenv."""
+    code = (
+        "import importlib.metadata as m, sys; "
+        "print(', '.join(f'{d} {m.version(d)}' for d in sys.argv[1:]))"
+    )
+    out = subprocess.run([str(python), "-c", code, *dists], check=True, capture_output=True)
+    return out.stdout.decode().strip()
 
 
 def print_child_result(result: dict) -> None:
