@@ -34,8 +34,9 @@ test: $(STAMP)
 # rewrites its own section of BENCHMARKS.md (the settings below are the ones that made
 # the recorded sections).  `make bench` takes about 7 h on 2 cores: bench-long,
 # the 17.0M-token configurations, about 4 h 30 min; bench-quick, the rest, about 2 h 30 min
-# (an estimate: the recommendation, kd-tree, image, neural, floor, graph, notes and
-# PostgreSQL scripts are not yet timed in one run).
+# (an estimate: the recommendation, kd-tree, image, neural, floor, graph, notes,
+# PostgreSQL and WEAT scripts are not yet timed in one run; the WEAT script first trains
+# its word2vec, fastText and GloVe models into runs/weat when they are missing).
 # BENCH_REPEATS: interleaved rounds (one seed each) of the headline comparisons.
 BENCH_REPEATS ?= 3
 BENCH := $(BIN)/python benchmarks
@@ -74,6 +75,7 @@ bench-long: $(STAMP) bench-peers
 	$(BENCH)/glove_quality.py --corpus enwiki2015_text8size --runs word2vec
 	$(BENCH)/engine_before_after.py --corpus enwiki2015_text8size --modes cbow-ns,sg-ns --repeats $(BENCH_REPEATS)
 	$(BENCH)/collection_postgres.py --n 100000
+	$(BENCH)/weat_audit.py --models-dir runs/weat
 
 # The readers' fuzz test (tests/test_fuzz_readers.py) with many more mutated files per
 # reader than `make test` tries; prints how many cases each reader tried.  About 5-10
