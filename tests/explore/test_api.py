@@ -217,6 +217,11 @@ def test_the_page_is_self_contained():
     licences = {p.name.split("-")[0] for p in (STATIC_DIR / "licenses").glob("*.txt")}
     assert {"regl", "pub"} <= licences
     assert any(p.name.startswith("regl-scatterplot") for p in (STATIC_DIR / "licenses").iterdir())
+    # the 3-D view, loaded by the page on demand, is shipped too, with three.js's licence
+    main = (STATIC_DIR / "explorer.js").read_text(encoding="utf-8")
+    assert "static/explorer3d.js" in main and (STATIC_DIR / "explorer3d.js").is_file()
+    assert "three" in licences
+    assert not re.search(r"https?://[^\s\"')]*\.js\b", main)
 
 
 def test_tsne_is_computed_by_opentsne_once_and_saved(words):
