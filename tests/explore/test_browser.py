@@ -425,6 +425,11 @@ def test_a_3d_projection_renders_rotates_and_exports(page_3d, live_3d):
     with pg.expect_download() as png:
         pg.click("#export-png")
     assert _ink(Path(png.value.path()).read_bytes()) > 2000
+    # and back to the flat map
+    pg.select_option("#projection", "pca-2d")
+    pg.wait_for_selector("body[data-projection='pca-2d']")
+    assert pg.is_hidden("#plot3d") and pg.is_visible("#selection")
+    assert _ink(pg.locator("#canvas").screenshot()) > 2000
 
 
 def test_a_click_in_3d_lists_the_neighbours_as_most_similar(page_3d, live_3d):
