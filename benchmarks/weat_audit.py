@@ -292,9 +292,9 @@ def main() -> None:
             "",
             "| tool | seconds | ratio to ours | largest effect-size difference |",
             "| --- | ---: | ---: | ---: |",
-            f"| embedforge | {best['ours']['seconds']:.2f} | 1.0 | |",
-            f"| WEFE | {best['wefe']['seconds']:.2f} | "
-            f"{best['wefe']['seconds'] / best['ours']['seconds']:.0f} | {worst:.1e} |",
+            f"| embedforge | {best['ours']['seconds']:.3g} | 1.0 | |",
+            f"| WEFE | {best['wefe']['seconds']:.3g} | "
+            f"{best['wefe']['seconds'] / best['ours']['seconds']:,.0f} | {worst:.1e} |",
         ]
     publish(lines, not args.no_record)
 
