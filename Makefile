@@ -34,8 +34,9 @@ test: $(STAMP)
 # rewrites its own section of BENCHMARKS.md (the settings below are the ones that made
 # the recorded sections).  `make bench` takes about 7 h on 2 cores: bench-long,
 # the 17.0M-token configurations, about 4 h 30 min; bench-quick, the rest, about 2 h 30 min
-# (an estimate: the recommendation, kd-tree, image, neural, floor, graph, notes and
-# PostgreSQL scripts are not yet timed in one run).
+# (an estimate: the recommendation, kd-tree, image, neural, floor, graph, notes,
+# PostgreSQL and WEAT scripts are not yet timed in one run; the WEAT script first trains
+# its word2vec, fastText and GloVe models into runs/weat when they are missing).
 # BENCH_REPEATS: interleaved rounds (one seed each) of the headline comparisons.
 BENCH_REPEATS ?= 3
 BENCH := $(BIN)/python benchmarks
@@ -79,6 +80,7 @@ bench-long: $(STAMP) bench-peers
 	$(BENCH)/engine_before_after.py --corpus enwiki2015_text8size --modes cbow-ns,sg-ns --repeats $(BENCH_REPEATS)
 	$(BENCH)/collection_postgres.py --n 100000
 	$(BENCH)/visual_semantic.py --epochs 5 --threads 1
+	$(BENCH)/weat_audit.py --models-dir runs/weat
 
 # The issue's scale run: 1M x 384 on both backends, for a quiet machine, unattended
 # (progress and each phase's figures in bench-pg-1m.log).  Extrapolated from the 100k

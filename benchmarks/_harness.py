@@ -46,6 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import venv
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,6 +139,24 @@ def command_line(script: str | None = None, prefix: str | None = None) -> str:
         argv[0] = str(path.relative_to(ROOT))
     env = [f"{k}={shlex.quote(os.environ[k])}" for k in _RECORDED_ENV if os.environ.get(k)]
     return " ".join([*env, "python", shlex.join(argv)])
+
+
+def code_span(text: str) -> str:
+    """``text`` as one Markdown (CommonMark) code span that shows it verbatim, whatever it holds.
+
+    The fence is one backtick longer than the longest run of backticks in
+    ``text``, and a space pads both ends when ``text`` starts or ends with a
+    backtick or with a space on both sides (CommonMark strips one space from
+    each end of such a span).  Line breaks become spaces, as a code span shows
+    them anyway, so the section's line stays one line.
+    """
+    text = text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = text[:1] == "`" or text[-1:] == "`" or (text[:1] == " " and text[-1:] == " ")
+    if pad and text.strip(" "):
+        text = f" {text} "
+    return f"{fence}{text}{fence}"
 
 
 # when this script started (the harness is imported first): the section's run time
@@ -375,6 +394,54 @@ def run_child(script: str, argv: Sequence[str], env: dict[str, str] | None = Non
     return result
 
 
+#: Peer tools that cannot share this environment (other pins) live in virtualenvs here.
+PEERS_DIR = ROOT / "benchmarks" / ".peers"
+
+
+def peer_python(name: str, requirements: Sequence[str]) -> Path:
+    """The interpreter of the peer virtualenv ``benchmarks/.peers/<name>``, created on first use.
+
+    The virtualenv is made with ``venv`` and ``pip install``s ``requirements``
+    (pinned versions, e.g. ``("wefe==1.0.1", "numpy==1.26.4")``) from the
+    package index; they are written to ``requirements.txt`` inside it, and a
+    virtualenv made from other requirements is made again.  Needs the network
+    only the first time.
+    """
+    folder = PEERS_DIR / name
+    python = folder / "bin" / "python"
+    stamp = folder / "requirements.txt"
+    wanted = "\n".join(requirements) + "\n"
+    if python.exists() and (not stamp.is_file() or stamp.read_text(encoding="utf-8") == wanted):
+        return python
+    print(f"creating {folder} with {' '.join(requirements)} ...", file=sys.stderr, flush=True)
+    venv.EnvBuilder(with_pip=True, clear=True).create(folder)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", *requirements], check=True)
+    stamp.write_text(wanted, encoding="utf-8")
+    return python
+
+
+def run_peer_child(python: str | os.PathLike[str], script: str, argv: Sequence[str]) -> dict:
+    """Run ``python script *argv`` (a peer virtualenv's interpreter) and return its JSON result.
+
+    ``PYTHONPATH`` is dropped so that the peer's process sees only its own
+    packages; the child prints its result with :func:`print_child_result`.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    cmd = [str(python), script, *argv]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def peer_versions(python: str | os.PathLike[str], *dists: str) -> str:
+    """``"pecanpy 2.0.9, gensim 4.3.3"``: distribution versions installed in a peer virtualenv."""
+    code = (
+        "import importlib.metadata as m, sys; "
+        "print(', '.join(f'{d} {m.version(d)}' for d in sys.argv[1:]))"
+    )
+    out = subprocess.run([str(python), "-c", code, *dists], check=True, capture_output=True)
+    return out.stdout.decode().strip()
+
+
 def print_child_result(result: dict) -> None:
     """Print a child's result as the one JSON line :func:`run_child` reads."""
     print(json.dumps(result))
@@ -596,7 +663,7 @@ def section(
     lines = [
         f"<!-- bench:{key} -->",
         f"### {title}\n",
-        f"Command: `{command_line()}`  ",
+        f"Command: {code_span(command_line())}  ",
         f"Commit: {_COMMIT_AT_START or git_commit()}; date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC; "
         f"run time {(time.monotonic() - _STARTED) / 60:.1f} min; "
         f"load average at the end: {load_average()}  ",

@@ -35,49 +35,28 @@ Appends a table to BENCHMARKS.md (``--no-record`` to skip).
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
 import tempfile
 import time
-import venv
 from pathlib import Path
 
 from _harness import (
-    ROOT,
     command_line,
     interleaved_best,
     peak_rss_bytes,
+    peer_python,
+    peer_versions,
     print_child_result,
     publish,
     run_child,
+    run_peer_child,
     section,
     versions,
 )
 
-PEER_DIR = ROOT / "benchmarks" / ".peers" / "pecanpy"
 PEER_REQUIREMENTS = ("pecanpy==2.0.9", "gensim")
 # p, q per graph: node2vec's best on BlogCatalog (Grover & Leskovec 2016) and ours on Cora
 GRAPH_PQ = {"cora": (4.0, 0.5), "blogcatalog": (0.25, 0.25)}
 SETTINGS = {"walk_length": 80, "walks_per_node": 10, "window": 10, "dim": 128, "epochs": 1}
-
-
-def peer_python() -> Path:
-    """The peer virtualenv's interpreter; the virtualenv is created (once) when missing."""
-    python = PEER_DIR / "bin" / "python"
-    if not python.exists():
-        print(f"creating {PEER_DIR} with {' '.join(PEER_REQUIREMENTS)} ...", flush=True)
-        venv.EnvBuilder(with_pip=True, clear=True).create(PEER_DIR)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", *PEER_REQUIREMENTS], check=True)
-    return python
-
-
-def run_peer_child(argv: list[str]) -> dict:
-    """:func:`_harness.run_child` with the peer virtualenv's interpreter."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    cmd = [str(peer_python()), __file__, *argv]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
-    return json.loads(out.strip().splitlines()[-1])
 
 
 def ours_child(edges: str, out: str, p: float, q: float, workers: int) -> dict:
@@ -183,12 +162,8 @@ def main() -> None:
         return
 
     command = command_line(__file__)
-    peer = peer_python()
-    peer_versions = subprocess.run(
-        [str(peer), "-c", "import importlib.metadata as m; print(', '.join(f'{n} ' + "
-         "m.version(n) for n in ('pecanpy', 'gensim', 'numba', 'numpy')))"],
-        check=True, capture_output=True, text=True,
-    ).stdout.strip()  # fmt: skip
+    peer = peer_python("pecanpy", PEER_REQUIREMENTS)
+    peer_venv = peer_versions(peer, "pecanpy", "gensim", "numba", "numpy")
     tools = ["ours", *args.modes.split(",")]
     rows = []
     with tempfile.TemporaryDirectory(prefix="n2v-bench-") as tmp:
@@ -205,7 +180,9 @@ def main() -> None:
                 if tool == "ours":
                     result = run_child(__file__, ["--child", "ours", *argv])
                 else:
-                    result = run_peer_child(["--child", "pecanpy", "--mode", tool, *argv])
+                    result = run_peer_child(
+                        peer, __file__, ["--child", "pecanpy", "--mode", tool, *argv]
+                    )
                 return {**result, "out": out}
 
             def report(tool: str, r: dict, name: str = name) -> None:
@@ -223,7 +200,7 @@ def main() -> None:
             f"node2vec vs PecanPy + gensim: {', '.join(args.graphs.split(','))}, "
             f"{args.workers} workers, best of {args.repeats}",
             command,
-            versions("embedforge", "numba", "numpy", "sklearn") + f"; peer venv: {peer_versions}",
+            versions("embedforge", "numba", "numpy", "sklearn") + f"; peer venv: {peer_venv}",
             key=f"node2vec_vs_pecanpy graphs={args.graphs} workers={args.workers}",
         ),
         "Settings: walk length 80, 10 walks per node, window 10, dim 128, 1 epoch, negative 5, "

@@ -109,6 +109,42 @@ def test_command_line_is_taken_from_argv(monkeypatch):
     )
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "python benchmarks/weat_audit.py --models-dir /work/models",
+        "python benchmarks/x.py --trained 'embedforge train `glove` ... --dim 100'",
+        "python benchmarks/x.py --note '``double`` and `single`'",
+        "`starts and ends with a backtick`",
+        " padded on both sides ",
+        "python benchmarks/x.py --trained '" + "very long text " * 60 + "'",
+    ],
+)
+def test_code_span_shows_any_command_verbatim_to_a_commonmark_parser(text):
+    from markdown_it import MarkdownIt
+
+    line = f"Command: {h.code_span(text)}  "
+    tokens = MarkdownIt("commonmark").parseInline(line)[0].children
+    spans = [t.content for t in tokens if t.type == "code_inline"]
+    assert spans == [text]
+    assert "\n" not in line
+
+
+def test_section_writes_a_command_with_backticks_as_one_code_span(monkeypatch):
+    from markdown_it import MarkdownIt
+
+    script = h.ROOT / "benchmarks" / "weat_audit.py"
+    monkeypatch.setattr(sys, "argv", [str(script), "--trained", "a `b` c\nd"])
+    monkeypatch.delenv("EMBEDFORGE_DATA_DIR", raising=False)
+    for name in h._THREAD_VARS:
+        monkeypatch.delenv(name, raising=False)
+    command = next(line for line in h.section("t") if line.startswith("Command: "))
+    tokens = MarkdownIt("commonmark").parseInline(command)[0].children
+    assert [t.content for t in tokens if t.type == "code_inline"] == [
+        "python benchmarks/weat_audit.py --trained 'a `b` c d'"
+    ]
+
+
 def test_median_and_mean_ranges():
     assert h.med_range([3.0, 1.0, 2.0], ".1f") == "2.0 (1.0-3.0)"
     assert h.med_range([1.25, 0.9, 1.1, 1.3], ".2f", "x") == "1.18x (0.90-1.30x)"

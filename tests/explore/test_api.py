@@ -46,7 +46,7 @@ def test_a_projection_is_computed_once_saved_and_then_listed(words):
     assert np.allclose(np.c_[body["x"], body["y"]], expected, atol=1e-6)
     assert (directory / "projections" / "pca-2d.npy").is_file()
     listed = client.get("/api/info").json()["projections"]
-    assert listed[0] == {"name": "pca-2d", "method": "pca", "saved": True}
+    assert listed[0] == {"name": "pca-2d", "method": "pca", "dim": 2, "saved": True}
     # A projection saved by another tool under another name is offered and served as saved.
     save_projection(directory, "mine", expected[:, ::-1], emb.keys, {"method": "custom"})
     fresh = TestClient(create_app(directory))
@@ -54,6 +54,24 @@ def test_a_projection_is_computed_once_saved_and_then_listed(words):
     assert names["mine"] is True
     mine = fresh.get("/api/projection", params={"name": "mine"}).json()
     assert np.allclose(mine["x"], expected[:, 1]) and np.allclose(mine["y"], expected[:, 0])
+
+
+def test_a_3d_projection_is_offered_served_with_z_and_saved(words):
+    directory, client, _ = words
+    emb = Embeddings.load(directory)
+    offered = {p["name"]: p for p in client.get("/api/info").json()["projections"]}
+    assert offered["pca-3d"]["dim"] == 3
+    body = client.get("/api/projection", params={"name": "pca-3d"}).json()
+    assert body["dim"] == 3
+    assert np.allclose(np.c_[body["x"], body["y"], body["z"]], project(emb, "pca", 3), atol=1e-6)
+    assert np.load(directory / "projections" / "pca-3d.npy").shape == (len(emb), 3)
+    # a 3-D projection saved by the user under its own name is offered as 3-D
+    save_projection(directory, "mine-3d", np.ones((len(emb), 3), np.float32), emb.keys, {})
+    fresh = TestClient(create_app(directory))
+    offered = {p["name"]: p for p in fresh.get("/api/info").json()["projections"]}
+    assert offered["mine-3d"]["dim"] == 3 and offered["mine-3d"]["saved"]
+    assert fresh.get("/api/projection", params={"name": "mine-3d"}).json()["z"] == [1.0] * len(emb)
+    assert client.get("/api/projection", params={"name": "pca-2d"}).json()["z"] is None
 
 
 def test_a_projection_of_other_keys_is_not_offered(words, tmp_path):
@@ -199,6 +217,11 @@ def test_the_page_is_self_contained():
     licences = {p.name.split("-")[0] for p in (STATIC_DIR / "licenses").glob("*.txt")}
     assert {"regl", "pub"} <= licences
     assert any(p.name.startswith("regl-scatterplot") for p in (STATIC_DIR / "licenses").iterdir())
+    # the 3-D view, loaded by the page on demand, is shipped too, with three.js's licence
+    main = (STATIC_DIR / "explorer.js").read_text(encoding="utf-8")
+    assert "static/explorer3d.js" in main and (STATIC_DIR / "explorer3d.js").is_file()
+    assert "three" in licences
+    assert not re.search(r"https?://[^\s\"')]*\.js\b", main)
 
 
 def test_tsne_is_computed_by_opentsne_once_and_saved(words):

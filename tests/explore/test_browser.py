@@ -361,3 +361,123 @@ def test_the_page_sends_the_api_key_from_the_address(browser, words_dir, live_se
         assert pg.get_attribute("body", "data-ready") == "true"
         assert "324 points" in pg.inner_text("#status")
         context.close()
+
+
+@pytest.fixture(scope="module")
+def live_3d(tmp_path_factory, words_dir, live_server):
+    """A copy of the word vectors with a saved 3-D PCA projection (and the 2-D one), served live."""
+    from embedforge.explore import create_app
+    from embedforge.maps import saved_projection
+
+    src, meta, _ = words_dir
+    directory = tmp_path_factory.mktemp("three") / "words"
+    shutil.copytree(src, directory, ignore=shutil.ignore_patterns("projections"))
+    saved_projection(directory, "pca", 2)
+    coords, _ = saved_projection(directory, "pca", 3)
+    with live_server(create_app(directory, metadata=meta)) as server:
+        yield server, directory, coords
+
+
+@pytest.fixture
+def page_3d(browser, live_3d):
+    """The page switched to the saved 3-D projection."""
+    server, _, _ = live_3d
+    context = browser.new_context(viewport={"width": 1000, "height": 700}, accept_downloads=True)
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.goto(server.url)
+    pg.wait_for_selector("body[data-ready]", timeout=60_000)
+    assert pg.get_attribute("body", "data-ready") == "true"
+    pg.select_option("#projection", "pca-3d")
+    pg.wait_for_selector("body[data-projection='pca-3d']", timeout=30_000)
+    yield pg
+    assert errors == []
+    context.close()
+
+
+def _difference(a: bytes, b: bytes) -> int:
+    """Pixels that differ between two PNG screenshots of the same size."""
+    from matplotlib.image import imread
+
+    pa, pb = (imread(io.BytesIO(x), format="png")[..., :3] for x in (a, b))
+    return int((np.abs(pa - pb).max(axis=-1) > 0.1).sum())
+
+
+def test_a_3d_projection_renders_rotates_and_exports(page_3d, live_3d):
+    _, directory, coords = live_3d
+    pg = page_3d
+    assert pg.is_hidden("#canvas") and pg.is_visible("#plot3d canvas")
+    assert pg.is_hidden("#selection")  # lasso selection is 2-D only
+    before = pg.locator("#plot3d").screenshot()
+    assert _ink(before) > 2000
+    # dragging rotates the cloud: the camera moves and the picture changes
+    box = pg.locator("#plot3d").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    pg.mouse.move(cx, cy)
+    pg.mouse.down()
+    pg.mouse.move(cx + 160, cy + 40, steps=8)
+    pg.mouse.up()
+    after = pg.locator("#plot3d").screenshot()
+    assert _ink(after) > 2000 and _difference(before, after) > 1000
+    # the coordinates export holds the saved 3-D projection
+    with pg.expect_download() as csv_file:
+        pg.click("#export-csv")
+    lines = Path(csv_file.value.path()).read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "key,x,y,z" and len(lines) == len(coords) + 1
+    first = lines[1].rsplit(",", 3)
+    assert np.allclose([float(v) for v in first[1:]], coords[0], atol=1e-5)
+    with pg.expect_download() as png:
+        pg.click("#export-png")
+    assert _ink(Path(png.value.path()).read_bytes()) > 2000
+    # and back to the flat map
+    pg.select_option("#projection", "pca-2d")
+    pg.wait_for_selector("body[data-projection='pca-2d']")
+    assert pg.is_hidden("#plot3d") and pg.is_visible("#selection")
+    assert _ink(pg.locator("#canvas").screenshot()) > 2000
+
+
+def test_a_click_in_3d_lists_the_neighbours_as_most_similar(page_3d, live_3d):
+    _, directory, _ = live_3d
+    pg = page_3d
+    emb = Embeddings.load(directory)
+    # the point farthest on screen from any other, so the click hits it alone
+    screen = np.array(
+        pg.evaluate(
+            "window.explorer.state.keys.map((_, i) => window.explorer.view3d.screenPosition(i))"
+        )
+    )[:, :2]
+    dist = np.linalg.norm(screen[:, None] - screen[None], axis=-1)
+    np.fill_diagonal(dist, np.inf)
+    i = int(np.argmax(dist.min(axis=1)))
+    box = pg.locator("#plot3d").bounding_box()
+    x, y = box["x"] + screen[i, 0], box["y"] + screen[i, 1]
+    pg.mouse.move(x, y)
+    pg.wait_for_selector("#tooltip:not([hidden])")
+    assert pg.inner_text("#tooltip") == emb.keys[i]
+    before = pg.locator("#plot3d").screenshot()
+    pg.mouse.click(x, y)
+    pg.wait_for_function(
+        "(key) => document.getElementById('neighbors-panel').dataset.key === key", arg=emb.keys[i]
+    )
+    shown = pg.locator("#neighbors li").evaluate_all(
+        "els => els.map(e => [e.dataset.key, Number(e.querySelector('.score').textContent)])"
+    )
+    expected = emb.most_similar(emb.keys[i], k=10)
+    assert [k for k, _ in shown] == [k for k, _ in expected]
+    assert np.allclose([s for _, s in shown], [s for _, s in expected], atol=1e-4)
+    assert pg.evaluate("window.explorer.state.selected") == [i] + [
+        emb.index(k) for k, _ in expected
+    ]
+    # the point and its neighbours are drawn highlighted; colouring by a column recolours
+    highlighted = pg.locator("#plot3d").screenshot()
+    assert _difference(before, highlighted) > 50
+    pg.select_option("#colour", "class")
+    pg.wait_for_selector("#legend .legend-row")
+    assert _difference(highlighted, pg.locator("#plot3d").screenshot()) > 200
+    # a search highlights its matches in the cloud
+    pg.fill("#search", "tulip")
+    pg.click("#search-button")
+    pg.wait_for_selector("#results li")
+    pg.wait_for_function("window.explorer.state.selected.length === 1")
+    assert pg.evaluate("window.explorer.state.selected") == [emb.index("tulip")]

@@ -164,6 +164,22 @@ def test_map_command_colours_by_a_metadata_field(words, tmp_path):
     assert bad.exit_code == 2 and "colour" in bad.output
 
 
+def test_map_command_saves_a_3d_projection_for_the_explorer(words, tmp_path):
+    emb, _ = words
+    directory = tmp_path / "emb"
+    emb.save(directory)
+    result = CliRunner().invoke(app, ["map", str(directory), "--dim", "3"])
+    assert result.exit_code == 0, result.output
+    coords, meta = load_projection(directory, "pca-3d", emb.keys)
+    assert coords.shape == (len(emb), 3) and meta["dim"] == 3
+    assert np.allclose(coords, project(emb, "pca", 3), atol=1e-6)
+    out = tmp_path / "map3.png"
+    drawn = CliRunner().invoke(app, ["map", str(directory), "--dim", "3", "-o", str(out)])
+    assert drawn.exit_code == 0 and out.stat().st_size > 10_000
+    bad = CliRunner().invoke(app, ["map", str(directory), "--dim", "4"])
+    assert bad.exit_code == 2 and "--dim" in bad.output
+
+
 def test_export_projector_command(words, tmp_path):
     emb, _ = words
     emb.save(tmp_path / "emb")

@@ -29,8 +29,21 @@ class Method(str, Enum):
 
 def map_command(
     directory: DirArg,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Image file (.png or .svg).")],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Image file (.png or .svg); without it, only save the projection.",
+        ),
+    ] = None,
     method: Annotated[Method, typer.Option(help="Projection.")] = Method.pca,
+    dim: Annotated[
+        int,
+        typer.Option(
+            min=2, max=3, help="2, or 3 for the explorer's rotatable 3-D view (image: axes 1-2)."
+        ),
+    ] = 2,
     color_by: Annotated[
         str | None, typer.Option(help="Metadata field that colours the points.")
     ] = None,
@@ -44,7 +57,12 @@ def map_command(
         bool, typer.Option(help="Recompute even if DIR/projections holds it.")
     ] = False,
 ) -> None:
-    """Project DIR to 2-D (kept in DIR/projections, computed once) and draw it to OUTPUT."""
+    """Project DIR to 2-D or 3-D (kept in DIR/projections, computed once) and draw it to OUTPUT.
+
+    The projection is saved as DIR/projections/METHOD-2d or METHOD-3d, which
+    `embedforge explore DIR` offers; a 3-D one is drawn there as a rotatable
+    point cloud.
+    """
     import numpy as np
 
     from ..errors import InvalidParameterError
@@ -54,8 +72,11 @@ def map_command(
         if color_by is not None and metadata is None:
             raise InvalidParameterError("--color-by needs --metadata FILE holding that field")
         coords, emb = saved_projection(
-            directory, method.value, 2, seed, sample, recompute=recompute
+            directory, method.value, dim, seed, sample, recompute=recompute
         )
+        if output is None:
+            typer.echo(f"saved {directory / 'projections' / f'{method.value}-{dim}d.npy'}")
+            return
         color = None
         if color_by is not None:
             meta = read_metadata(metadata)  # type: ignore[arg-type]
@@ -68,9 +89,10 @@ def map_command(
             color = [meta.get(k, {}).get(color_by) for k in emb.keys]
         order = None if emb.counts is None else np.argsort(-emb.counts, kind="stable")
         params = f"seed={seed}" + ("" if sample is None else f", sample={sample:,}")
-        title = f"{directory.name}: {method.value.upper()} 2-D of {len(emb):,} keys ({params})"
+        shown = "2-D" if dim == 2 else "3-D (axes 1-2)"
+        title = f"{directory.name}: {method.value.upper()} {shown} of {len(emb):,} keys ({params})"
         plot_map(
-            coords,
+            coords[:, :2],
             emb.keys,
             color,
             color_name=color_by,

@@ -30,8 +30,10 @@ MAX_MATCHES = 500
 MAX_PATTERN = 200
 #: Categories a metadata column is drawn with; the rarer ones are merged into "(other)".
 MAX_CATEGORIES = 20
-# Methods the page offers besides the saved projections (2-D, computed once on first use).
+# Methods the page offers besides the saved projections (computed once on first use), with
+# their dimensions: PCA also in 3-D (cheap); 3-D t-SNE / UMAP only when saved by the user.
 _METHODS = ("pca", "tsne", "umap")
+_ON_DEMAND = (("pca", 2), ("tsne", 2), ("umap", 2), ("pca", 3))
 
 
 class ExplorerData:
@@ -103,33 +105,42 @@ class ExplorerData:
         return list(self._columns)
 
     def projections(self) -> list[dict[str, Any]]:
-        """Saved 2-D projections of these keys, then the methods that can be computed on demand.
+        """Saved 2-D and 3-D projections of these keys, then those computed on demand.
 
-        Each entry is ``{"name", "method", "saved"}``; a saved projection of
-        other keys (a stale one) is left out.
+        Each entry is ``{"name", "method", "dim", "saved"}``; a saved
+        projection of other keys (a stale one) is left out.  Offered on demand:
+        ``pca-2d``, ``tsne-2d``, ``umap-2d`` and ``pca-3d``.
         """
         from ..maps import keys_hash, list_projections
 
         digest = keys_hash(self.keys)
         out = []
         for meta in list_projections(self.directory):
-            if meta.get("dim") == 2 and meta.get("keys_sha256") == digest:
+            if meta.get("dim") in (2, 3) and meta.get("keys_sha256") == digest:
                 params = meta.get("params") if isinstance(meta.get("params"), dict) else {}
-                method = str(params.get("method", ""))
-                out.append({"name": str(meta.get("name", "")), "method": method, "saved": True})
+                out.append(
+                    {
+                        "name": str(meta.get("name", "")),
+                        "method": str(params.get("method", "")),
+                        "dim": int(meta["dim"]),
+                        "saved": True,
+                    }
+                )
         names = {p["name"] for p in out}
-        for method in _METHODS:
-            if f"{method}-2d" not in names:
-                out.append({"name": f"{method}-2d", "method": method, "saved": False})
+        for method, dim in _ON_DEMAND:
+            if f"{method}-{dim}d" not in names:
+                out.append(
+                    {"name": f"{method}-{dim}d", "method": method, "dim": dim, "saved": False}
+                )
         return out
 
     # ------------------------------------------------------------------ answers
 
     def coordinates(self, name: str) -> np.ndarray:
-        """The 2-D coordinates of projection ``name``, shape (n, 2), float32.
+        """The coordinates of projection ``name``, shape (n, 2) or (n, 3), float32.
 
-        A saved projection is read; ``pca-2d`` / ``tsne-2d`` / ``umap-2d`` are
-        computed once with :func:`embedforge.maps.saved_projection` (seed 0)
+        A saved projection is read; ``pca-2d`` / ``tsne-2d`` / ``umap-2d`` /
+        ``pca-3d`` are computed once with :func:`embedforge.maps.saved_projection` (seed 0)
         when missing and saved for the next time.
 
         Raises
@@ -159,8 +170,9 @@ class ExplorerData:
             method = known[name]["method"]
             if method not in _METHODS:
                 raise InvalidParameterError(f"projection {name!r} cannot be recomputed here")
-            coords, _ = saved_projection(self.directory, method, 2, embeddings=self.embeddings)
-        coords = np.ascontiguousarray(coords[:, :2], dtype=np.float32)
+            dim = known[name]["dim"]
+            coords, _ = saved_projection(self.directory, method, dim, embeddings=self.embeddings)
+        coords = np.ascontiguousarray(coords[:, : known[name]["dim"]], dtype=np.float32)
         self._coords[name] = coords
         return coords
 

@@ -8,8 +8,9 @@ endpoints below for everything else.  Every endpoint only reads.
 ``GET /api/info``          name, kind, number of keys, dim, projections,
                            metadata columns, whether analogies / documents apply
 ``GET /api/keys``          every key, in row order
-``GET /api/projection``    ``?name=pca-2d``: x and y of every row (computed
-                           once and saved in ``DIR/projections`` when missing)
+``GET /api/projection``    ``?name=pca-2d``: x, y (and z for a 3-D one, e.g.
+                           ``pca-3d``) of every row (computed once and saved
+                           in ``DIR/projections`` when missing)
 ``GET /api/search``        ``?q=..&regex=false&limit=100``: matching rows
 ``GET /api/neighbors``     ``?key=..&k=10``: ``Embeddings.most_similar(key)``
 ``GET /api/analogy``       ``?a=..&b=..&c=..&k=10``: a : b :: c : ?
@@ -64,6 +65,7 @@ def _models() -> dict[str, Any]:
     class ProjectionInfo(BaseModel):
         name: str = Field(description="File stem in DIR/projections, e.g. pca-2d.")
         method: str = Field(description="pca, tsne, umap or the method saved.")
+        dim: int = Field(description="2 (flat scatter plot) or 3 (rotatable point cloud).")
         saved: bool = Field(description="Saved already (else computed on first request).")
 
     class Info(BaseModel):
@@ -84,8 +86,10 @@ def _models() -> dict[str, Any]:
 
     class Projection(BaseModel):
         name: str
+        dim: int
         x: list[float]
         y: list[float]
+        z: list[float] | None = Field(None, description="Third axis of a 3-D projection.")
 
     class Match(BaseModel):
         key: str
@@ -252,10 +256,13 @@ def create_app(
     def keys() -> Any:
         return {"keys": data.keys}
 
-    @app.get("/api/projection", response_model=m["Projection"], summary="2-D coordinates")
+    @app.get("/api/projection", response_model=m["Projection"], summary="2-D or 3-D coordinates")
     def projection(name: str = Query("pca-2d", max_length=200)) -> Any:
         coords = data.coordinates(name)
-        return {"name": name, "x": coords[:, 0].tolist(), "y": coords[:, 1].tolist()}
+        axes = "xyz"[: coords.shape[1]]
+        return {"name": name, "dim": coords.shape[1]} | {
+            a: coords[:, j].tolist() for j, a in enumerate(axes)
+        }
 
     @app.get("/api/search", response_model=m["SearchResult"], summary="Keys by substring or regex")
     def search(

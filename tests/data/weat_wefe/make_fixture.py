@@ -12,10 +12,11 @@ that is not part of the repository):
 
        PYTHONPATH=src python tests/data/weat_wefe/make_fixture.py export MODEL_DIR
 
-2. ``wefe`` (a venv with ``pip install wefe==1.0.1``): WEFE's WEAT statistic and
-   effect size for the ten tests on ``vectors.txt`` (``wefe_weat.json``)::
+2. ``wefe`` (a venv with ``pip install wefe==1.0.1``; ``benchmarks/weat_audit.py``
+   makes one with pinned versions in ``benchmarks/.peers/wefe``): WEFE's WEAT
+   statistic and effect size for the ten tests on ``vectors.txt`` (``wefe_weat.json``)::
 
-       /tmp/wefe-venv/bin/python tests/data/weat_wefe/make_fixture.py wefe
+       benchmarks/.peers/wefe/bin/python tests/data/weat_wefe/make_fixture.py wefe
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
 // Copies the LICENSE file of every package bundled into ../static/explorer.js
-// (regl-scatterplot inlines its own dependencies) into ../static/licenses/.
+// (regl-scatterplot inlines its own dependencies) and ../static/explorer3d.js (three)
+// into ../static/licenses/.
 import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const BUNDLED = [
   'regl-scatterplot', 'regl', 'pub-sub-es', '@flekschas/utils', 'dom-2d-camera',
-  'camera-2d-simple', 'gl-matrix', 'earcut', 'regl-line',
+  'camera-2d-simple', 'gl-matrix', 'earcut', 'regl-line', 'three',
 ];
 const out = join('..', 'static', 'licenses');
 mkdirSync(out, { recursive: true });

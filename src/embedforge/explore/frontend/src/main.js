@@ -1,6 +1,8 @@
-// The embedforge explorer's page: regl-scatterplot draws the points (WebGL), the
-// server answers everything else (JSON under /api).  Built once with esbuild into
-// ../static/explorer.js (`make explorer`); no Node.js at run time.
+// The embedforge explorer's page: regl-scatterplot draws 2-D projections (WebGL),
+// three.js draws 3-D ones as a rotatable point cloud (src/view3d.js, built into
+// ../static/explorer3d.js and loaded only when a 3-D projection is shown), the server
+// answers everything else (JSON under /api).  Built once with esbuild into ../static
+// (`make explorer`); no Node.js at run time.
 import createScatterplot from 'regl-scatterplot';
 
 const PALETTE = [
@@ -33,10 +35,11 @@ async function api(path, params = {}) {
 const state = {
   info: null,
   keys: [],
-  projection: null, // { name, x: Float32Array, y: Float32Array }
-  normX: null,
+  projection: null, // { name, dim, x: Float32Array, y: Float32Array, z: Float32Array | null }
+  normX: null, // 2-D: the coordinates regl-scatterplot draws
   normY: null,
   values: null, // colour codes or values, per point
+  column: null, // the metadata column the points are coloured by
   selected: [],
   focus: null, // { key, index, neighbors: [...] }
   docCache: new Map(),
@@ -106,7 +109,72 @@ function pointSizeFor(n) {
   return 8;
 }
 
+function is3d() {
+  return state.projection !== null && state.projection.dim === 3;
+}
+
+function rgb(hex) {
+  const v = parseInt(hex.slice(1), 16);
+  return [(v >> 16) / 255, ((v >> 8) & 255) / 255, (v & 255) / 255];
+}
+
+// One sRGB colour per point (n * 3 floats in 0..1) for the 3-D view, as regl-scatterplot
+// colours the 2-D one: grey, a category's palette colour, or the continuous ramp.
+function pointColours() {
+  const n = state.keys.length;
+  const out = new Float32Array(n * 3);
+  if (!state.values) {
+    const g = rgb(GREY);
+    for (let i = 0; i < n; i++) out.set(g, 3 * i);
+    return out;
+  }
+  if (state.values.type === 'categorical') {
+    const palette = categoryColours(state.column.categories).map(rgb);
+    for (let i = 0; i < n; i++) out.set(palette[state.values.data[i]] || rgb(MUTED), 3 * i);
+    return out;
+  }
+  const ramp = CONTINUOUS.map(rgb);
+  const last = ramp.length - 1;
+  for (let i = 0; i < n; i++) {
+    const t = Math.min(Math.max(state.values.data[i], 0), 1) * last;
+    const j = Math.min(Math.floor(t), last - 1);
+    const f = t - j;
+    for (let c = 0; c < 3; c++) out[3 * i + c] = ramp[j][c] * (1 - f) + ramp[j + 1][c] * f;
+  }
+  return out;
+}
+
+let view3dPromise = null;
+// The 3-D view, created on first use (loads static/explorer3d.js, three.js).
+function view3d() {
+  if (!view3dPromise) {
+    view3dPromise = new Promise((resolve, reject) => {
+      const script = document.createElement('script');
+      script.src = 'static/explorer3d.js';
+      script.onload = () => resolve(window.EmbedforgeView3D.createView3D($('plot3d'), {
+        onClick: (i) => focusPoint(i),
+        onHover: (i, x, y) => (i < 0 ? hideTooltip() : showTooltip(i, x, y)),
+      }));
+      script.onerror = () => reject(new Error('could not load static/explorer3d.js'));
+      document.head.appendChild(script);
+    });
+    view3dPromise.then((view) => { window.explorer.view3d = view; });
+  }
+  return view3dPromise;
+}
+
+function showMode() {
+  const three = is3d();
+  canvas.hidden = three;
+  $('plot3d').hidden = !three;
+  $('selection').hidden = three; // lasso and box selection are 2-D only
+}
+
 async function redraw() {
+  if (is3d()) {
+    (await view3d()).setColours(pointColours());
+    return;
+  }
   const points = { x: state.normX, y: state.normY };
   if (state.values) points.valueA = state.values.data;
   await scatterplot.draw(points, state.values ? { zDataType: state.values.type } : {});
@@ -116,10 +184,26 @@ async function redraw() {
 async function loadProjection(name) {
   setStatus(`Loading projection ${name} (computed once when not saved yet)...`);
   const p = await api('api/projection', { name });
-  state.projection = { name, x: Float32Array.from(p.x), y: Float32Array.from(p.y) };
-  [state.normX, state.normY] = normalise(state.projection.x, state.projection.y);
-  await redraw();
-  setStatus(`${state.keys.length.toLocaleString()} points, projection ${name}`);
+  state.projection = {
+    name,
+    dim: p.dim,
+    x: Float32Array.from(p.x),
+    y: Float32Array.from(p.y),
+    z: p.z ? Float32Array.from(p.z) : null,
+  };
+  showMode();
+  if (is3d()) {
+    const view = await view3d();
+    const { x, y, z } = state.projection;
+    view.setPoints(x, y, z, pointColours(), Math.max(2, pointSizeFor(state.keys.length) - 2));
+    if (state.focus) view.highlight(state.selected, state.focus.index);
+  } else {
+    [state.normX, state.normY] = normalise(state.projection.x, state.projection.y);
+    await redraw();
+  }
+  document.body.dataset.projection = name;
+  setStatus(`${state.keys.length.toLocaleString()} points, projection ${name}`
+    + (is3d() ? ' (3-D: drag to rotate, scroll to zoom)' : ''));
 }
 
 function renderLegend(column) {
@@ -163,6 +247,7 @@ async function colourBy(name) {
     return;
   }
   const column = await api('api/column', { name });
+  state.column = column;
   if (column.kind === 'categorical') {
     state.values = { type: 'categorical', data: Float32Array.from(column.codes) };
     scatterplot.set({
@@ -207,8 +292,12 @@ async function focusPoint(index, { zoom = false } = {}) {
     state.focus = result;
     listItems($('neighbors'), result.neighbors, (n) => focusPoint(n.index, { zoom: true }));
     state.selected = [index, ...result.neighbors.map((n) => n.index)];
-    scatterplot.select(state.selected, { preventEvent: true });
-    if (zoom) scatterplot.zoomToPoints(state.selected, { padding: 0.3, transition: true });
+    if (is3d()) {
+      (await view3d()).highlight(state.selected, index);
+    } else {
+      scatterplot.select(state.selected, { preventEvent: true });
+      if (zoom) scatterplot.zoomToPoints(state.selected, { padding: 0.3, transition: true });
+    }
     $('neighbors-panel').dataset.key = key;
     showSelection([]);
   } catch (err) {
@@ -244,11 +333,15 @@ let lastMouse = { x: 0, y: 0 };
 canvas.addEventListener('mousemove', (e) => {
   lastMouse = { x: e.clientX, y: e.clientY };
 });
-scatterplot.subscribe('pointOver', async (index) => {
+function hideTooltip() {
+  tooltip.hidden = true;
+}
+
+async function showTooltip(index, x, y) {
   const key = state.keys[index];
   tooltip.textContent = key;
-  tooltip.style.left = `${lastMouse.x + 12}px`;
-  tooltip.style.top = `${lastMouse.y + 12}px`;
+  tooltip.style.left = `${x + 12}px`;
+  tooltip.style.top = `${y + 12}px`;
   tooltip.hidden = false;
   tooltip.dataset.index = String(index);
   if (state.info && state.info.documents) {
@@ -265,10 +358,9 @@ scatterplot.subscribe('pointOver', async (index) => {
       tooltip.textContent = `${key}: ${text.length > 300 ? text.slice(0, 300) + '...' : text}`;
     }
   }
-});
-scatterplot.subscribe('pointOut', () => {
-  tooltip.hidden = true;
-});
+}
+scatterplot.subscribe('pointOver', (index) => showTooltip(index, lastMouse.x, lastMouse.y));
+scatterplot.subscribe('pointOut', hideTooltip);
 
 async function runSearch() {
   const q = $('search').value;
@@ -278,8 +370,12 @@ async function runSearch() {
     $('search-count').textContent = `${result.total.toLocaleString()} match${result.total === 1 ? '' : 'es'}`
       + (result.total > result.matches.length ? ` (first ${result.matches.length})` : '');
     listItems($('results'), result.matches, (m) => focusPoint(m.index, { zoom: true }));
-    if (result.matches.length) {
-      scatterplot.select(result.matches.map((m) => m.index), { preventEvent: true });
+    const found = result.matches.map((m) => m.index);
+    if (is3d()) {
+      state.selected = found;
+      (await view3d()).highlight(found);
+    } else if (found.length) {
+      scatterplot.select(found, { preventEvent: true });
     }
   } catch (err) {
     $('search-count').textContent = err.message;
@@ -300,19 +396,26 @@ async function runAnalogy() {
   }
 }
 
-function exportPng() {
+async function exportPng() {
+  const name = `${state.info.name}-${state.projection.name}.png`;
+  if (is3d()) {
+    (await view3d()).exportImage((blob) => download(name, blob));
+    return;
+  }
   const image = scatterplot.export();
   const out = document.createElement('canvas');
   out.width = image.width;
   out.height = image.height;
   out.getContext('2d').putImageData(image, 0, 0);
-  out.toBlob((blob) => download(`${state.info.name}-${state.projection.name}.png`, blob), 'image/png');
+  out.toBlob((blob) => download(name, blob), 'image/png');
 }
 
 function exportCsv() {
-  const lines = ['key,x,y'];
-  const { x, y } = state.projection;
-  for (let i = 0; i < state.keys.length; i++) lines.push(`${csvField(state.keys[i])},${x[i]},${y[i]}`);
+  const { x, y, z } = state.projection;
+  const lines = [z ? 'key,x,y,z' : 'key,x,y'];
+  for (let i = 0; i < state.keys.length; i++) {
+    lines.push(`${csvField(state.keys[i])},${x[i]},${y[i]}` + (z ? `,${z[i]}` : ''));
+  }
   download(`${state.info.name}-${state.projection.name}.csv`, new Blob([lines.join('\n') + '\n'], { type: 'text/csv' }));
 }
 
@@ -360,7 +463,7 @@ async function main() {
   await loadProjection(projection.value);
 }
 
-window.explorer = { scatterplot, state, api, focusPoint };
+window.explorer = { scatterplot, state, api, focusPoint, view3d: null };
 window.explorer.ready = main().then(
   () => { document.body.dataset.ready = 'true'; },
   (err) => { setStatus(err.message, true); document.body.dataset.ready = 'error'; throw err; },
