@@ -11,11 +11,15 @@ tested against a plain Python loop, values and gradients
 - :class:`InfoNCELoss` / multiple-negatives ranking (van den Oord et al. 2018;
   Henderson et al. 2017) and :class:`CLIPLoss` (Radford et al. 2021)
 - :class:`MatryoshkaLoss` (Kusupati et al. 2022)
+- :class:`GradCacheLoss`: the gradient cache (Gao et al. 2021) around any of them,
+  e.g. the cached multiple-negatives ranking loss
+- :class:`CoSENTLoss` (Su 2022) and :class:`CosineSimilarityLoss` for scored pairs
 - :func:`gather`: all_gather with gradients, for in-batch negatives under DDP
 """
 
 from __future__ import annotations
 
+from .cached import GradCacheLoss
 from .distances import CosineSimilarity, Distance, DotProductSimilarity, EuclideanDistance
 from .gather import gather, is_distributed
 from .infonce import CLIPLoss, InfoNCELoss
@@ -23,16 +27,20 @@ from .matryoshka import MatryoshkaLoss
 from .miners import BatchAllMiner, BatchHardMiner, Miner, SemiHardMiner
 from .pair import ContrastiveLoss, TripletMarginLoss
 from .proxy import NormalizedSoftmaxLoss
+from .scored import CoSENTLoss, CosineSimilarityLoss
 
 __all__ = [
     "BatchAllMiner",
     "BatchHardMiner",
     "CLIPLoss",
+    "CoSENTLoss",
     "ContrastiveLoss",
     "CosineSimilarity",
+    "CosineSimilarityLoss",
     "Distance",
     "DotProductSimilarity",
     "EuclideanDistance",
+    "GradCacheLoss",
     "InfoNCELoss",
     "MatryoshkaLoss",
     "Miner",
