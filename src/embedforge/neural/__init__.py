@@ -8,6 +8,11 @@ when they train or encode, and the modules that need it at import time
   negative sampling or sampled softmax), trained with Adam.
 - :class:`ImageEncoder`: a small CNN trained with a metric-learning loss;
   ``encode(images, batch_size) -> (n, dim)`` float32 unit rows.
+- :class:`SentenceEncoderTrainer`: fine-tunes a sentence-transformers model
+  (MiniLM by default) with MNRL / cached MNRL / CoSENT / cosine losses, optional
+  Matryoshka dims and mined hard negatives; saves a sentence-transformers directory.
+- :mod:`.pairs`: :class:`TrainingPairs`, :func:`read_training_pairs` (JSONL/TSV/CSV,
+  ``"scifact"``, ``"stsb"``), :func:`mine_hard_negatives`, :func:`no_duplicates_order`.
 - :mod:`.images`: MNIST IDX, ``.npy`` and ImageFolder readers, scikit-learn's 8x8
   digits, the stratified and class-disjoint splits.
 - :mod:`.losses`: contrastive, triplet (batch-all / batch-hard / semi-hard),
@@ -26,14 +31,21 @@ from .images import (
     read_mnist,
     stratified_split,
 )
+from .pairs import TrainingPairs, mine_hard_negatives, no_duplicates_order, read_training_pairs
+from .sentence import SentenceEncoderTrainer
 from .skipgram import SoftmaxSkipGram
 
 __all__ = [
     "ImageEncoder",
+    "SentenceEncoderTrainer",
     "SoftmaxSkipGram",
+    "TrainingPairs",
     "class_disjoint_split",
     "load_digits_images",
+    "mine_hard_negatives",
+    "no_duplicates_order",
     "read_images",
     "read_mnist",
+    "read_training_pairs",
     "stratified_split",
 ]
