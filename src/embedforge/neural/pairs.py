@@ -366,10 +366,11 @@ def no_duplicates_order(
     """A shuffled order of the pairs in which no batch holds the same text twice.
 
     Consecutive runs of ``batch_size`` rows of the result form the batches.
-    Pairs are taken in a random order; one whose texts are already in the
-    batch being filled waits for a later batch (sentence-transformers'
-    ``NoDuplicatesBatchSampler`` does the same).  Only the last batches may
-    hold duplicates, when nothing else is left.
+    Pairs are taken in a random order, those whose texts repeat most among
+    the pairs left first; one whose texts are already in the batch being
+    filled waits for a later batch (as sentence-transformers'
+    ``NoDuplicatesBatchSampler`` does).  Only the last batches may hold
+    duplicates, when nothing else is left.
 
     Parameters
     ----------
@@ -385,9 +386,15 @@ def no_duplicates_order(
     columns = [pairs.anchors, pairs.positives]
     if pairs.negatives is not None:
         columns.append(pairs.negatives)
+    from collections import Counter
+
     waiting = [int(i) for i in rng.permutation(len(pairs))]
     out: list[int] = []
     while waiting:
+        # the pairs whose texts repeat most among those left go first (stable: random otherwise),
+        # so that the frequent texts are spread over the batches instead of piling up at the end
+        left = Counter(t for i in waiting for t in {col[i] for col in columns})
+        waiting.sort(key=lambda i: -max(left[col[i]] for col in columns))
         batch: list[int] = []
         seen: set[str] = set()
         later: list[int] = []
