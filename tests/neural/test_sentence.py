@@ -205,15 +205,19 @@ def test_mnrl_matryoshka_with_hard_negatives_saves_a_directory_everyone_opens(tm
 
 
 def test_cached_mnrl_takes_the_same_steps_as_mnrl(wiki_pairs):
-    """The gradient cache changes memory, not the maths: same loss history, near-same weights."""
+    """The gradient cache changes memory, not the maths.
+
+    With one mini-batch per column the dropout masks are drawn in the same order as
+    the plain loss's, so the runs must agree to rounding; the gradients with several
+    mini-batches are checked exactly in tests/neural/test_losses.py.
+    """
     _minilm()
     pairs = TrainingPairs(wiki_pairs.anchors[:8], wiki_pairs.positives[:8])
     plain = _tiny(loss="mnrl", learning_rate=1e-4).fit(pairs)
-    cached = _tiny(loss="cached-mnrl", mini_batch_size=2, learning_rate=1e-4).fit(pairs)
+    cached = _tiny(loss="cached-mnrl", mini_batch_size=4, learning_rate=1e-4).fit(pairs)
     texts = wiki_pairs.anchors[8:11]
-    # dropout draws its masks in another order, so values agree closely, not bit for bit
-    assert plain.history_[0]["loss"] == pytest.approx(cached.history_[0]["loss"], rel=0.05)
-    assert np.allclose(plain.encode(texts), cached.encode(texts), atol=2e-2)
+    assert plain.history_[0]["loss"] == pytest.approx(cached.history_[0]["loss"], rel=1e-5)
+    assert np.allclose(plain.encode(texts), cached.encode(texts), atol=1e-5)
 
 
 def test_cosent_on_stsb_pairs_and_loss_checks(sts_pairs, wiki_pairs):
@@ -256,5 +260,5 @@ def test_cli_trains_a_sentence_encoder_from_a_tsv(tmp_path, sts_pairs):
     assert result.exit_code == 0, result.output
     assert "8 pairs" in result.output and (out / "modules.json").is_file()
     assert (tmp_path / "model.checkpoint" / "checkpoint.pt").is_file()
-    bad = CliRunner().invoke(app, [*args[:4], str(tmp_path / "none.tsv"), *args[4:]])
+    bad = CliRunner().invoke(app, [*args[:3], str(tmp_path / "none.tsv"), *args[4:]])
     assert bad.exit_code == 2 and "neither a file nor one of the data sets" in bad.output
