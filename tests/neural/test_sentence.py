@@ -129,6 +129,25 @@ def test_tfidf_hard_negatives_are_never_known_positives(wiki_pairs):
         assert float(q[i] @ neg[i]) >= np.median(docs @ q[i])
 
 
+def test_self_mined_negatives_come_from_the_encoder_and_skip_positives(wiki_pairs):
+    _minilm()
+    from embedforge.search import minilm_encoder
+
+    encoder = minilm_encoder(device="cpu", max_seq_length=32)
+    mined = mine_hard_negatives(wiki_pairs, "self", encoder=encoder)
+    assert len(mined) == len(wiki_pairs) and "self hard negatives" in mined.source
+    known: dict[str, set[str]] = {}
+    for a, p in zip(wiki_pairs.anchors, wiki_pairs.positives, strict=True):
+        known.setdefault(a, set()).add(p)
+    candidates = list(dict.fromkeys([*wiki_pairs.positives, *wiki_pairs.corpus]))
+    docs = encoder.encode(candidates)
+    for a, n in zip(mined.anchors, mined.negatives, strict=True):
+        assert n not in known[a]
+        sims = docs @ encoder.encode([a])[0]
+        best_other = max(s for t, s in zip(candidates, sims, strict=True) if t not in known[a])
+        assert sims[candidates.index(n)] == pytest.approx(best_other, abs=1e-5)
+
+
 def test_hard_negatives_need_unscored_pairs(sts_pairs):
     with pytest.raises(InvalidParameterError, match="not scored"):
         mine_hard_negatives(sts_pairs, "tfidf")

