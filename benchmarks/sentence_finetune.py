@@ -12,7 +12,8 @@ speed ratio.  STS-B: CoSENT on the train split, Spearman on test, against the
 untrained model.
 
 ``--train-pairs``, ``--corpus-size`` and ``--sts-train-pairs`` cut the run down
-on a slow machine: the first N training pairs (query-id order), and a test
+on a slow machine: the first N SciFact training pairs (query-id order), N STS-B
+pairs sampled with the seed (the file is sorted by genre), and a test
 corpus of every judged document plus the TF-IDF hardest distractors of the
 test queries (rank 1 of every query, then rank 2, ...) up to N documents.
 The defaults are the full data sets.
@@ -172,13 +173,15 @@ def main() -> None:
     parser.add_argument("--sts-train-pairs", type=int, default=0, help="0: all 5,749")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip-sts", action="store_true")
+    parser.add_argument("--skip-scifact", action="store_true")
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args()
     args.dims = [int(d) for d in args.dims.split(",")]
     os.environ["EMBEDFORGE_DATA_DIR"] = args.data_dir
     models = Path(args.models_dir)
     with threads(args.threads):
-        scifact_section(args, models)
+        if not args.skip_scifact:
+            scifact_section(args, models)
         if not args.skip_sts:
             sts_section(args, models)
 
@@ -302,10 +305,11 @@ def sts_section(args, models: Path) -> None:
     test = read_stsb(Path(args.data_dir) / "stsb", split="test")
     pairs = read_training_pairs("stsb")
     n = args.sts_train_pairs
-    if 0 < n < len(pairs):
+    if 0 < n < len(pairs):  # a seeded sample: the train file is sorted by genre
+        pick = np.sort(np.random.default_rng(args.seed).choice(len(pairs), n, replace=False))
         pairs = TrainingPairs(
-            pairs.anchors[:n], pairs.positives[:n], scores=pairs.scores[:n],
-            source=f"stsb (train, first {n} pairs)",
+            [pairs.anchors[i] for i in pick], [pairs.positives[i] for i in pick],
+            scores=pairs.scores[pick], source=f"stsb (train, {n} pairs sampled with seed {args.seed})",
         )  # fmt: skip
 
     class Wrap:
