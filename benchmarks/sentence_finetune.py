@@ -80,6 +80,18 @@ def scifact_pairs(n: int) -> TrainingPairs:
     )
 
 
+def stsb_pairs(n: int, seed: int) -> TrainingPairs:
+    """STS-B train pairs (scores / 5): all of them (n = 0), or n sampled with the seed."""
+    pairs = read_training_pairs("stsb")
+    if n <= 0 or n >= len(pairs):
+        return pairs
+    pick = np.sort(np.random.default_rng(seed).choice(len(pairs), n, replace=False))
+    return TrainingPairs(  # a sample, not the first rows: the train file is sorted by genre
+        [pairs.anchors[i] for i in pick], [pairs.positives[i] for i in pick],
+        scores=pairs.scores[pick], source=f"stsb (train, {n} pairs sampled with seed {seed})",
+    )  # fmt: skip
+
+
 def embed(model, texts: list[str], batch_size: int) -> np.ndarray:
     out = model.encode(
         texts, batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True
@@ -303,14 +315,7 @@ def sts_section(args, models: Path) -> None:
     from sentence_transformers import SentenceTransformer
 
     test = read_stsb(Path(args.data_dir) / "stsb", split="test")
-    pairs = read_training_pairs("stsb")
-    n = args.sts_train_pairs
-    if 0 < n < len(pairs):  # a seeded sample: the train file is sorted by genre
-        pick = np.sort(np.random.default_rng(args.seed).choice(len(pairs), n, replace=False))
-        pairs = TrainingPairs(
-            [pairs.anchors[i] for i in pick], [pairs.positives[i] for i in pick],
-            scores=pairs.scores[pick], source=f"stsb (train, {n} pairs sampled with seed {args.seed})",
-        )  # fmt: skip
+    pairs = stsb_pairs(args.sts_train_pairs, args.seed)
 
     class Wrap:
         normalize = True
