@@ -68,6 +68,7 @@ bench-quick: $(STAMP) bench-peers
 	$(BENCH)/node2vec_vs_pecanpy.py --graphs blogcatalog --modes PreComp,SparseOTF
 	$(BENCH)/notes_links.py --encoders tfidf,sif,minilm --chunks whole,128
 	$(BENCH)/visual_semantic.py --corpus text8_prefix --w2v-epochs 1 --train-images 2000 --epochs 1 --batch-size 64 --threads 1
+	$(BENCH)/sentence_finetune.py --train-pairs 256 --corpus-size 600 --max-seq-length 64 --lr 5e-5 --sts-train-pairs 512
 
 # GloVe runs one seed per configuration (about 80 minutes for the three).
 bench-long: $(STAMP) bench-peers

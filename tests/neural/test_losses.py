@@ -13,9 +13,12 @@ from embedforge.neural.losses import (  # noqa: E402
     BatchHardMiner,
     CLIPLoss,
     ContrastiveLoss,
+    CoSENTLoss,
     CosineSimilarity,
+    CosineSimilarityLoss,
     DotProductSimilarity,
     EuclideanDistance,
+    GradCacheLoss,
     HingeRankLoss,
     InfoNCELoss,
     MatryoshkaLoss,
@@ -294,3 +297,106 @@ def test_bad_choices_name_the_parameter():
         ContrastiveLoss(reducer="median")
     with pytest.raises(InvalidParameterError, match="dims"):
         MatryoshkaLoss(TripletMarginLoss(), dims=())
+
+
+# ------------------------------------------------------------------ scored pairs and the gradient cache
+
+
+def slow_cosent(a, b, scores, scale):
+    cos = [scale * _dist("cosine", u, v) for u, v in zip(_rows(a), _rows(b), strict=True)]
+    terms = [torch.zeros((), dtype=torch.float64)]
+    for i, j in itertools.product(range(len(cos)), repeat=2):
+        if scores[i] > scores[j]:
+            terms.append(cos[j] - cos[i])
+    return torch.log(sum(torch.exp(t) for t in terms))
+
+
+def slow_cosine_mse(a, b, scores):
+    rows = list(zip(_rows(a), _rows(b), strict=True))
+    return sum(
+        (_dist("cosine", u, v) - s) ** 2 for (u, v), s in zip(rows, scores, strict=True)
+    ) / len(rows)
+
+
+def _scored(seed: int):
+    a, _ = _data(seed, n=8)
+    b, _ = _data(seed + 1, n=8)
+    g = torch.Generator().manual_seed(seed)
+    scores = torch.randint(0, 6, (8,), generator=g).double() / 5  # STS-like, with ties
+    return a, b, scores
+
+
+def test_cosent_equals_the_slow_loop():
+    a, b, scores = _scored(20)
+    loss = CoSENTLoss(scale=20.0)
+    _close(lambda: loss(a, b, scores), lambda: slow_cosent(a, b, scores, 20.0), [a, b])
+
+
+def test_cosent_only_uses_the_order_of_the_scores():
+    a, b, scores = _scored(22)
+    loss = CoSENTLoss()
+    assert torch.allclose(loss(a, b, scores), loss(a, b, scores**3 + 7))
+
+
+def test_cosine_similarity_loss_equals_the_slow_loop():
+    a, b, scores = _scored(24)
+    loss = CosineSimilarityLoss()
+    _close(lambda: loss(a, b, scores), lambda: slow_cosine_mse(a, b, scores), [a, b])
+
+
+def test_scored_losses_check_shapes():
+    a, b, scores = _scored(26)
+    with pytest.raises(InvalidParameterError, match="scores"):
+        CoSENTLoss()(a, b, scores[:3])
+
+
+class _TinyEncoder(torch.nn.Module):
+    """Bag of token vectors, a linear layer and dropout: a model with random state in its forward."""
+
+    def __init__(self):
+        super().__init__()
+        self.tokens = torch.nn.EmbeddingBag(50, 16, mode="mean")
+        self.linear = torch.nn.Linear(16, 8)
+        self.dropout = torch.nn.Dropout(0.2)
+
+    def forward(self, ids):
+        return self.linear(self.dropout(self.tokens(ids)))
+
+
+def _model_grads(fn, model):
+    model.zero_grad()
+    fn().backward()
+    return [p.grad.clone() for p in model.parameters()]
+
+
+@pytest.mark.parametrize("matryoshka", [False, True])
+def test_grad_cache_gives_the_gradients_of_the_plain_loss(matryoshka):
+    torch.manual_seed(0)
+    model = _TinyEncoder().double().train()
+    g = torch.Generator().manual_seed(1)
+    anchors, positives, negatives = (torch.randint(0, 50, (10, 4), generator=g) for _ in range(3))
+    inner = InfoNCELoss(temperature=0.05)
+    if matryoshka:
+        inner = MatryoshkaLoss(inner, dims=(8, 4, 2), weights=(1.0, 0.5, 0.25))
+
+    def embed(m, ids):
+        return m(ids)
+
+    def plain():
+        return inner(model(anchors), model(positives), model(negatives))
+
+    cached = GradCacheLoss(inner, embed, mini_batch_size=3)
+    torch.manual_seed(5)
+    expected = _model_grads(plain, model)
+    torch.manual_seed(5)  # same dropout masks: the columns are embedded in the same order
+    got = _model_grads(lambda: cached(model, anchors, positives, negatives), model)
+    for a, b in zip(got, expected, strict=True):
+        assert torch.allclose(a, b, rtol=1e-9, atol=1e-12)
+        assert a.abs().sum() > 0
+    torch.manual_seed(5)
+    value = cached(model, anchors, positives, negatives)
+    torch.manual_seed(5)
+    assert torch.allclose(value.detach(), plain().detach())
+    with torch.no_grad():
+        model.eval()
+        assert torch.allclose(cached(model, anchors, positives, negatives), plain())

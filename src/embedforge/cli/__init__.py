@@ -6,8 +6,8 @@ never as a traceback. The command tree:
 
 - ``train word2vec|fasttext|glove|tfidf|lsa|random-projection`` (:mod:`.train`);
   ``train deepwalk|node2vec``, ``evaluate-nodes``, ``evaluate-links`` (:mod:`.graph`);
-  ``train softmax-skipgram|image-encoder|devise|dual-encoder``, ``evaluate-retrieval-classes``,
-  ``evaluate-zero-shot`` (:mod:`.neural`)
+  ``train softmax-skipgram|image-encoder|devise|dual-encoder|sentence-encoder``,
+  ``evaluate-retrieval-classes``, ``evaluate-zero-shot`` (:mod:`.neural`)
 - ``evaluate``, ``evaluate-retrieval`` (:mod:`.evaluate`); ``compress-report`` (:mod:`.compress`)
 - ``similar``, ``analogy`` (:mod:`.query`); ``explore`` (:mod:`.explore`)
 - ``convert`` (:mod:`.convert`)
@@ -88,6 +88,7 @@ app.command("similar-items")(recommend.similar_items)
 app.command("evaluate-recommendations")(recommend.evaluate_recommendations)
 train_app.command("softmax-skipgram")(neural.train_softmax_skipgram)
 train_app.command("image-encoder")(neural.train_image_encoder)
+train_app.command("sentence-encoder")(neural.train_sentence_encoder)
 app.command("evaluate-retrieval-classes")(neural.evaluate_retrieval_classes)
 train_app.command("devise")(neural.train_devise)
 train_app.command("dual-encoder")(neural.train_dual_encoder)

@@ -1,7 +1,7 @@
 """Neural-model commands of the ``embedforge`` command line (registered in :mod:`embedforge.cli`).
 
 ``train softmax-skipgram``, ``train image-encoder``, ``evaluate-retrieval-classes``,
-``train devise``, ``train dual-encoder``, ``evaluate-zero-shot``:
+``train devise``, ``train dual-encoder``, ``evaluate-zero-shot``, ``train sentence-encoder``:
 plain functions, each parsing its arguments and calling the library.  PyTorch is
 imported only when a command runs.
 """
@@ -23,6 +23,7 @@ __all__ = [
     "train_devise",
     "train_dual_encoder",
     "train_image_encoder",
+    "train_sentence_encoder",
     "train_softmax_skipgram",
 ]
 
@@ -449,3 +450,102 @@ def evaluate_zero_shot(
         typer.echo(json.dumps(out))
     else:
         typer.echo(str(result) + ("" if retrieval is None else f"\n{retrieval}"))
+
+
+class SentenceLoss(str, Enum):
+    mnrl = "mnrl"
+    cached_mnrl = "cached-mnrl"
+    cosent = "cosent"
+    cosine = "cosine"
+
+
+class HardNegatives(str, Enum):
+    none = "none"
+    tfidf = "tfidf"
+    self = "self"
+
+
+def _dims(text: str | None) -> list[int] | None:
+    from ..errors import InvalidParameterError
+
+    if text is None or not text.strip():
+        return None
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise InvalidParameterError(
+            f"--matryoshka-dims must be comma-separated ints like '384,256,128,64,32'; got {text!r}"
+        ) from None
+
+
+def train_sentence_encoder(
+    pairs: Annotated[
+        str,
+        typer.Option(
+            help="Training pairs: a .jsonl/.tsv/.csv file with query,positive[,negative] or "
+            "sentence1,sentence2,score columns, or 'scifact' / 'stsb' (their train split)."
+        ),
+    ],
+    output: OutputOpt,
+    base: Annotated[
+        str,
+        typer.Option(
+            help="'minilm' (offline all-MiniLM-L6-v2) or a sentence-transformers directory."
+        ),
+    ] = "minilm",
+    loss: Annotated[
+        SentenceLoss,
+        typer.Option(
+            help="mnrl / cached-mnrl for (query, positive) pairs; cosent / cosine for scored pairs."
+        ),
+    ] = SentenceLoss.mnrl,
+    hard_negatives: Annotated[
+        HardNegatives,
+        typer.Option(
+            help="Mine one hard negative per pair with TF-IDF or the base model ('self')."
+        ),
+    ] = HardNegatives.none,
+    matryoshka_dims: Annotated[
+        str | None, typer.Option(help="Train these prefix widths too, e.g. 384,256,128,64,32.")
+    ] = None,
+    epochs: Annotated[int, typer.Option(help="Passes over the pairs.")] = 1,
+    batch_size: Annotated[int, typer.Option(help="Pairs per step (the in-batch negatives).")] = 32,
+    mini_batch_size: Annotated[
+        int, typer.Option(help="Texts embedded at a time (cached-mnrl).")
+    ] = 32,
+    lr: Annotated[float, typer.Option("--lr", help="Peak AdamW learning rate.")] = 2e-5,
+    warmup: Annotated[float, typer.Option(help="Fraction of steps of linear warmup.")] = 0.1,
+    max_seq_length: Annotated[int, typer.Option(help="Tokens kept per text.")] = 256,
+    device: DeviceOpt = "auto",
+    seed: SeedOpt = 1,
+    resume: Annotated[
+        bool, typer.Option(help="Continue an interrupted run from OUTPUT.checkpoint.")
+    ] = False,
+    progress: ProgressOpt = True,
+) -> None:
+    """Fine-tune a sentence encoder (MiniLM by default) on PAIRS; save it to OUTPUT.
+
+    OUTPUT is a sentence-transformers directory: use it with `embedforge index create
+    --encoder OUTPUT`, `load_encoder(OUTPUT)` or `SentenceTransformer(OUTPUT)`.  A checkpoint
+    is written after every epoch to OUTPUT.checkpoint; --resume continues from it.
+    """
+    from ..neural import SentenceEncoderTrainer
+
+    checkpoints = output.parent / (output.name + ".checkpoint")
+    with reports_errors():
+        options: dict[str, Any] = dict(
+            base=base, loss=loss, hard_negatives=hard_negatives,
+            matryoshka_dims=_dims(matryoshka_dims), epochs=epochs, batch_size=batch_size,
+            mini_batch_size=mini_batch_size, learning_rate=lr, warmup=warmup,
+            max_seq_length=max_seq_length, device=device, seed=seed, progress=progress,
+            checkpoint_dir=checkpoints,
+        )  # fmt: skip
+        trainer = SentenceEncoderTrainer(**enum_values(options)).fit(pairs, resume=resume)
+        trainer.save(output)
+    last = trainer.history_[-1] if trainer.history_ else {}
+    typer.echo(
+        f"fine-tuned {trainer.training_['base']} on {trainer.training_['pairs']:,} pairs "
+        f"({trainer.training_['data']}) with {trainer.loss} for {trainer.epochs} epoch(s) "
+        f"(final loss {last.get('loss', 0):.4f}, {last.get('seconds', 0):.0f} s/epoch); "
+        f"saved to {output}"
+    )

@@ -12,6 +12,11 @@ when they train or encode, and the modules that need it at import time
   (zero-shot classification by the nearest label word).
 - :class:`DualEncoder`: a CLIP-style image tower and bag-of-word-vectors text tower
   trained with the CLIP loss; :func:`digit_captions` makes captions from templates.
+- :class:`SentenceEncoderTrainer`: fine-tunes a sentence-transformers model
+  (MiniLM by default) with MNRL / cached MNRL / CoSENT / cosine losses, optional
+  Matryoshka dims and mined hard negatives; saves a sentence-transformers directory.
+- :mod:`.pairs`: :class:`TrainingPairs`, :func:`read_training_pairs` (JSONL/TSV/CSV,
+  ``"scifact"``, ``"stsb"``), :func:`mine_hard_negatives`, :func:`no_duplicates_order`.
 - :mod:`.images`: MNIST IDX, ``.npy`` and ImageFolder readers, scikit-learn's 8x8
   digits, the stratified and class-disjoint splits.
 - :mod:`.losses`: contrastive, triplet (batch-all / batch-hard / semi-hard),
@@ -30,6 +35,8 @@ from .images import (
     read_mnist,
     stratified_split,
 )
+from .pairs import TrainingPairs, mine_hard_negatives, no_duplicates_order, read_training_pairs
+from .sentence import SentenceEncoderTrainer
 from .skipgram import SoftmaxSkipGram
 from .visual_semantic import DeViSE, DualEncoder, digit_captions
 
@@ -37,11 +44,16 @@ __all__ = [
     "DeViSE",
     "DualEncoder",
     "ImageEncoder",
+    "SentenceEncoderTrainer",
     "SoftmaxSkipGram",
+    "TrainingPairs",
     "class_disjoint_split",
     "digit_captions",
     "load_digits_images",
+    "mine_hard_negatives",
+    "no_duplicates_order",
     "read_images",
     "read_mnist",
+    "read_training_pairs",
     "stratified_split",
 ]

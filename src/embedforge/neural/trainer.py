@@ -304,6 +304,7 @@ class Trainer(Params):
         validate: Callable[[nn.Module], dict[str, float]] | None = None,
         resume: bool = False,
         stop_after: int | None = None,
+        order: Callable[[int], Any] | None = None,
     ) -> Trainer:
         """Train ``model`` in place.
 
@@ -329,6 +330,12 @@ class Trainer(Params):
         stop_after : int, optional
             Stop after this epoch (a checkpoint is written), as if interrupted;
             the schedule still spans ``epochs``.
+        order : callable, optional
+            ``order(epoch) -> (n,) int64`` permutation of the examples for that
+            epoch (0-based), cut into consecutive batches; default a random
+            permutation seeded by ``seed`` and the epoch.  A batch sampler that
+            keeps duplicates apart is an ``order`` (see
+            :func:`embedforge.neural.pairs.no_duplicates_order`).
 
         Returns
         -------
@@ -411,13 +418,21 @@ class Trainer(Params):
                 break
             began = time.perf_counter()
             model.train()
-            order = torch.randperm(
-                n, generator=torch.Generator().manual_seed(self._order_seed(epoch))
-            )
+            if order is None:
+                perm = torch.randperm(
+                    n, generator=torch.Generator().manual_seed(self._order_seed(epoch))
+                )
+            else:
+                perm = torch.as_tensor(np.asarray(order(epoch), dtype=np.int64))
+                if perm.shape != (n,):
+                    raise InvalidParameterError(
+                        f"order({epoch}) must return a permutation of the {n} examples; got "
+                        f"shape {tuple(perm.shape)}"
+                    )
             running, seen = 0.0, 0
             bar = self._bar(batches, epoch, rank)
             for b in range(batches):
-                idx = order[b * self.batch_size : (b + 1) * self.batch_size]
+                idx = perm[b * self.batch_size : (b + 1) * self.batch_size]
                 if world > 1:  # equal shards of the global batch, in rank order
                     per = idx.shape[0] // world
                     idx = idx[rank * per : (rank + 1) * per]

@@ -1,0 +1,362 @@
+"""Fine-tuning MiniLM on SciFact and STS-B: embedforge's SentenceEncoderTrainer against sentence-transformers' trainer.
+
+SciFact: both trainers fine-tune all-MiniLM-L6-v2 (offline) on the train split's
+(query, title + " " + text) pairs with multiple-negatives ranking inside the
+Matryoshka loss over ``--dims``, same batch size, learning rate, warmup, weight
+decay, clipping, epochs, seed, max_seq_length and duplicate-free batches; each
+model (and the untrained one) then embeds the test queries and corpus, and
+nDCG@10 / recall@100 are computed at every Matryoshka width (float32, exact
+cosine search) and at full width with binary codes rescored by the float32
+vectors (x10).  Seconds per epoch of both trainers, in the same run, give the
+speed ratio.  STS-B: CoSENT on the train split, Spearman on test, against the
+untrained model.
+
+``--train-pairs``, ``--corpus-size`` and ``--sts-train-pairs`` cut the run down
+on a slow machine: the first N SciFact training pairs (query-id order), N STS-B
+pairs sampled with the seed (the file is sorted by genre), and a test
+corpus of every judged document plus the TF-IDF hardest distractors of the
+test queries (rank 1 of every query, then rank 2, ...) up to N documents.
+The defaults are the full data sets.
+
+    EMBEDFORGE_DATA_DIR=../shared/data python benchmarks/sentence_finetune.py
+
+Writes two sections of BENCHMARKS.md (``--no-record`` to skip) and saves the
+fine-tuned models in ``--models-dir``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import numpy as np
+
+from _harness import med_range, publish, section, threads, versions
+from embedforge.evaluate import read_beir, read_stsb, score_retrieval
+from embedforge.evaluate.retrieval import search_exact
+from embedforge.evaluate.sts import evaluate_sts
+from embedforge.neural import SentenceEncoderTrainer, TrainingPairs, read_training_pairs
+from embedforge.search import VectorIndex, truncate_and_normalize
+from embedforge.search.encoders import minilm_directory
+
+
+def eval_corpus(beir, size: int) -> list[str]:
+    """Document ids: all of them (size 0), or the judged ones plus TF-IDF distractors."""
+    doc_ids = sorted(beir.corpus)
+    if size <= 0 or size >= len(doc_ids):
+        return doc_ids
+    from embedforge.text.classic import TfIdf
+
+    judged = sorted({d for q in beir.qrels.values() for d in q if d in beir.corpus})
+    tfidf = TfIdf().fit([beir.corpus[d].text for d in doc_ids])
+    qids = sorted(beir.queries)
+    _, rows = search_exact(
+        tfidf.encode_sparse([beir.queries[q] for q in qids]),
+        tfidf.encode_sparse([beir.corpus[d].text for d in doc_ids]),
+        50,
+    )
+    chosen = dict.fromkeys(judged)
+    for rank in range(rows.shape[1]):
+        for i in range(len(qids)):
+            if len(chosen) >= size:
+                return sorted(chosen)
+            chosen.setdefault(doc_ids[rows[i, rank]], None)
+    return sorted(chosen)
+
+
+def scifact_pairs(n: int) -> TrainingPairs:
+    pairs = read_training_pairs("scifact")
+    if n <= 0 or n >= len(pairs):
+        return pairs
+    return TrainingPairs(
+        pairs.anchors[:n], pairs.positives[:n], source=f"scifact (train, first {n} pairs)"
+    )
+
+
+def stsb_pairs(n: int, seed: int) -> TrainingPairs:
+    """STS-B train pairs (scores / 5): all of them (n = 0), or n sampled with the seed."""
+    pairs = read_training_pairs("stsb")
+    if n <= 0 or n >= len(pairs):
+        return pairs
+    pick = np.sort(np.random.default_rng(seed).choice(len(pairs), n, replace=False))
+    return TrainingPairs(  # a sample, not the first rows: the train file is sorted by genre
+        [pairs.anchors[i] for i in pick], [pairs.positives[i] for i in pick],
+        scores=pairs.scores[pick], source=f"stsb (train, {n} pairs sampled with seed {seed})",
+    )  # fmt: skip
+
+
+def embed(model, texts: list[str], batch_size: int) -> np.ndarray:
+    out = model.encode(
+        texts, batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True
+    )
+    return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def scores_at(docs, queries, doc_ids, qids, qrels, dims) -> dict[str, tuple[float, float]]:
+    """nDCG@10 and recall@100 at each width (float32); nDCG@10 of binary + rescore x10 at full width."""
+
+    def metrics(scores, rows):
+        run = {
+            q: {doc_ids[j]: float(s) for s, j in zip(scores[i], rows[i], strict=True) if j >= 0}
+            for i, q in enumerate(qids)
+        }
+        r = score_retrieval(run, qrels, k=(10, 100))
+        return r.ndcg[10], r.recall[100]
+
+    out = {}
+    for d in dims:
+        out[str(d)] = metrics(
+            *search_exact(truncate_and_normalize(queries, d), truncate_and_normalize(docs, d), 100)
+        )
+    index = VectorIndex(docs.shape[1], precision="binary")
+    index.add(np.arange(len(docs)), docs)
+    # top 10 from 100 binary candidates rescored by float32 (a small corpus must not be
+    # rescored whole, which would hide the binary codes' losses)
+    out["binary"] = metrics(
+        *index.search(queries, 10, rescore=lambda ids: docs[ids], rescore_multiplier=10)
+    )
+    return out
+
+
+def train_sentence_transformers(args, pairs: TrainingPairs, output: Path) -> tuple[object, float]:
+    """sentence-transformers' own trainer, same settings; returns the model and seconds per epoch."""
+    from datasets import Dataset
+    from sentence_transformers import (
+        SentenceTransformer,
+        SentenceTransformerTrainer,
+        SentenceTransformerTrainingArguments,
+    )
+    from sentence_transformers.sentence_transformer import losses
+
+    model = SentenceTransformer(str(minilm_directory()), device="cpu", local_files_only=True)
+    model.max_seq_length = args.max_seq_length
+    loss = losses.MatryoshkaLoss(model, losses.MultipleNegativesRankingLoss(model), args.dims)
+    data = Dataset.from_dict({"anchor": pairs.anchors, "positive": pairs.positives})
+    training_args = SentenceTransformerTrainingArguments(
+        output_dir=str(output) + ".trainer",
+        num_train_epochs=args.epochs,
+        per_device_train_batch_size=args.batch_size,
+        learning_rate=args.lr,
+        warmup_steps=args.warmup,  # a float below 1: a fraction of the steps (transformers v5)
+        weight_decay=0.01,
+        max_grad_norm=1.0,
+        lr_scheduler_type="linear",
+        seed=args.seed,
+        batch_sampler="no_duplicates",
+        save_strategy="no",
+        report_to="none",
+        use_cpu=True,
+        disable_tqdm=True,
+        dataloader_num_workers=0,
+    )
+    trainer = SentenceTransformerTrainer(
+        model=model, args=training_args, train_dataset=data, loss=loss
+    )
+    began = time.perf_counter()
+    trainer.train()
+    seconds = (time.perf_counter() - began) / args.epochs
+    model.save(str(output))
+    return model, seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--data-dir", default=os.environ.get("EMBEDFORGE_DATA_DIR", "../shared/data")
+    )
+    parser.add_argument("--cache-dir", default=str(Path.home() / ".cache" / "embedforge-bench"))
+    parser.add_argument("--models-dir", default="/work/models")
+    parser.add_argument("--dims", default="384,256,128,64,32")
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=2e-5)
+    parser.add_argument("--warmup", type=float, default=0.1)
+    parser.add_argument("--max-seq-length", type=int, default=256)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--train-pairs", type=int, default=0, help="0: all 919")
+    parser.add_argument("--corpus-size", type=int, default=0, help="0: all 5,183 documents")
+    parser.add_argument("--sts-train-pairs", type=int, default=0, help="0: all 5,749")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--skip-sts", action="store_true")
+    parser.add_argument("--skip-scifact", action="store_true")
+    parser.add_argument("--no-record", action="store_true")
+    args = parser.parse_args()
+    args.dims = [int(d) for d in args.dims.split(",")]
+    os.environ["EMBEDFORGE_DATA_DIR"] = args.data_dir
+    models = Path(args.models_dir)
+    with threads(args.threads):
+        if not args.skip_scifact:
+            scifact_section(args, models)
+        if not args.skip_sts:
+            sts_section(args, models)
+
+
+def scifact_section(args, models: Path) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    beir = read_beir(Path(args.data_dir) / "scifact", split="test")
+    doc_ids = eval_corpus(beir, args.corpus_size)
+    qids = sorted(beir.queries)
+    doc_texts = [beir.corpus[d].text for d in doc_ids]
+    query_texts = [beir.queries[q] for q in qids]
+    pairs = scifact_pairs(args.train_pairs)
+    tag = f"L{args.max_seq_length}-" + hashlib.sha1("\n".join(doc_ids).encode()).hexdigest()[:8]
+    results: dict[str, dict] = {}
+    seconds: dict[str, float] = {}
+
+    def evaluate(name: str, model) -> None:
+        model.eval()
+        docs = embed(model, doc_texts, 32)
+        queries = embed(model, query_texts, 32)
+        results[name] = scores_at(docs, queries, doc_ids, qids, beir.qrels, args.dims)
+        print(name, json.dumps(results[name]), flush=True)
+
+    cache = Path(args.cache_dir) / f"scifact_minilm_untrained_{tag}.npz"
+    if cache.is_file():
+        data = np.load(cache)
+        results["untrained MiniLM"] = scores_at(
+            data["docs"], data["queries"], doc_ids, qids, beir.qrels, args.dims
+        )
+    else:
+        base = SentenceTransformer(str(minilm_directory()), device="cpu", local_files_only=True)
+        base.max_seq_length = args.max_seq_length
+        docs, queries = embed(base, doc_texts, 32), embed(base, query_texts, 32)
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(cache, docs=docs, queries=queries)
+        results["untrained MiniLM"] = scores_at(docs, queries, doc_ids, qids, beir.qrels, args.dims)
+
+    ours_name = "embedforge SentenceEncoderTrainer, MNRL + Matryoshka"
+    ours = SentenceEncoderTrainer(
+        loss="mnrl", matryoshka_dims=args.dims, epochs=args.epochs, batch_size=args.batch_size,
+        learning_rate=args.lr, warmup=args.warmup, max_seq_length=args.max_seq_length,
+        seed=args.seed, device="cpu", progress=False,
+    ).fit(pairs)  # fmt: skip
+    seconds[ours_name] = float(np.mean([row["seconds"] for row in ours.history_]))
+    ours.save(models / "minilm-scifact-mrl")
+    evaluate(ours_name, ours.model_)
+
+    st_name = "sentence-transformers SentenceTransformerTrainer, MNRL + Matryoshka"
+    st_model, seconds[st_name] = train_sentence_transformers(
+        args, pairs, models / "minilm-scifact-mrl-st"
+    )
+    evaluate(st_name, st_model)
+
+    dims = args.dims
+    full = str(max(dims))
+    title = (
+        f"Fine-tuning MiniLM on SciFact: embedforge vs sentence-transformers' trainer "
+        f"({len(pairs)} train pairs, {len(qids)} test queries, {len(doc_ids):,} documents)"
+    )
+    lines = [
+        *section(
+            title,
+            key=f"sentence_finetune scifact pairs={len(pairs)} docs={len(doc_ids)} L={args.max_seq_length}",
+            versions=versions("embedforge", "torch", "sentence_transformers", "transformers"),
+            n_threads=args.threads,
+        ),
+        f"Settings (both trainers): base all-MiniLM-L6-v2, loss MNRL (scale 20) inside Matryoshka "
+        f"over {dims} (weights 1), {args.epochs} epoch(s), batch {args.batch_size}, AdamW lr "
+        f"{args.lr:g}, warmup {args.warmup:g} then linear decay, weight decay 0.01, gradient "
+        f"clipping 1.0, seed {args.seed}, max_seq_length {args.max_seq_length} (training and "
+        f"evaluation), duplicate-free batches; training data: {pairs.source}.  Evaluation corpus: "
+        + (
+            "the full test corpus."
+            if len(doc_ids) == len(beir.corpus)
+            else f"{len(doc_ids):,} of {len(beir.corpus):,} documents (every judged document plus "
+            "the TF-IDF hardest distractors of the test queries), so figures are not comparable "
+            "with full-corpus ones."
+        )
+        + "  Exact cosine search; binary: sign codes (VectorIndex), top 100 rescored by float32 at "
+        "full width for the top 10.  One run, one seed (the machine did not allow more).",
+        "",
+        "| model | "
+        + " | ".join(f"nDCG@10 {d}" for d in dims)
+        + f" | nDCG@10 binary+rescore | recall@100 {full} | {min(64, max(dims))} dims kept | "
+        "binary kept | s/epoch |",
+        "|---|" + "---:|" * (len(dims) + 5),
+    ]
+    at64 = str(min(dims, key=lambda d: abs(d - 64)))
+    for name, res in results.items():
+        cells = " | ".join(f"{res[str(d)][0]:.4f}" for d in dims)
+        kept64 = res[at64][0] / res[full][0]
+        kept_bin = res["binary"][0] / res[full][0]
+        secs = f"{seconds[name]:.1f}" if name in seconds else "-"
+        lines.append(
+            f"| {name} | {cells} | {res['binary'][0]:.4f} | {res[full][1]:.4f} | "
+            f"{kept64:.1%} | {kept_bin:.1%} | {secs} |"
+        )
+    ratio = seconds[st_name] / seconds[ours_name]
+    gain = results[ours_name][full][0] - results["untrained MiniLM"][full][0]
+    gap = results[ours_name][full][0] - results[st_name][full][0]
+    ours_res = results[ours_name]
+    lines += [
+        "",
+        f"Speed: embedforge {seconds[ours_name]:.1f} s/epoch, sentence-transformers "
+        f"{seconds[st_name]:.1f} s/epoch: {ratio:.2f}x (target >= 1.0x; one run each, "
+        "not interleaved over repeats).  "
+        f"Quality: fine-tuning {'+' if gain >= 0 else ''}{gain:.4f} nDCG@10 at {full} dims over "
+        f"the untrained model; embedforge minus sentence-transformers {gap:+.4f} (one seed: "
+        "seed noise not measured).  Matryoshka: "
+        f"{ours_res[at64][0] / ours_res[full][0]:.1%} of full-width nDCG@10 kept at {at64} dims "
+        f"(target >= 97%); binary + rescore keeps {ours_res['binary'][0] / ours_res[full][0]:.1%} "
+        "(target >= 99%).",
+    ]
+    publish(lines, record=not args.no_record)
+
+
+def sts_section(args, models: Path) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    test = read_stsb(Path(args.data_dir) / "stsb", split="test")
+    pairs = stsb_pairs(args.sts_train_pairs, args.seed)
+
+    class Wrap:
+        normalize = True
+
+        def __init__(self, model):
+            self.model = model
+
+        def encode(self, texts, batch_size=64):
+            return embed(self.model, list(texts), batch_size)
+
+    base = SentenceTransformer(str(minilm_directory()), device="cpu", local_files_only=True)
+    base.max_seq_length = args.max_seq_length
+    untrained = evaluate_sts(Wrap(base), test.sentences1, test.sentences2, test.scores, 32)
+    trainer = SentenceEncoderTrainer(
+        loss="cosent", epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
+        warmup=args.warmup, max_seq_length=args.max_seq_length, seed=args.seed, device="cpu",
+        progress=False,
+    ).fit(pairs)  # fmt: skip
+    trainer.save(models / "minilm-stsb-cosent")
+    trainer.model_.eval()
+    tuned = evaluate_sts(Wrap(trainer.model_), test.sentences1, test.sentences2, test.scores, 32)
+    secs = [row["seconds"] for row in trainer.history_]
+    lines = [
+        *section(
+            f"Fine-tuning MiniLM on STS-B with CoSENT ({len(pairs):,} train pairs, Spearman on test)",
+            key=f"sentence_finetune stsb pairs={len(pairs)} L={args.max_seq_length}",
+            versions=versions("embedforge", "torch", "sentence_transformers"),
+            n_threads=args.threads,
+        ),
+        f"CoSENT (scale 20), {args.epochs} epoch(s), batch {args.batch_size}, AdamW lr {args.lr:g}, "
+        f"warmup {args.warmup:g}, seed {args.seed}, max_seq_length {args.max_seq_length}; data: "
+        f"{pairs.source}, scores / 5.  Target: above the untrained 0.820.",
+        "",
+        "| model | STS-B test Spearman | Pearson | s/epoch |",
+        "|---|---:|---:|---:|",
+        f"| untrained MiniLM | {untrained.spearman:.4f} | {untrained.pearson:.4f} | - |",
+        f"| embedforge SentenceEncoderTrainer, CoSENT | {tuned.spearman:.4f} | "
+        f"{tuned.pearson:.4f} | {med_range(secs, '.1f')} |",
+    ]
+    publish(lines, record=not args.no_record)
+
+
+if __name__ == "__main__":
+    main()
