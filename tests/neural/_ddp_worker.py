@@ -62,4 +62,8 @@ if __name__ == "__main__":
         weights = {k.replace(".", "_"): v.numpy() for k, v in trained.state_dict().items()}
         np.savez(f"{sys.argv[1]}/weights.npz", **weights)
     if dist.is_initialized():
+        # every rank waits for rank 0's file before the group goes: a rank tearing down
+        # gloo while its peer is still busy can abort ("terminate called without an
+        # active exception")
+        dist.barrier()
         dist.destroy_process_group()
