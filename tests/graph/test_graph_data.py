@@ -64,22 +64,23 @@ def test_node2vec_cora_planetoid_accuracy(cora):
 
 def test_node2vec_blogcatalog_macro_f1(data_dir):
     # the node2vec paper's setting (p = q = 0.25, walk length 80, 10 walks per node, window 10,
-    # dim 128, 1 epoch).  At C=1 on the raw vectors: measured 0.244 ± 0.007 macro-F1 / 0.395
-    # micro-F1 at 50% train, `top_k`, over 5 splits, 0.247 / 0.394 on split 0 (the paper: 0.258).
-    # On unit vectors with C by 3-fold cross-validation of the training nodes (the README's
-    # `--normalize --c cv`): 0.256 ± 0.009 / 0.395 over 5 splits, 0.254 on split 0, with C=10
-    # chosen on every split; C=10 is given here because the cross-validation itself would
-    # multiply the test's cost by ten (c="cv" is tested on small data in test_graph_evaluate).
-    # One split keeps it to about 120 CPU seconds, about a minute on 2 idle cores.
+    # dim 128) with 2 epochs, as the README runs it (1 epoch under-trains: 0.245 macro-F1).
+    # Measured at 50% train, `top_k`, 5 splits: macro-F1 0.268 ± 0.010, micro-F1 0.404 at C=1
+    # (the paper: 0.258); 0.270 ± 0.010 / 0.399 on unit vectors with C by 3-fold cross-validation
+    # of the training nodes (`--normalize --c cv`), 0.270 on split 0, with C=10 chosen on every
+    # split; C=10 is given here because the cross-validation itself would multiply the
+    # evaluation's cost by ten (c="cv" is tested on small data in test_graph_evaluate).
+    # One split keeps it to about 250 CPU seconds, about two minutes on 2 idle cores.
     data = read_blogcatalog(data_dir / "blogcatalog")
-    model = Node2Vec(p=0.25, q=0.25, seed=1, workers=2, progress=False).fit(data.graph)
+    model = Node2Vec(p=0.25, q=0.25, epochs=2, seed=1, workers=2, progress=False)
+    model.fit(data.graph)
     top_k, threshold = evaluate_node_classification(
         model.wv, data.labels, train_ratios=(0.5,), repeats=1
     )
     assert top_k.protocol == "top_k" and threshold.protocol == "threshold"
-    assert top_k.macro_f1_mean >= 0.235 and top_k.micro_f1_mean >= 0.38
+    assert top_k.macro_f1_mean >= 0.258 and top_k.micro_f1_mean >= 0.39
     assert threshold.macro_f1_mean < top_k.macro_f1_mean  # without the true label count
     unit, _ = evaluate_node_classification(
         model.wv, data.labels, train_ratios=(0.5,), repeats=1, normalize=True, c=10.0
     )
-    assert unit.macro_f1_mean >= 0.245 and unit.micro_f1_mean >= 0.38
+    assert unit.macro_f1_mean >= 0.258 and unit.micro_f1_mean >= 0.39
