@@ -92,6 +92,15 @@ def test_evaluate_nodes(runner, node2vec_dir):
         for c in ("100", "0.001")
     )  # fmt: skip
     assert loose["micro_f1_mean"] > tight["micro_f1_mean"]
+    # C chosen by cross-validation on each split's training nodes, on unit vectors
+    args = ["evaluate-nodes", str(node2vec_dir), labels, "--repeats", "2", "--normalize", "--c"]
+    result = runner.invoke(app, [*args, "cv"])
+    assert result.exit_code == 0, result.output
+    assert "C chosen by cross-validation on each split: " in result.output
+    (r,) = json.loads(runner.invoke(app, [*args, "cv", "--json"]).output)
+    assert len(r["c"]) == 2 and set(r["c"]) <= {0.1, 1.0, 10.0, 100.0}
+    result = runner.invoke(app, [*args, "auto"])
+    assert result.exit_code == 2 and "--c must be a number > 0 or 'cv'" in result.output
 
 
 def test_evaluate_links(runner):

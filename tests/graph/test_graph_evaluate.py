@@ -125,3 +125,53 @@ def test_removal_keeps_a_spanning_tree():
     assert mask.sum() == graph.n_nodes - 1
     tree = coo_matrix((np.ones(mask.sum()), (src[mask], dst[mask])), shape=(892, 892))
     assert connected_components(tree, directed=False)[0] == 1
+
+
+def _multi_label(n: int = 300, seed: int = 1) -> tuple[Embeddings, dict[str, list[str]]]:
+    """Three overlapping labels read off the first three coordinates (plus 'none')."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 6)).astype(np.float32)
+    keys = [str(i) for i in range(n)]
+    labels = {}
+    for i in range(n):
+        labs = [lab for lab, j in (("p", 0), ("q", 1), ("r", 2)) if x[i, j] > 0.3]
+        labels[keys[i]] = labs or ["none"]
+    return Embeddings(keys, x), labels
+
+
+def test_c_by_cross_validation_uses_the_training_part_only():
+    wv, labels = _multi_label()
+    # features shrunk 100x: C=0.1 all but ignores them, so the folds must pick a larger C
+    tiny = Embeddings(wv.keys, wv.vectors * 0.01)
+    keys = list(labels)
+    split = {"train": keys[:200], "test": keys[200:]}
+    cv = evaluate_node_classification(tiny, labels, split=split, c="cv")
+    weak = evaluate_node_classification(tiny, labels, split=split, c=0.1)
+    assert [r.c for r in cv] == [[100.0], [100.0]] and weak[0].c == [0.1]
+    assert cv[0].micro_f1_mean > weak[0].micro_f1_mean + 0.1
+    # the test nodes' labels play no part in the choice: scrambling them changes the scores only
+    scrambled = dict(labels) | {k: ["p", "q", "r"] for k in split["test"]}
+    again = evaluate_node_classification(tiny, scrambled, split=split, c="cv")
+    assert again[0].c == cv[0].c and again[0].micro_f1_mean < cv[0].micro_f1_mean
+
+
+def test_c_by_cross_validation_on_random_splits_and_single_label():
+    wv, labels = _separable()
+    (r,) = evaluate_node_classification(wv, labels, train_ratios=(0.5,), repeats=3, c="cv")
+    assert len(r.c) == 3 and set(r.c) <= {0.1, 1.0, 10.0, 100.0}
+    assert r.accuracy_mean == pytest.approx(1.0)
+    with pytest.raises(InvalidParameterError, match="'cv'"):
+        evaluate_node_classification(wv, labels, c="auto")
+
+
+def test_normalize_ignores_vector_lengths():
+    wv, labels = _multi_label()
+    scale = np.random.default_rng(2).uniform(0.1, 10.0, size=(len(wv), 1)).astype(np.float32)
+    stretched = Embeddings(wv.keys, wv.vectors * scale)
+    a = evaluate_node_classification(wv, labels, repeats=2, normalize=True)
+    b = evaluate_node_classification(stretched, labels, repeats=2, normalize=True)
+    for x, y in zip(a, b, strict=True):
+        assert x.micro_f1_mean == pytest.approx(y.micro_f1_mean, abs=1e-6)
+        assert x.macro_f1_mean == pytest.approx(y.macro_f1_mean, abs=1e-6)
+    raw = evaluate_node_classification(stretched, labels, repeats=2)
+    assert raw[0].micro_f1_mean != pytest.approx(b[0].micro_f1_mean, abs=1e-6)
