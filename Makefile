@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.installed
 SHARED := $(abspath ../shared/data)
 export EMBEDFORGE_DATA_DIR ?= $(if $(wildcard $(SHARED)/README.md),$(SHARED),)
 
-.PHONY: install demo test bench bench-peers bench-quick bench-long bench-pg-1m lint format clean fuzz explorer
+.PHONY: install demo test bench bench-time bench-peers bench-quick bench-long bench-pg-1m lint format clean fuzz explorer
 
 install: $(STAMP)
 
@@ -43,6 +43,10 @@ BENCH := $(BIN)/python benchmarks
 
 bench: bench-quick bench-long
 
+# The run time each recorded section took (from its Commit: line), summed.
+bench-time: $(STAMP)
+	$(BIN)/python benchmarks/bench_time.py
+
 bench-peers: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 
@@ -63,7 +67,8 @@ bench-quick: $(STAMP) bench-peers
 	$(BENCH)/neural_vs_word2vec.py --corpus text8_prefix --runs word2vec,negative-sampling --workers 1
 	$(BENCH)/neural_vs_word2vec.py --corpus text8_prefix --runs word2vec,sampled-softmax --workers 1
 	$(BENCH)/quality_floors.py --remeasure
-	$(BENCH)/graph_quality.py
+	$(BENCH)/graph_quality.py --graphs cora
+	$(BENCH)/graph_quality.py --graphs blogcatalog
 	$(BENCH)/node2vec_vs_pecanpy.py --graphs cora --modes PreComp,SparseOTF
 	$(BENCH)/node2vec_vs_pecanpy.py --graphs blogcatalog --modes PreComp,SparseOTF
 	$(BENCH)/notes_links.py --encoders tfidf,sif,minilm --chunks whole,128

@@ -246,3 +246,15 @@ def test_every_table_in_benchmarks_md_sits_in_a_keyed_section_of_its_script():
         elif line.startswith("### "):
             assert open_key is not None, f"line {number}: table outside a keyed section: {line!r}"
     assert open_key is None
+
+
+def test_bench_time_sums_the_recorded_run_times():
+    import bench_time
+
+    document = (
+        "<!-- bench:a -->\n### A\nCommit: x; date: 2026-12-02 10:00 UTC; run time 2.5 min; "
+        "load average at the end: 1.0  \n<!-- /bench:a -->\n\n"
+        "<!-- bench:b -->\n### B\nCommand: `x`  \n<!-- /bench:b -->\n"
+    )
+    rows = bench_time.section_times(document)
+    assert rows == [("a", 2.5, "2026-12-02 10:00", "1.0"), ("b", None, "", "")]
