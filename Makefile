@@ -66,6 +66,7 @@ bench-quick: $(STAMP) bench-peers
 	$(BENCH)/image_vs_pml.py
 	$(BENCH)/neural_vs_word2vec.py --corpus text8_prefix --runs word2vec,negative-sampling --workers 1
 	$(BENCH)/neural_vs_word2vec.py --corpus text8_prefix --runs word2vec,sampled-softmax --workers 1
+	$(BENCH)/neural_vs_word2vec.py --corpus text8_prefix --runs word2vec,softmax --workers 1
 	$(BENCH)/quality_floors.py --remeasure
 	$(BENCH)/graph_quality.py --graphs cora
 	$(BENCH)/graph_quality.py --graphs blogcatalog
