@@ -328,12 +328,16 @@ def test_switching_projection_redraws_the_saved_coordinates(browser, live_words,
     pg.wait_for_selector("body[data-ready]", timeout=60_000)
     # other tests may have saved projections that sort before pca-2d: show pca-2d first
     pg.select_option("#projection", "pca-2d")
-    pg.wait_for_function("document.getElementById('status').textContent.includes('pca-2d')")
+    # the page marks the body once the projection is drawn (the status line names it
+    # while it is still loading)
+    pg.wait_for_function("document.body.dataset.projection === 'pca-2d'")
     before = pg.evaluate(
         "[Array.from(window.explorer.state.normX), Array.from(window.explorer.state.normY)]"
     )
     pg.select_option("#projection", "swapped")
-    pg.wait_for_function("document.getElementById('status').textContent.includes('swapped')")
+    # the page marks the body once the projection is drawn (the status line names it
+    # while it is still loading)
+    pg.wait_for_function("document.body.dataset.projection === 'swapped'")
     after = pg.evaluate(
         "[Array.from(window.explorer.state.normX), Array.from(window.explorer.state.normY)]"
     )
