@@ -10,7 +10,7 @@ Importing this module does not import PyTorch.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -40,8 +40,117 @@ def _as_images(images: Any, name: str = "images") -> np.ndarray:
     return np.ascontiguousarray(array, dtype=np.float32) / np.float32(255.0)
 
 
+class _ImageTowerModel(Params):
+    """What ImageEncoder, DeViSE and DualEncoder share: pixel statistics, batched encoding,
+    weights on disk (``visual_semantic.py`` holds the last two)."""
+
+    _NAME = ""
+
+    def _trainer(self, checkpoint_dir: str | os.PathLike[str] | None) -> Any:
+        from .trainer import Trainer
+
+        return Trainer(
+            optimizer=self.optimizer, learning_rate=self.learning_rate,
+            weight_decay=self.weight_decay, epochs=self.epochs, batch_size=self.batch_size,
+            seed=self.seed, device=self.device, progress=self.progress,
+            checkpoint_dir=checkpoint_dir,
+        )  # fmt: skip
+
+    def _check_common(self) -> None:
+        check_real(self.dropout, "dropout", 0, 1, high_open=True)
+        check_int(self.grid, "grid", 1)
+        ok = isinstance(self.channels, (tuple, list)) and len(self.channels) >= 1
+        if not ok or not all(isinstance(c, int) and c >= 1 for c in self.channels):
+            raise InvalidParameterError(
+                f"channels must be a non-empty tuple of integers >= 1; got {self.channels!r}"
+            )
+        self._trainer(None)._validate()
+
+    def _pixels(self, images: Any, fit: bool) -> np.ndarray:
+        x = _as_images(images)
+        if fit:
+            self.image_shape_ = tuple(int(s) for s in x.shape[1:])
+            self.mean_ = x.mean(axis=(0, 2, 3)).astype(np.float32)
+            self.std_ = np.maximum(x.std(axis=(0, 2, 3)), 1e-6).astype(np.float32)
+        elif tuple(x.shape[1:]) != self.image_shape_:
+            raise InvalidParameterError(
+                f"images must be {self.image_shape_[1]}x{self.image_shape_[2]} with "
+                f"{self.image_shape_[0]} channel(s), as in training; got shape {np.shape(images)}"
+            )
+        return (x - self.mean_[None, :, None, None]) / self.std_[None, :, None, None]
+
+    def _require_fitted(self) -> None:
+        if not hasattr(self, "network_"):
+            raise NotFittedError(f"this {self._NAME} is not fitted yet; call fit(...) first")
+
+    def _run(self, module: Any, inputs: np.ndarray, batch_size: int, dim: int) -> np.ndarray:
+        """``module`` over ``inputs`` in batches, in eval mode: (n, dim) float32."""
+        torch = require_torch(self._NAME)
+        batch_size = check_int(batch_size, "batch_size", 1)
+        device = next(self.network_.parameters()).device
+        was_training = self.network_.training
+        self.network_.eval()
+        out = np.empty((inputs.shape[0], dim), dtype=np.float32)
+        with torch.no_grad():
+            for lo in range(0, inputs.shape[0], batch_size):
+                chunk = torch.from_numpy(inputs[lo : lo + batch_size]).to(device)
+                out[lo : lo + batch_size] = module(chunk).float().cpu().numpy()
+        self.network_.train(was_training)
+        return out
+
+    def _save(self, path: str | os.PathLike[str], state: dict, arrays: dict, files=None) -> None:
+        self._require_fitted()
+        weights = {
+            f"weight.{k}": v.detach().cpu().numpy() for k, v in self.network_.state_dict().items()
+        }
+        state = {
+            **state,
+            "image_shape": list(self.image_shape_),
+            "weights": sorted(weights),
+            "history": getattr(self, "history_", []),
+        }
+        save_directory(
+            path, self, name=self._NAME, format_version=_FORMAT_VERSION, state=state,
+            arrays={**weights, **arrays, "mean": self.mean_, "std": self.std_}, files=files,
+        )  # fmt: skip
+
+    @classmethod
+    def _open(cls, path: str | os.PathLike[str], extra: Sequence[str]) -> tuple[Any, dict, dict]:
+        """The unfitted model, its saved state and arrays (weights under ``weight.*``)."""
+        root, model, state = open_saved(
+            cls, path, name=cls._NAME, format_version=_FORMAT_VERSION, what=cls._NAME,
+            hint=f"it is written by {cls._NAME}.save",
+        )  # fmt: skip
+        model.channels = tuple(model.channels)
+        names, shape = state.get("weights"), state.get("image_shape")
+        if not isinstance(names, list) or not isinstance(shape, list) or len(shape) != 3:
+            raise FormatError(f"{str(root)!r}: config.json lacks the weight list or image shape")
+        arrays = read_arrays(root, [*names, *extra, "mean", "std"], mmap=False)
+        model.image_shape_ = tuple(int(s) for s in shape)
+        model.mean_, model.std_ = arrays["mean"], arrays["std"]
+        model.history_ = state.get("history", [])
+        state["root"] = root
+        return model, state, arrays
+
+    def _restore(self, network: Any, state: dict, arrays: dict, device: str) -> None:
+        torch = require_torch(self._NAME)
+        from ._torch import resolve_device
+
+        tensors = {
+            n.removeprefix("weight."): torch.from_numpy(np.array(arrays[n]))
+            for n in state["weights"]
+        }
+        try:
+            network.load_state_dict(tensors)
+        except RuntimeError as exc:
+            raise FormatError(
+                f"{str(state['root'])!r}: the weights do not fit the network: {exc}"
+            ) from None
+        self.network_ = network.to(resolve_device(device)).eval()
+
+
 @register("ImageEncoder")
-class ImageEncoder(Params):
+class ImageEncoder(_ImageTowerModel):
     """Image embeddings from a small CNN trained with a metric-learning loss.
 
     Parameters
@@ -105,6 +214,8 @@ class ImageEncoder(Params):
         "optimizer", "learning_rate", "weight_decay", "warmup", "schedule", "epochs",
         "batch_size", "augment", "device", "seed", "progress",
     )  # fmt: skip
+
+    _NAME = "ImageEncoder"
 
     def __init__(
         self,
@@ -305,27 +416,7 @@ class ImageEncoder(Params):
         """
         if not hasattr(self, "network_"):
             raise NotFittedError("this ImageEncoder is not fitted yet; call fit(images, labels)")
-        torch = require_torch("ImageEncoder.encode")
-        batch_size = check_int(batch_size, "batch_size", 1)
-        x = _as_images(images)
-        if tuple(x.shape[1:]) != self.image_shape_:
-            raise InvalidParameterError(
-                f"images must be {self.image_shape_[1]}x{self.image_shape_[2]} with "
-                f"{self.image_shape_[0]} channel(s), as in training; got shape {np.shape(images)}"
-            )
-        network = self.network_
-        device = next(network.parameters()).device
-        mean = torch.from_numpy(self.mean_)[None, :, None, None].to(device)
-        std = torch.from_numpy(self.std_)[None, :, None, None].to(device)
-        was_training = network.training
-        network.eval()
-        out = np.empty((x.shape[0], int(self.dim)), dtype=np.float32)
-        with torch.no_grad():
-            for lo in range(0, x.shape[0], batch_size):
-                chunk = torch.from_numpy(x[lo : lo + batch_size]).to(device)
-                out[lo : lo + batch_size] = network((chunk - mean) / std).float().cpu().numpy()
-        network.train(was_training)
-        return out
+        return self._run(self.network_, self._pixels(images, fit=False), batch_size, int(self.dim))
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -338,19 +429,7 @@ class ImageEncoder(Params):
         """
         if not hasattr(self, "network_"):
             raise NotFittedError("this ImageEncoder is not fitted yet; call fit(images, labels)")
-        weights = {
-            f"weight.{k}": v.detach().cpu().numpy() for k, v in self.network_.state_dict().items()
-        }
-        state = {
-            "image_shape": list(self.image_shape_),
-            "weights": sorted(weights),
-            "history": getattr(self, "history_", []),
-        }
-        # JSON writes the channels tuple as a list; load turns it back
-        save_directory(
-            path, self, name="ImageEncoder", format_version=_FORMAT_VERSION, state=state,
-            arrays={**weights, "mean": self.mean_, "std": self.std_},
-        )  # fmt: skip
+        self._save(path, {}, {})
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], device: str = "cpu") -> ImageEncoder:
@@ -361,28 +440,8 @@ class ImageEncoder(Params):
         FormatError
             If ``path`` is not a saved ImageEncoder or a weight is missing or misshapen.
         """
-        torch = require_torch("ImageEncoder.load")
-        from ._torch import resolve_device
-
-        root, model, state = open_saved(
-            cls, path, name="ImageEncoder", format_version=_FORMAT_VERSION,
-            what="ImageEncoder", hint="it is written by ImageEncoder.save",
-        )  # fmt: skip
-        model.channels = tuple(model.channels)
-        names = state.get("weights")
-        shape = state.get("image_shape")
-        if not isinstance(names, list) or not isinstance(shape, list) or len(shape) != 3:
-            raise FormatError(f"{str(root)!r}: config.json lacks the weight list or image shape")
-        arrays = read_arrays(root, [*names, "mean", "std"], mmap=False)
-        network = model._network(int(shape[0]))
-        tensors = {n.removeprefix("weight."): torch.from_numpy(np.array(arrays[n])) for n in names}
-        try:
-            network.load_state_dict(tensors)
-        except RuntimeError as exc:
-            raise FormatError(f"{str(root)!r}: the weights do not fit the network: {exc}") from None
-        network.to(resolve_device(device)).eval()
-        model._set_fitted(network, tuple(shape), arrays["mean"], arrays["std"])
-        model.history_ = state.get("history", [])
+        model, state, arrays = cls._open(path, ())
+        model._restore(model._network(model.image_shape_[0]), state, arrays, device)
         return model
 
 
