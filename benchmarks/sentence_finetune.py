@@ -38,7 +38,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import numpy as np
 
-from _harness import med_range, publish, section, threads, versions
+from _harness import cached_vectors, med_range, publish, section, threads, versions
 from embedforge.evaluate import read_beir, read_stsb, score_retrieval
 from embedforge.evaluate.retrieval import search_exact
 from embedforge.evaluate.sts import evaluate_sts
@@ -97,6 +97,25 @@ def embed(model, texts: list[str], batch_size: int) -> np.ndarray:
         texts, batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True
     )
     return np.ascontiguousarray(out, dtype=np.float32)
+
+
+class _UntrainedMiniLM:
+    """The untrained MiniLM at ``max_seq_length`` as the harness's encoder (unit float32 rows),
+    loaded only when ``cached_vectors`` has to encode."""
+
+    def __init__(self, max_seq_length: int) -> None:
+        self.max_seq_length = max_seq_length
+        self.model = None
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        if self.model is None:
+            from sentence_transformers import SentenceTransformer
+
+            self.model = SentenceTransformer(
+                str(minilm_directory()), device="cpu", local_files_only=True
+            )
+            self.model.max_seq_length = self.max_seq_length
+        return embed(self.model, texts, batch_size)
 
 
 def scores_at(docs, queries, doc_ids, qids, qrels, dims) -> dict[str, tuple[float, float]]:
@@ -199,8 +218,6 @@ def main() -> None:
 
 
 def scifact_section(args, models: Path) -> None:
-    from sentence_transformers import SentenceTransformer
-
     beir = read_beir(Path(args.data_dir) / "scifact", split="test")
     doc_ids = eval_corpus(beir, args.corpus_size)
     qids = sorted(beir.queries)
@@ -218,19 +235,11 @@ def scifact_section(args, models: Path) -> None:
         results[name] = scores_at(docs, queries, doc_ids, qids, beir.qrels, args.dims)
         print(name, json.dumps(results[name]), flush=True)
 
-    cache = Path(args.cache_dir) / f"scifact_minilm_untrained_{tag}.npz"
-    if cache.is_file():
-        data = np.load(cache)
-        results["untrained MiniLM"] = scores_at(
-            data["docs"], data["queries"], doc_ids, qids, beir.qrels, args.dims
-        )
-    else:
-        base = SentenceTransformer(str(minilm_directory()), device="cpu", local_files_only=True)
-        base.max_seq_length = args.max_seq_length
-        docs, queries = embed(base, doc_texts, 32), embed(base, query_texts, 32)
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(cache, docs=docs, queries=queries)
-        results["untrained MiniLM"] = scores_at(docs, queries, doc_ids, qids, beir.qrels, args.dims)
+    base = _UntrainedMiniLM(args.max_seq_length)
+    stem = Path(args.cache_dir) / f"scifact_minilm_untrained_{tag}"
+    docs = cached_vectors(base, doc_ids, doc_texts, f"{stem}-docs.npz")
+    queries = cached_vectors(base, qids, query_texts, f"{stem}-queries.npz")
+    results["untrained MiniLM"] = scores_at(docs, queries, doc_ids, qids, beir.qrels, args.dims)
 
     ours_name = "embedforge SentenceEncoderTrainer, MNRL + Matryoshka"
     ours = SentenceEncoderTrainer(
