@@ -502,18 +502,27 @@ def cached_vectors(
     """``encoder.encode(texts)`` as (n, dim) float32, kept in the ``.npz`` file ``path``.
 
     The file holds ``ids`` and ``vectors``; it is reused when its ids equal
-    ``ids`` (same order), and otherwise written anew (temporary name, then
-    renamed).  Encoding SciFact with MiniLM takes minutes on 2 cores, so the
-    scripts that search its vectors encode it once.
+    ``ids`` (same order) and 16 of its rows, chosen with a fixed seed, encode
+    again to the same values (atol 1e-4), so a change in the model or its
+    wrapper re-encodes instead of reusing stale vectors; otherwise it is written
+    anew (temporary name, then renamed).  Encoding SciFact with MiniLM takes
+    minutes on 2 cores, so the scripts that search its vectors encode it once.
     """
     import numpy as np
 
     target = Path(path)
     if target.is_file():
         with np.load(target, allow_pickle=False) as data:
-            if data["ids"].tolist() == list(ids):
-                return np.asarray(data["vectors"], dtype=np.float32)
-        print(f"{target} holds vectors of other ids; encoding again", flush=True)
+            same_ids = data["ids"].tolist() == list(ids)
+            vectors = np.asarray(data["vectors"], dtype=np.float32) if same_ids else None
+        if vectors is not None:
+            pick = np.sort(np.random.default_rng(0).choice(len(texts), min(16, len(texts)), False))
+            fresh = encoder.encode([texts[i] for i in pick], batch_size=batch_size)
+            if np.allclose(fresh, vectors[pick], atol=1e-4):
+                return vectors
+            print(f"{target} does not match the encoder; encoding again", flush=True)
+        else:
+            print(f"{target} holds vectors of other ids; encoding again", flush=True)
     print(f"encoding {len(texts):,} texts (kept in {target}) ...", flush=True)
     vectors = np.asarray(encoder.encode(list(texts), batch_size=batch_size), dtype=np.float32)
     target.parent.mkdir(parents=True, exist_ok=True)

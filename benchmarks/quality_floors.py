@@ -28,7 +28,8 @@ which the data tests read (``quality_floor`` fixture, tests/conftest.py): the
 floor a test asserts is the one in the table, by construction.
 
 Usage (from the repository root; about 20 minutes for all on 2 idle cores, hours on busy
-ones; MiniLM's SciFact vectors are cached in ``~/.cache/embedforge/bench``, 6 to 12
+ones; MiniLM's SciFact vectors are cached in ``~/.cache/embedforge/bench`` (shared with
+compression_curve.py and search_compression.py), 6 to 12
 minutes the first time)::
 
     EMBEDFORGE_DATA_DIR=../shared/data python benchmarks/quality_floors.py --remeasure
@@ -52,7 +53,7 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import spearmanr
 
-from _harness import git_commit, publish, section, versions
+from _harness import cached_vectors, git_commit, publish, section, versions
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "quality_floors.jsonl"
@@ -181,48 +182,21 @@ CACHE_DIR = Path(
 )
 
 
-def cached_encode(encoder, texts: list[str], name: str) -> np.ndarray:
-    """``encoder.encode(texts)``, kept as ``CACHE_DIR/<name>-<hash>.npy`` (outside the repository).
-
-    The hash covers the encoder's spec and every text, so another model or text
-    set gets its own file.  A cached file is trusted only after 16 of its rows,
-    chosen with a fixed seed, are encoded again and match (atol 1e-4): a change
-    in the model or its wrapper re-encodes instead of reusing stale vectors.
-    Encoding SciFact's 5,183 documents with MiniLM takes about 6 minutes on 2
-    idle cores; the cache makes a re-run of the table cost seconds.
-    """
-    import hashlib
-
-    from embedforge._io import atomic_file
-    from embedforge.search import encoder_spec
-
-    digest = hashlib.sha256(json.dumps(encoder_spec(encoder), sort_keys=True).encode())
-    for text in texts:
-        digest.update(hashlib.sha256(text.encode("utf-8")).digest())
-    path = CACHE_DIR / f"{name}-{digest.hexdigest()[:16]}.npy"
-    if path.is_file():
-        vectors = np.load(path)
-        pick = np.sort(np.random.default_rng(0).choice(len(texts), min(16, len(texts)), False))
-        fresh = encoder.encode([texts[i] for i in pick], batch_size=32)
-        if vectors.shape[0] == len(texts) and np.allclose(fresh, vectors[pick], atol=1e-4):
-            print(f"{name}: {len(texts)} vectors from {path}", file=sys.stderr, flush=True)
-            return vectors
-        print(f"{name}: {path} does not match the encoder; encoding again", file=sys.stderr)
-    vectors = encoder.encode(texts, batch_size=32)
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    with atomic_file(path, "wb") as fh:
-        np.save(fh, vectors)
-    return vectors
-
-
 def minilm_scifact_vectors(beir) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
     """MiniLM vectors of SciFact: document ids, query ids, (5183, 384) and (300, 384) float32."""
     from embedforge.search import minilm_encoder
 
     encoder = minilm_encoder(device="cpu")
     doc_ids, query_ids = sorted(beir.corpus), sorted(beir.queries)
-    docs = cached_encode(encoder, [beir.corpus[d].text for d in doc_ids], "minilm-scifact-docs")
-    queries = cached_encode(encoder, [beir.queries[q] for q in query_ids], "minilm-scifact-queries")
+    # the same files as compression_curve.py and search_compression.py: one encoding for all three
+    docs = cached_vectors(
+        encoder, doc_ids, [beir.corpus[d].text for d in doc_ids],
+        CACHE_DIR / "minilm_scifact_corpus.npz",
+    )  # fmt: skip
+    queries = cached_vectors(
+        encoder, query_ids, [beir.queries[q] for q in query_ids],
+        CACHE_DIR / "minilm_scifact_test_queries.npz",
+    )  # fmt: skip
     return doc_ids, query_ids, docs, queries
 
 
