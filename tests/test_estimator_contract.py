@@ -119,6 +119,7 @@ _WORD2VEC_INVALID = {
     "ns_exponent": float("nan"), "sample": 1.5, "min_count": 0, "max_vocab_size": 0,
     "epochs": 0, "learning_rate": -0.1, "min_learning_rate": -1.0, "cbow_mean": 1,
     "workers": 0, "seed": -1, "batch_words": 0, "max_sentence_length": 0, "progress": "yes",
+    "shared_negatives": 1,
 }  # fmt: skip
 _TFIDF_INVALID = {
     "lowercase": "yes", "token_pattern": "(", "ngram_range": (2, 1), "min_df": 0,
@@ -130,6 +131,7 @@ _WALK_INVALID = {
     "walk_length": 1, "walks_per_node": 0, "dim": 0, "window": 0, "negative": 0,
     "ns_exponent": float("nan"), "sample": 1.5, "epochs": 0, "learning_rate": None,
     "min_learning_rate": -1.0, "workers": 0, "seed": -1, "batch_words": 0, "progress": "yes",
+    "shared_negatives": "yes",
 }  # fmt: skip
 _RECOMMENDER = dict(factors=4, epochs=3, workers=1, seed=3, progress=False)
 _BPR_INVALID = {

@@ -237,3 +237,130 @@ def test_hot_row_buffering_only_changes_rounding(skipgram, hs, cbow_mean, hot):
     assert hot_loss == pytest.approx(loss, rel=1e-5)
     np.testing.assert_allclose(hot0, plain0, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(hot1, plain1, rtol=1e-4, atol=1e-6)
+
+
+# ---------------------------------------------------------------------- shared noise words
+def ref_train_piece_shared(tokens, syn0, syn1, keep, aprob, aidx, window, negative, a0, a1, seed,
+                           sig, logsig):  # fmt: skip
+    """Skip-gram NS with one draw of noise words per centre word (HogBatch's sampling), the
+    window's rows copied into blocks, pairs trained in order on the blocks, changes added once
+    per window: the update the kernel documents, written plainly."""
+    state, loss, examples = seed, 0.0, 0
+    total = int((tokens >= 0).sum())
+    seen, pos, n = 0, 0, len(tokens)
+    while pos < n:
+        alpha = np.float32(a0 + (a1 - a0) * (seen / max(total - 1, 1)))
+        sentence = []
+        while pos < n and tokens[pos] >= 0:
+            w = int(tokens[pos])
+            pos += 1
+            seen += 1
+            if keep[w] < 1.0:
+                state = lcg(state)
+                if keep[w] < np.float32((state >> 16) & 0xFFFF) / np.float32(65536.0):
+                    continue
+            sentence.append(w)
+        pos += 1
+        for c, word in enumerate(sentence):
+            state = lcg(state)
+            b = state % window
+            ctx = [
+                sentence[a]
+                for a in range(max(0, c - window + b), min(len(sentence), c + window + 1 - b))
+                if a != c
+            ]
+            if not ctx:
+                continue
+            outs = [word]
+            for _ in range(negative):
+                state = lcg(state)
+                w = (state >> 32) % syn1.shape[0]
+                if np.float32((state >> 16) & 0xFFFF) / np.float32(65536.0) >= aprob[w]:
+                    w = int(aidx[w])
+                if w != word:
+                    outs.append(w)
+            x = {w: syn0[w].copy() for w in ctx}  # one block row per distinct context word
+            y = [syn1[w].copy() for w in outs]  # one per draw
+            y_read = [row.copy() for row in y]
+            for w in ctx:
+                fs = [float(np.dot(x[w], row)) for row in y]  # before the pair's updates
+                neu1e = np.zeros(syn0.shape[1], np.float32)
+                for d, f in enumerate(fs):
+                    label = 1.0 if d == 0 else 0.0
+                    if f >= MAX_EXP:
+                        g = (label - 1.0) * alpha
+                        loss += f if d else 0.0
+                    elif f < -MAX_EXP:
+                        g = label * alpha
+                        loss += -f if d == 0 else 0.0
+                    else:
+                        t = table_index(f)
+                        g = (label - sig[t]) * alpha
+                        loss -= logsig[t] if d == 0 else logsig[EXP_TABLE_SIZE - 1 - t]
+                    g = np.float32(g)
+                    neu1e += g * y[d]
+                    y[d] += g * x[w]
+                x[w] += neu1e
+                examples += 1
+            for w, row in x.items():
+                syn0[w] = row
+            for w, row, read in zip(outs, y, y_read, strict=True):
+                syn1[w] += row - read
+    return loss, examples
+
+
+def shared_tables(keep, aprob, aidx, tree, window=3, negative=4):
+    sig, logsig = make_tables()
+    return Tables(keep, aprob, aidx, tree.codes, tree.points, tree.lengths, sig, logsig, True,
+                  False, window, negative, True, shared_negatives=True)  # fmt: skip
+
+
+@pytest.mark.parametrize("window", [1, 3, 6])
+def test_shared_negatives_kernel_matches_numpy_reference(window):
+    tokens, syn0, syn1, keep, aprob, aidx, tree = tiny_setup(False)
+    sig, logsig = make_tables()
+    s0, s1 = syn0.copy(), syn1.copy()
+    loss, examples = train_piece(tokens, s0, s1, shared_tables(keep, aprob, aidx, tree, window),
+                                 0.05, 0.01, np.uint64(12345), buffers())  # fmt: skip
+    r0, r1 = syn0.copy(), syn1.copy()
+    rloss, rexamples = ref_train_piece_shared(tokens, r0, r1, keep, aprob, aidx, window, 4, 0.05,
+                                              0.01, 12345, sig, logsig)  # fmt: skip
+    assert examples == rexamples > 0
+    assert loss == pytest.approx(rloss, rel=1e-4)
+    np.testing.assert_allclose(s0, r0, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(s1, r1, rtol=1e-4, atol=1e-6)
+    # 12 words and windows up to 6: repeated context words and noise words are common here
+    pair0 = syn0.copy()
+    train_piece(tokens, pair0, syn1.copy(),
+                tables(keep, aprob, aidx, tree.codes, tree.points, tree.lengths, True, False,
+                       window, 4, True), 0.05, 0.01, np.uint64(12345), buffers())  # fmt: skip
+    assert not np.allclose(s0, pair0), "shared noise words are a different update"
+
+
+@pytest.mark.parametrize("hot", [1, 5, 100])
+def test_shared_negatives_hot_row_buffering_only_changes_rounding(hot):
+    tokens, syn0, syn1, keep, aprob, aidx, tree = tiny_setup(False)
+    args = (shared_tables(keep, aprob, aidx, tree), 0.05, 0.01, np.uint64(99))
+    plain0, plain1 = syn0.copy(), syn1.copy()
+    loss, examples = train_piece(tokens, plain0, plain1, *args, buffers())
+    hot0, hot1 = syn0.copy(), syn1.copy()
+    bufs = buffers(hot)
+    hot_loss, hot_examples = train_piece(tokens, hot0, hot1, *args, bufs)
+    assert not any(b.any() for b in bufs), "the buffers are left cleared for the next call"
+    assert hot_examples == examples
+    assert hot_loss == pytest.approx(loss, rel=1e-5)
+    np.testing.assert_allclose(hot0, plain0, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(hot1, plain1, rtol=1e-4, atol=1e-6)
+
+
+def test_shared_negatives_is_deterministic_and_seed_dependent():
+    tokens, syn0, syn1, keep, aprob, aidx, tree = tiny_setup(False)
+
+    def run(seed):
+        s0 = syn0.copy()
+        train_piece(tokens, s0, syn1.copy(), shared_tables(keep, aprob, aidx, tree), 0.05, 0.01,
+                    np.uint64(seed), buffers())  # fmt: skip
+        return s0
+
+    assert np.array_equal(run(7), run(7))
+    assert not np.array_equal(run(7), run(8))

@@ -194,6 +194,11 @@ def test_invalid_ngram_params_are_named(name, value):
         FastText(**{**SMALL, name: value}).fit(CORPUS)
 
 
+def test_shared_negatives_is_refused_with_the_fix():
+    with pytest.raises(InvalidParameterError, match="set shared_negatives=False"):
+        FastText(**{**SMALL, "shared_negatives": True}).fit(CORPUS)
+
+
 def test_defaults_are_the_reference_fasttexts():
     params = FastText().get_params()
     assert (params["sample"], params["ns_exponent"], params["min_learning_rate"]) == (1e-4, 0.5, 0)

@@ -134,6 +134,8 @@ def test_fit_without_update_vocab_starts_again(sentences):
         ({"workers": 0}, "workers"),
         ({"dim": 10.5}, "dim"),
         ({"cbow_mean": 1}, "cbow_mean must be True or False"),
+        ({"shared_negatives": True, "arch": "cbow"}, "shared_negatives=True applies to"),
+        ({"shared_negatives": True, "objective": "hierarchical_softmax"}, "arch='skipgram' with"),
     ],
 )
 def test_invalid_hyper_parameters(sentences, params, match):

@@ -79,6 +79,13 @@ def _walk_options(
     window: WindowOpt = 10,
     dim: DimOpt = 128,
     epochs: EpochsOpt = 1,
+    shared_negatives: Annotated[
+        bool,
+        typer.Option(
+            help="Noise nodes drawn once per window and shared by its context nodes (HogBatch: "
+            "several times faster); --no-shared-negatives: word2vec's pair-by-pair draws."
+        ),
+    ] = True,
     workers: WorkersOpt = None,
     seed: SeedOpt = 1,
     progress: ProgressOpt = True,

@@ -105,13 +105,22 @@ def train_word2vec(
         Path | None,
         typer.Option(help="A saved model to keep training on CORPUS (its vocabulary grows)."),
     ] = None,
+    shared_negatives: Annotated[
+        bool,
+        typer.Option(
+            help="Skip-gram with negative sampling: noise words drawn once per window and shared "
+            "by its context words (HogBatch; faster at wide windows)."
+        ),
+    ] = False,
     **options: Any,
 ) -> None:
     """Train word2vec on CORPUS and save the model to OUTPUT."""
     from ..text.word2vec import Word2Vec
 
     with reports_errors():
-        fresh = Word2Vec(learning_rate=learning_rate, **enum_values(options))
+        fresh = Word2Vec(
+            learning_rate=learning_rate, shared_negatives=shared_negatives, **enum_values(options)
+        )
         model = _fit_words(fresh, corpus, continue_from, Word2Vec.load)
         model.save(output)
     typer.echo(

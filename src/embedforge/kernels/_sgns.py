@@ -89,6 +89,10 @@ class Tables(NamedTuple):
         From :func:`make_tables`.
     skipgram, hierarchical, cbow_mean : bool
     window, negative : int
+    shared_negatives : bool
+        Skip-gram with negative sampling only: one set of noise words per
+        centre word for its whole window, updated as a block (HogBatch, see
+        :mod:`embedforge.kernels.word2vec`); ignored by the other objectives.
     """
 
     keep_prob: np.ndarray
@@ -104,6 +108,7 @@ class Tables(NamedTuple):
     window: int
     negative: int
     cbow_mean: bool
+    shared_negatives: bool = False
 
 
 class ThreadBuffers(NamedTuple):

@@ -359,7 +359,8 @@ class FastText(Word2Vec):
     Takes every :class:`~embedforge.text.word2vec.Word2Vec` parameter (same
     names and meaning, same threading, learning-rate decay, corpus streaming
     and reproducibility: ``workers=1`` with a seed is bit-identical) plus the
-    n-gram settings below.
+    n-gram settings below (``shared_negatives`` must stay False: fastText's kernel
+    updates pair by pair).
 
     Parameters
     ----------
@@ -456,6 +457,11 @@ class FastText(Word2Vec):
 
     def _validate(self) -> None:
         super()._validate()
+        if self.shared_negatives:
+            raise InvalidParameterError(
+                "shared_negatives=True is a word2vec skip-gram update; fastText's kernel has no "
+                "such update (set shared_negatives=False)"
+            )
         for name in ("min_n", "max_n", "bucket"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
