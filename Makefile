@@ -90,10 +90,9 @@ bench-long: $(STAMP) bench-peers
 	$(BENCH)/weat_audit.py --models-dir runs/weat
 
 # The issue's scale run: 1M x 384 on both backends, for a quiet machine, unattended
-# (progress and each phase's figures in bench-pg-1m.log).  Extrapolated from the 100k
-# table and a 20k check (benchmarks/collection_postgres.py docstring): about 5 to 7 hours
-# on a shared 2-core machine, about half without the local FAISS variant
-# (--backends sqlite,pgvector); memory about 12 GB at peak, disk about 10 GB (estimates).
+# (progress and each phase's figures in bench-pg-1m.log).  Measured: 73 min on a quiet
+# 2-core machine (benchmarks/collection_postgres.py docstring), several times longer on a
+# loaded one; memory about 12 GB at peak, disk about 10 GB.
 bench-pg-1m: $(STAMP)
 	$(BENCH)/collection_postgres.py --n 1000000 2>&1 | tee bench-pg-1m.log
 

