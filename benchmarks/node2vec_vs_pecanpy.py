@@ -59,15 +59,17 @@ GRAPH_PQ = {"cora": (4.0, 0.5), "blogcatalog": (0.25, 0.25)}
 SETTINGS = {"walk_length": 80, "walks_per_node": 10, "window": 10, "dim": 128, "epochs": 1}
 
 
-def ours_child(edges: str, out: str, p: float, q: float, workers: int) -> dict:
-    """Read, walk and train with embedforge (run with --child ours)."""
+def ours_child(edges: str, out: str, p: float, q: float, workers: int, shared: bool) -> dict:
+    """Read, walk and train with embedforge (run with --child ours); ``shared``: the default
+    noise words shared by a window, else word2vec's (and gensim's) pair-by-pair draws."""
     import numpy as np
 
     started, cpu = time.perf_counter(), time.process_time()
     from embedforge.graph import Graph, Node2Vec
 
     graph = Graph.read_edgelist(edges, delimiter="\t")
-    model = Node2Vec(p=p, q=q, workers=workers, seed=1, progress=False, **SETTINGS).fit(graph)
+    model = Node2Vec(p=p, q=q, workers=workers, seed=1, progress=False, shared_negatives=shared,
+                     **SETTINGS).fit(graph)  # fmt: skip
     total, total_cpu = time.perf_counter() - started, time.process_time() - cpu
     peak = peak_rss_bytes()
     np.save(out, np.asarray(model.wv.vectors))
@@ -145,15 +147,18 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1,
                         help="interleaved runs per tool; the fastest of each is reported")  # fmt: skip
     parser.add_argument("--no-record", action="store_true", help="do not append to BENCHMARKS.md")
-    parser.add_argument("--child", choices=["ours", "pecanpy"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child", choices=["ours", "ours-pairs", "pecanpy"], help=argparse.SUPPRESS
+    )
     parser.add_argument("--mode", help=argparse.SUPPRESS)
     parser.add_argument("--edges", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--p", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--q", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.child == "ours":
-        print_child_result(ours_child(args.edges, args.out, args.p, args.q, args.workers))
+    if args.child in ("ours", "ours-pairs"):
+        shared = args.child == "ours"
+        print_child_result(ours_child(args.edges, args.out, args.p, args.q, args.workers, shared))
         return
     if args.child == "pecanpy":
         print_child_result(
@@ -164,7 +169,8 @@ def main() -> None:
     command = command_line(__file__)
     peer = peer_python("pecanpy", PEER_REQUIREMENTS)
     peer_venv = peer_versions(peer, "pecanpy", "gensim", "numba", "numpy")
-    tools = ["ours", *args.modes.split(",")]
+    # ours-pairs: our kernel with gensim's pair-by-pair noise draws (shared_negatives=False)
+    tools = ["ours", "ours-pairs", *args.modes.split(",")]
     rows = []
     with tempfile.TemporaryDirectory(prefix="n2v-bench-") as tmp:
         for name in args.graphs.split(","):
@@ -177,8 +183,8 @@ def main() -> None:
                 out = str(Path(tmp) / f"{name}-{tool}.npy")
                 argv = ["--edges", str(edges), "--out", out, "--p", str(p), "--q", str(q),
                         "--workers", str(args.workers)]  # fmt: skip
-                if tool == "ours":
-                    result = run_child(__file__, ["--child", "ours", *argv])
+                if tool.startswith("ours"):
+                    result = run_child(__file__, ["--child", tool, *argv])
                 else:
                     result = run_peer_child(
                         peer, __file__, ["--child", "pecanpy", "--mode", tool, *argv]
@@ -204,7 +210,9 @@ def main() -> None:
             key=f"node2vec_vs_pecanpy graphs={args.graphs} workers={args.workers}",
         ),
         "Settings: walk length 80, 10 walks per node, window 10, dim 128, 1 epoch, negative 5, "
-        "skip-gram; p, q as in the table.  `walk s`: every walk generated once (PecanPy: "
+        "skip-gram; p, q as in the table.  embedforge's default draws the noise nodes once per "
+        "window (`shared_negatives=True`, HogBatch's sampling); the `shared_negatives=False` row "
+        "draws them per (context, centre) pair, as word2vec C and gensim do.  `walk s`: every walk generated once (PecanPy: "
         "`simulate_walks`, preprocessing included; ours: the visit-counting pass of `fit`); "
         "`total s`: read the edge list, walk and train, in one process; peak = max RSS of that "
         "process.  Node classification: one-vs-rest logistic regression, 50% train, 5 random "
@@ -224,7 +232,10 @@ def main() -> None:
         ours = best["ours"]
         for tool in tools:
             r = best[tool]
-            label = "embedforge Node2Vec" if tool == "ours" else f"PecanPy {tool} + gensim"
+            label = {
+                "ours": "embedforge Node2Vec",
+                "ours-pairs": "embedforge Node2Vec, `shared_negatives=False`",
+            }.get(tool, f"PecanPy {tool} + gensim")
             speed = "" if tool == "ours" else ratio(r, ours, "walk")
             e2e = "" if tool == "ours" else ratio(r, ours, "total")
             mem = "" if tool == "ours" else f"{ours['peak_rss_bytes'] / r['peak_rss_bytes']:.2f}"
