@@ -68,8 +68,7 @@ bench-quick: $(STAMP) bench-peers
 	$(BENCH)/neural_vs_word2vec.py --corpus text8_prefix --runs word2vec,sampled-softmax --workers 1
 	$(BENCH)/neural_vs_word2vec.py --corpus text8_prefix --runs word2vec,softmax --workers 1
 	$(BENCH)/quality_floors.py --remeasure
-	$(BENCH)/graph_quality.py --graphs cora
-	$(BENCH)/graph_quality.py --graphs blogcatalog
+	$(BENCH)/graph_quality.py
 	$(BENCH)/node2vec_vs_pecanpy.py --graphs cora --modes PreComp,SparseOTF
 	$(BENCH)/node2vec_vs_pecanpy.py --graphs blogcatalog --modes PreComp,SparseOTF
 	$(BENCH)/notes_links.py --encoders tfidf,sif,minilm --chunks whole,128
@@ -80,6 +79,7 @@ bench-quick: $(STAMP) bench-peers
 bench-long: $(STAMP) bench-peers
 	$(BENCH)/word2vec_vs_gensim.py --corpus enwiki2015_text8size --modes sg-ns,cbow-ns --repeats $(BENCH_REPEATS)
 	$(BENCH)/word2vec_vs_gensim.py --corpus enwiki2015_text8size --modes sg-hs,cbow-hs --repeats $(BENCH_REPEATS)
+	$(BENCH)/word2vec_vs_gensim.py --corpus enwiki2015_text8size --modes sg-ns-shared --repeats $(BENCH_REPEATS)
 	$(BENCH)/fasttext_vs_reference.py --corpus enwiki2015_text8size --repeats $(BENCH_REPEATS)
 	$(BENCH)/glove_quality.py --corpus enwiki2015_text8size --runs glove-50
 	$(BENCH)/glove_quality.py --corpus enwiki2015_text8size --runs glove-100

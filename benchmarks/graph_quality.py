@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from _harness import command_line, print_child_result, publish, run_child, section, versions
 
 # (graph, model, p, q, epochs, published figure and its source); node2vec on BlogCatalog with 2
-# epochs: with the paper's 1 its vectors are under-trained (macro-F1 0.245 at C=1, 0.268 with 2)
+# epochs: with the paper's 1 its vectors are under-trained (macro-F1 0.243 at C=1, 0.267 with 2)
 RUNS = [
     ("cora", "deepwalk", 1.0, 1.0, 1, "67.2% accuracy (DeepWalk, Kipf & Welling 2017)"),
     ("cora", "node2vec", 4.0, 0.5, 1, ""),

@@ -70,13 +70,12 @@ def test_node2vec_cora_planetoid_accuracy(cora, quality_floor):
 
 def test_node2vec_blogcatalog_macro_f1(data_dir):
     # the node2vec paper's setting (p = q = 0.25, walk length 80, 10 walks per node, window 10,
-    # dim 128) with 2 epochs, as the README runs it (1 epoch under-trains: 0.245 macro-F1).
-    # Measured at 50% train, `top_k`, 5 splits: macro-F1 0.268 ± 0.010, micro-F1 0.404 at C=1
-    # (the paper: 0.258); 0.270 ± 0.010 / 0.399 on unit vectors with C by 3-fold cross-validation
-    # of the training nodes (`--normalize --c cv`), 0.270 on split 0, with C=10 chosen on every
-    # split; C=10 is given here because the cross-validation itself would multiply the
+    # dim 128) with 2 epochs, as the README runs it (1 epoch under-trains: 0.243 macro-F1).
+    # Measured at 50% train, `top_k`, 5 splits: macro-F1 0.267 ± 0.007, micro-F1 0.404 at C=1
+    # (the paper: 0.258); 0.269 ± 0.007 / 0.401 on unit vectors with C by 3-fold cross-validation
+    # of the training nodes (`--normalize --c cv`), with C=10 chosen on every split; C=10 is given here because the cross-validation itself would multiply the
     # evaluation's cost by ten (c="cv" is tested on small data in test_graph_evaluate).
-    # One split keeps it to about 250 CPU seconds, about two minutes on 2 idle cores.
+    # One split keeps the whole test under a minute on 2 idle cores.
     data = read_blogcatalog(data_dir / "blogcatalog")
     model = Node2Vec(p=0.25, q=0.25, epochs=2, seed=1, workers=2, progress=False)
     model.fit(data.graph)
