@@ -86,6 +86,21 @@ def ref_hs(inp, syn1, codes, points, length, neu1e, alpha, sig, logsig):
     return loss
 
 
+def ref_sentence(tokens, pos, seen, keep, state):
+    """The sentence from ``tokens[pos]``, subsampled: (words kept, next pos, words seen, state)."""
+    sentence = []
+    while pos < len(tokens) and tokens[pos] >= 0:
+        w = int(tokens[pos])
+        pos += 1
+        seen += 1
+        if keep[w] < 1.0:
+            state = lcg(state)
+            if keep[w] < np.float32((state >> 16) & 0xFFFF) / np.float32(65536.0):
+                continue
+        sentence.append(w)
+    return sentence, pos + 1, seen, state
+
+
 def ref_train_piece(tokens, syn0, syn1, keep, aprob, aidx, codes, points, lengths,
                     skipgram, hs, window, negative, cbow_mean, a0, a1, seed, sig, logsig):  # fmt: skip
     state, loss, examples = seed, 0.0, 0
@@ -93,17 +108,7 @@ def ref_train_piece(tokens, syn0, syn1, keep, aprob, aidx, codes, points, length
     seen, pos, n = 0, 0, len(tokens)
     while pos < n:
         alpha = np.float32(a0 + (a1 - a0) * (seen / max(total - 1, 1)))
-        sentence = []
-        while pos < n and tokens[pos] >= 0:
-            w = int(tokens[pos])
-            pos += 1
-            seen += 1
-            if keep[w] < 1.0:
-                state = lcg(state)
-                if keep[w] < np.float32((state >> 16) & 0xFFFF) / np.float32(65536.0):
-                    continue
-            sentence.append(w)
-        pos += 1
+        sentence, pos, seen, state = ref_sentence(tokens, pos, seen, keep, state)
         for c, word in enumerate(sentence):
             state = lcg(state)
             b = state % window
@@ -219,14 +224,18 @@ def test_empty_piece_does_nothing():
     assert np.array_equal(s0, syn0)
 
 
-@pytest.mark.parametrize(("skipgram", "hs", "cbow_mean"), MODES[:4])
+@pytest.mark.parametrize(
+    ("skipgram", "hs", "shared"),
+    [(True, False, False), (True, True, False), (False, False, False), (False, True, False),
+     (True, False, True)],
+    ids=["sg-ns", "sg-hs", "cbow-ns", "cbow-hs", "sg-ns-shared"],
+)  # fmt: skip
 @pytest.mark.parametrize("hot", [1, 5, 100])
-def test_hot_row_buffering_only_changes_rounding(skipgram, hs, cbow_mean, hot):
+def test_hot_row_buffering_only_changes_rounding(skipgram, hs, shared, hot):
     """Within one call, shared row + private delta is the same arithmetic, regrouped."""
     tokens, syn0, syn1, keep, aprob, aidx, tree = tiny_setup(hs)
-    sig, logsig = make_tables()
-    args = (tables(keep, aprob, aidx, tree.codes, tree.points, tree.lengths, skipgram, hs, 3, 4,
-                   cbow_mean), 0.05, 0.01, np.uint64(99))  # fmt: skip
+    t = tables(keep, aprob, aidx, tree.codes, tree.points, tree.lengths, skipgram, hs, 3, 4, True)
+    args = (t._replace(shared_negatives=shared), 0.05, 0.01, np.uint64(99))
     plain0, plain1 = syn0.copy(), syn1.copy()
     loss, examples = train_piece(tokens, plain0, plain1, *args, buffers())
     hot0, hot1 = syn0.copy(), syn1.copy()
@@ -250,17 +259,7 @@ def ref_train_piece_shared(tokens, syn0, syn1, keep, aprob, aidx, window, negati
     seen, pos, n = 0, 0, len(tokens)
     while pos < n:
         alpha = np.float32(a0 + (a1 - a0) * (seen / max(total - 1, 1)))
-        sentence = []
-        while pos < n and tokens[pos] >= 0:
-            w = int(tokens[pos])
-            pos += 1
-            seen += 1
-            if keep[w] < 1.0:
-                state = lcg(state)
-                if keep[w] < np.float32((state >> 16) & 0xFFFF) / np.float32(65536.0):
-                    continue
-            sentence.append(w)
-        pos += 1
+        sentence, pos, seen, state = ref_sentence(tokens, pos, seen, keep, state)
         for c, word in enumerate(sentence):
             state = lcg(state)
             b = state % window
@@ -335,22 +334,6 @@ def test_shared_negatives_kernel_matches_numpy_reference(window):
                 tables(keep, aprob, aidx, tree.codes, tree.points, tree.lengths, True, False,
                        window, 4, True), 0.05, 0.01, np.uint64(12345), buffers())  # fmt: skip
     assert not np.allclose(s0, pair0), "shared noise words are a different update"
-
-
-@pytest.mark.parametrize("hot", [1, 5, 100])
-def test_shared_negatives_hot_row_buffering_only_changes_rounding(hot):
-    tokens, syn0, syn1, keep, aprob, aidx, tree = tiny_setup(False)
-    args = (shared_tables(keep, aprob, aidx, tree), 0.05, 0.01, np.uint64(99))
-    plain0, plain1 = syn0.copy(), syn1.copy()
-    loss, examples = train_piece(tokens, plain0, plain1, *args, buffers())
-    hot0, hot1 = syn0.copy(), syn1.copy()
-    bufs = buffers(hot)
-    hot_loss, hot_examples = train_piece(tokens, hot0, hot1, *args, bufs)
-    assert not any(b.any() for b in bufs), "the buffers are left cleared for the next call"
-    assert hot_examples == examples
-    assert hot_loss == pytest.approx(loss, rel=1e-5)
-    np.testing.assert_allclose(hot0, plain0, rtol=1e-4, atol=1e-6)
-    np.testing.assert_allclose(hot1, plain1, rtol=1e-4, atol=1e-6)
 
 
 def test_shared_negatives_is_deterministic_and_seed_dependent():

@@ -149,6 +149,8 @@ def _step_shared(sentence, length, alpha, tables, args, loss, examples, state):
             if s < 0:
                 s = n_in
                 ctxs[s] = ctx
+                # the row copies are written out here and below: an inlined helper for both
+                # measured 18% slower
                 if ctx < hot0:
                     for j in range(dim):
                         x[s, j] = syn0[ctx, j] + delta0[ctx, j]
