@@ -191,8 +191,12 @@ def test_engine_module_is_private_and_typed():
 
 
 _INTERRUPTED_FIT = r"""
-import json, sys, threading
+import faulthandler, json, signal, sys, threading
 import numpy as np
+# Ctrl-C as at a terminal: a test run started in the background (`cmd &` in a script) passes
+# SIGINT down ignored, and Python then installs no KeyboardInterrupt handler
+signal.signal(signal.SIGINT, signal.default_int_handler)
+faulthandler.register(signal.SIGUSR1, all_threads=True)  # the test's stack dump on a hang
 from embedforge import Word2Vec, FastText
 tokens = open(sys.argv[1], encoding="ascii").read().split()
 corpus = [tokens[i : i + 200] for i in range(0, len(tokens), 200)]
@@ -233,7 +237,7 @@ def test_ctrl_c_stops_fit_cleanly_and_leaves_the_model_and_no_temp_files(tmp_pat
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )  # fmt: skip
     try:
-        assert proc.stdout.readline().strip() == "fitting"
+        assert proc.stdout.readline().strip() == "fitting", proc.stderr.read()
         # wait until the corpus is encoded (its temporary file exists) and training runs
         deadline = time.monotonic() + 120
         while not list(tmp.glob("embedforge-corpus-*/corpus.int32")):
@@ -241,7 +245,14 @@ def test_ctrl_c_stops_fit_cleanly_and_leaves_the_model_and_no_temp_files(tmp_pat
             time.sleep(0.05)
         time.sleep(1.0)
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=120)
+        try:
+            out, err = proc.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGUSR1)  # faulthandler: every thread's stack to stderr
+            time.sleep(2.0)
+            proc.kill()
+            _, err = proc.communicate()
+            pytest.fail(f"fit still running 120 s after SIGINT; its threads:\n{err[-6000:]}")
     finally:
         proc.kill()
     assert proc.returncode == 0, err
