@@ -45,6 +45,19 @@ def test_train_node2vec_saves_a_loadable_model(node2vec_dir):
     np.testing.assert_array_equal(again.wv.vectors, model.wv.vectors)
 
 
+def test_no_shared_negatives_trains_pair_by_pair(runner, tmp_path, node2vec_dir):
+    out = tmp_path / "pairs"
+    result = runner.invoke(
+        app, ["train", "node2vec", str(EXCERPT / "edges.txt"), "-o", str(out), "--p", "1",
+              "--q", "0.5", "--seed", "3", "--no-shared-negatives", *SMALL],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    pairs, shared = Node2Vec.load(out), Node2Vec.load(node2vec_dir)
+    assert pairs.shared_negatives is False and shared.shared_negatives is True
+    assert pairs.wv.keys == shared.wv.keys  # the same walks and vocabulary, another update
+    assert not np.allclose(pairs.wv.vectors, shared.wv.vectors)
+
+
 def test_train_deepwalk_weighted_directed_csv(runner, tmp_path):
     edges = tmp_path / "g.csv"
     edges.write_text("a,b,1\nb,c,2\nc,a,0.5\nc,d,1\nd,a,1\n")
