@@ -69,8 +69,8 @@ bench-quick: $(STAMP) bench-peers
 	$(BENCH)/neural_vs_word2vec.py --corpus text8_prefix --runs word2vec,softmax --workers 1
 	$(BENCH)/quality_floors.py --remeasure
 	$(BENCH)/graph_quality.py
-	$(BENCH)/node2vec_vs_pecanpy.py --graphs cora --modes PreComp,SparseOTF
-	$(BENCH)/node2vec_vs_pecanpy.py --graphs blogcatalog --modes PreComp,SparseOTF
+	$(BENCH)/node2vec_vs_pecanpy.py --graphs cora --modes PreComp,SparseOTF --repeats 2
+	$(BENCH)/node2vec_vs_pecanpy.py --graphs blogcatalog --modes PreComp,SparseOTF --repeats 2
 	$(BENCH)/notes_links.py --encoders tfidf,sif,minilm --chunks whole,128
 	$(BENCH)/visual_semantic.py --corpus text8_prefix --w2v-epochs 1 --train-images 2000 --epochs 1 --batch-size 64 --threads 1
 	$(BENCH)/sentence_finetune.py --train-pairs 256 --corpus-size 600 --max-seq-length 64 --lr 5e-5 --sts-train-pairs 512

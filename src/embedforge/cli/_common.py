@@ -119,3 +119,4 @@ OutputOpt = Annotated[Path, typer.Option("--output", "-o", help="Directory to sa
 WorkersOpt = Annotated[int | None, typer.Option(help="Threads (default: all cores).")]
 SeedOpt = Annotated[int, typer.Option(help="Random seed.")]
 ProgressOpt = Annotated[bool, typer.Option(help="Show a progress bar.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import load_vectors, reports_errors
+from ._common import JsonOpt, load_vectors, reports_errors
 
 ModelArg = Annotated[Path, typer.Argument(help="Model or embeddings directory, or word2vec file.")]
 
@@ -30,7 +30,7 @@ def audit(
         typer.Option(help="Exact p-value up to this many partitions, else this many sampled."),
     ] = 100_000,
     seed: Annotated[int, typer.Option(help="Seed of the sampled partitions.")] = 0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Bias tests of word vectors: WEAT effect size, p-value, partitions, missing words."""
     from ..audit import run_weat_tests

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import load_vectors, parse_numbers, reports_errors
+from ._common import JsonOpt, load_vectors, parse_numbers, reports_errors
 
 
 def evaluate(
@@ -23,7 +23,7 @@ def evaluate(
     restrict_vocab: Annotated[
         int, typer.Option(help="Analogy candidates: the most frequent N words.")
     ] = 30_000,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Analogy accuracy and word-similarity correlations of a model."""
     from ..evaluate import evaluate_analogies, evaluate_word_similarity
@@ -60,7 +60,7 @@ def evaluate_retrieval_command(
     split: Annotated[str, typer.Option(help="Qrels split.")] = "test",
     k: Annotated[str, typer.Option("-k", help="Comma-separated cut-offs.")] = "1,10,100",
     batch_size: Annotated[int, typer.Option(help="Texts encoded at a time.")] = 64,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """nDCG@k, recall@k, MRR@k and MAP of MODEL on a BEIR data set (exact search)."""
     from ..evaluate.retrieval import evaluate_retrieval, read_beir

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ._common import parse_numbers, reports_errors, with_options
+from ._common import JsonOpt, parse_numbers, reports_errors, with_options
 
 __all__ = ["evaluate_links", "evaluate_nodes", "train_deepwalk", "train_node2vec"]
 
@@ -63,7 +63,6 @@ EpochsOpt = Annotated[int, typer.Option(help="Passes over the walks.")]
 WorkersOpt = Annotated[int | None, typer.Option(help="Threads (default: all cores).")]
 SeedOpt = Annotated[int, typer.Option(help="Random seed.")]
 ProgressOpt = Annotated[bool, typer.Option(help="Show a progress bar.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 COpt = Annotated[
     float,
     typer.Option("--c", help="Inverse regularisation strength of the logistic regression."),

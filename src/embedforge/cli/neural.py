@@ -15,7 +15,15 @@ from typing import Annotated, Any
 
 import typer
 
-from ._common import CorpusArg, OutputOpt, ProgressOpt, SeedOpt, enum_values, reports_errors
+from ._common import (
+    CorpusArg,
+    JsonOpt,
+    OutputOpt,
+    ProgressOpt,
+    SeedOpt,
+    enum_values,
+    reports_errors,
+)
 
 __all__ = [
     "evaluate_retrieval_classes",
@@ -179,12 +187,16 @@ def train_image_encoder(
             x, y, checkpoint_dir=checkpoints, resume=resume
         )
         encoder.save(output)
-    last = encoder.history_[-1] if encoder.history_ else {}
     typer.echo(
         f"trained an image encoder of dim {encoder.dim} on {len(y):,} images of shape "
-        f"{x.shape[1:]} ({len(set(y.tolist()))} classes, final loss {last.get('loss', 0):.4f}); "
+        f"{x.shape[1:]} ({len(set(y.tolist()))} classes, final loss {_final_loss(encoder):.4f}); "
         f"saved to {output}"
     )
+
+
+def _final_loss(model: Any) -> float:
+    """The last epoch's mean loss in a fitted model's ``history_`` (0 when it has none)."""
+    return model.history_[-1].get("loss", 0) if model.history_ else 0
 
 
 def evaluate_retrieval_classes(
@@ -194,7 +206,7 @@ def evaluate_retrieval_classes(
     classes: ClassesOpt = None,
     k: Annotated[int, typer.Option(help="Neighbours voting in the kNN accuracy.")] = 10,
     batch_size: Annotated[int, typer.Option(help="Images encoded at a time.")] = 256,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Same-class retrieval of IMAGES under MODEL: precision@1, R-precision, MAP@R, kNN accuracy."""
     from .._registry import load
@@ -310,10 +322,9 @@ def train_devise(
             x, y, wv, _words(label_words), checkpoint_dir=checkpoints, resume=resume
         )
         model.save(output)
-    last = model.history_[-1] if model.history_ else {}
     typer.echo(
         f"trained DeViSE on {len(y):,} images of classes {model.train_classes_.tolist()} into "
-        f"{model.dim}-d word vectors (final loss {last.get('loss', 0):.4f}); saved to {output}"
+        f"{model.dim}-d word vectors (final loss {_final_loss(model):.4f}); saved to {output}"
     )
 
 
@@ -383,10 +394,9 @@ def train_dual_encoder(
             checkpoint_dir=checkpoints, resume=resume,
         )  # fmt: skip
         model.save(output)
-    last = model.history_[-1] if model.history_ else {}
     typer.echo(
         f"trained a dual encoder of dim {model.dim} on {len(index):,} image-caption pairs "
-        f"(final loss {last.get('loss', 0):.4f}, temperature {model.temperature_:.4f}); "
+        f"(final loss {_final_loss(model):.4f}, temperature {model.temperature_:.4f}); "
         f"saved to {output}"
     )
 
@@ -406,7 +416,7 @@ def evaluate_zero_shot(
     split: SplitOpt = Split.all,
     seed: SeedOpt = 1,
     batch_size: Annotated[int, typer.Option(help="Images encoded at a time.")] = 256,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Zero-shot classification of IMAGES by MODEL: hit@1 and hit@2 on seen and unseen classes.
 

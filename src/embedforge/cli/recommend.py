@@ -12,7 +12,15 @@ from typing import Annotated, Any
 
 import typer
 
-from ._common import OutputOpt, ProgressOpt, SeedOpt, WorkersOpt, reports_errors, with_options
+from ._common import (
+    JsonOpt,
+    OutputOpt,
+    ProgressOpt,
+    SeedOpt,
+    WorkersOpt,
+    reports_errors,
+    with_options,
+)
 
 __all__ = ["evaluate_recommendations", "recommend", "similar_items", "train_als", "train_bpr"]
 
@@ -36,7 +44,6 @@ MinRatingOpt = Annotated[
 ]
 BinaryOpt = Annotated[bool, typer.Option("--binary", help="Use every interaction with weight 1.")]
 KOpt = Annotated[int, typer.Option("-k", "--k", help="Results.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 
 def _data_options(

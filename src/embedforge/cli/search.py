@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import ProgressOpt, reports_errors
+from ._common import JsonOpt, ProgressOpt, reports_errors
 
 index_app = typer.Typer(
     help="Create, fill and inspect a searchable collection of documents.", no_args_is_help=True
@@ -21,7 +21,6 @@ CollectionArg = Annotated[
         help="A collection directory, or a PostgreSQL DSN: postgresql://user@host/db?table=name."
     ),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 
 class IndexKind(str, Enum):

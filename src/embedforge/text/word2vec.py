@@ -419,7 +419,7 @@ class Word2Vec(Params):
             sig=sig, logsig=logsig,
             skipgram=self.arch == "skipgram", hierarchical=hierarchical,
             window=int(self.window), negative=int(self.negative), cbow_mean=bool(self.cbow_mean),
-            shared_negatives=bool(getattr(self, "shared_negatives", False)),
+            shared_negatives=bool(self.shared_negatives),
         )  # fmt: skip
 
     def _hot_output_rows(self, workers: int) -> int:
