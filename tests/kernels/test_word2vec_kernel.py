@@ -38,6 +38,17 @@ def table_index(f: float) -> int:
     return int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2.0))
 
 
+def ref_gradient(f, label, alpha, sig, logsig):
+    """word2vec's (gradient x alpha as float32, loss) of one prediction with score ``f``."""
+    if f >= MAX_EXP:
+        return np.float32((label - 1.0) * alpha), (f if label == 0.0 else 0.0)
+    if f < -MAX_EXP:
+        return np.float32(label * alpha), (-f if label == 1.0 else 0.0)
+    t = table_index(f)
+    loss = -logsig[t] if label == 1.0 else -logsig[EXP_TABLE_SIZE - 1 - t]
+    return np.float32((label - sig[t]) * alpha), loss
+
+
 def ref_negative(inp, syn1, target, neu1e, alpha, negative, aprob, aidx, sig, logsig, state):
     loss = 0.0
     for d in range(negative + 1):
@@ -52,18 +63,8 @@ def ref_negative(inp, syn1, target, neu1e, alpha, negative, aprob, aidx, sig, lo
             if word == target:
                 continue
             label = 0.0
-        f = float(np.dot(inp, syn1[word]))
-        if f > MAX_EXP:
-            g = (label - 1.0) * alpha
-            loss += f if label == 0.0 else 0.0
-        elif f < -MAX_EXP:
-            g = label * alpha
-            loss += -f if label == 1.0 else 0.0
-        else:
-            t = table_index(f)
-            g = (label - sig[t]) * alpha
-            loss -= logsig[t] if label == 1.0 else logsig[EXP_TABLE_SIZE - 1 - t]
-        g = np.float32(g)
+        g, step_loss = ref_gradient(float(np.dot(inp, syn1[word])), label, alpha, sig, logsig)
+        loss += step_loss
         neu1e += g * syn1[word]
         syn1[word] += g * inp
     return loss, state
@@ -101,6 +102,14 @@ def ref_sentence(tokens, pos, seen, keep, state):
     return sentence, pos + 1, seen, state
 
 
+def ref_window(c, length, window, state):
+    """word2vec's shrunk window around position ``c``: (context positions, rng state)."""
+    state = lcg(state)
+    b = state % window
+    lo, hi = max(0, c - window + b), min(length, c + window + 1 - b)
+    return [a for a in range(lo, hi) if a != c], state
+
+
 def ref_train_piece(tokens, syn0, syn1, keep, aprob, aidx, codes, points, lengths,
                     skipgram, hs, window, negative, cbow_mean, a0, a1, seed, sig, logsig):  # fmt: skip
     state, loss, examples = seed, 0.0, 0
@@ -110,10 +119,7 @@ def ref_train_piece(tokens, syn0, syn1, keep, aprob, aidx, codes, points, length
         alpha = np.float32(a0 + (a1 - a0) * (seen / max(total - 1, 1)))
         sentence, pos, seen, state = ref_sentence(tokens, pos, seen, keep, state)
         for c, word in enumerate(sentence):
-            state = lcg(state)
-            b = state % window
-            ctx = [a for a in range(max(0, c - window + b), min(len(sentence), c + window + 1 - b))
-                   if a != c]  # fmt: skip
+            ctx, state = ref_window(c, len(sentence), window, state)
             if skipgram:
                 for a in ctx:
                     inp = syn0[sentence[a]]
@@ -261,13 +267,8 @@ def ref_train_piece_shared(tokens, syn0, syn1, keep, aprob, aidx, window, negati
         alpha = np.float32(a0 + (a1 - a0) * (seen / max(total - 1, 1)))
         sentence, pos, seen, state = ref_sentence(tokens, pos, seen, keep, state)
         for c, word in enumerate(sentence):
-            state = lcg(state)
-            b = state % window
-            ctx = [
-                sentence[a]
-                for a in range(max(0, c - window + b), min(len(sentence), c + window + 1 - b))
-                if a != c
-            ]
+            positions, state = ref_window(c, len(sentence), window, state)
+            ctx = [sentence[a] for a in positions]
             if not ctx:
                 continue
             outs = [word]
@@ -285,18 +286,8 @@ def ref_train_piece_shared(tokens, syn0, syn1, keep, aprob, aidx, window, negati
                 fs = [float(np.dot(x[w], row)) for row in y]  # before the pair's updates
                 neu1e = np.zeros(syn0.shape[1], np.float32)
                 for d, f in enumerate(fs):
-                    label = 1.0 if d == 0 else 0.0
-                    if f >= MAX_EXP:
-                        g = (label - 1.0) * alpha
-                        loss += f if d else 0.0
-                    elif f < -MAX_EXP:
-                        g = label * alpha
-                        loss += -f if d == 0 else 0.0
-                    else:
-                        t = table_index(f)
-                        g = (label - sig[t]) * alpha
-                        loss -= logsig[t] if d == 0 else logsig[EXP_TABLE_SIZE - 1 - t]
-                    g = np.float32(g)
+                    g, step_loss = ref_gradient(f, 1.0 if d == 0 else 0.0, alpha, sig, logsig)
+                    loss += step_loss
                     neu1e += g * y[d]
                     y[d] += g * x[w]
                 x[w] += neu1e
