@@ -237,6 +237,7 @@ ESTIMATORS: dict[type, Case] = {
             "epochs": 0,
             "batch_size": 0,
             "learning_rate": 0.0,
+            "max_seconds": 0.0,
             "device": "gpu",
             "workers": 0,
             "seed": -1,

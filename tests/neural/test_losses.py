@@ -171,6 +171,24 @@ def test_semihard_triplets_satisfy_the_definition():
     assert bool((y[a] == y[p]).all() and (y[a] != y[n]).all() and (a != p).all())
 
 
+def test_semihard_blocks_find_every_semihard_triplet_in_order():
+    """A batch of 300 spans several anchor blocks; the triplets, in order, equal filtering
+    every valid triplet by the definition."""
+    from embedforge.neural.losses.miners import all_triplets
+
+    torch.manual_seed(5)
+    x = torch.nn.functional.normalize(torch.randn(300, 16), dim=1)
+    y = torch.randint(0, 6, (300,))
+    s = x @ x.T
+    a, p, n = SemiHardMiner(margin=0.2)(s, y)
+    ea, ep, en = all_triplets(y)
+    gap = s[ea, ep] - s[ea, en]
+    keep = (gap > 0) & (gap < 0.2)
+    assert a.numel() > 100_000
+    for got, want in ((a, ea[keep]), (p, ep[keep]), (n, en[keep])):
+        assert torch.equal(got, want)
+
+
 def test_batch_hard_picks_the_furthest_positive_and_closest_negative():
     x, y = _data(4, n=16)
     s = CosineSimilarity()(x.detach())

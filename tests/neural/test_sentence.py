@@ -205,11 +205,15 @@ def test_mnrl_matryoshka_with_hard_negatives_saves_a_directory_everyone_opens(tm
     base = minilm_encoder(device="cpu", max_seq_length=16).encode(texts)
     tuned = trainer.encode(texts)
     assert tuned.shape == (3, 384) and tuned.dtype == np.float32
-    assert not np.allclose(base, tuned, atol=1e-4)  # the weights moved
+    # the weights moved: similarities changed (coordinates alone would move with the rotation)
+    assert not np.allclose(base @ base.T, tuned @ tuned.T, atol=1e-4)
     out = tmp_path / "tuned"
     trainer.save(out)
     record = json.loads((out / "embedforge_training.json").read_text())
     assert record["loss"] == "mnrl" and record["matryoshka_dims"] == [384, 64]
+    assert record["rotation"] == "pca" and record["rotation_texts"] == len(
+        set(pairs.anchors) | set(pairs.positives) | set(pairs.negatives or []) | set(pairs.corpus)
+    )
     assert record["hard_negatives"] == "tfidf" and record["seed"] == 1 and record["pairs"] == 8
     theirs = SentenceTransformer(str(out), device="cpu").encode(texts, normalize_embeddings=True)
     ours = load_encoder(out, device="cpu").encode(texts)
@@ -221,6 +225,46 @@ def test_mnrl_matryoshka_with_hard_negatives_saves_a_directory_everyone_opens(tm
         progress=False,
     )
     assert col.search(pairs.anchors[0], k=1).ids[0][0] == "d1"
+
+
+def test_pca_rotation_keeps_full_width_similarities_and_orders_variance(wiki_pairs):
+    """The rotation head is orthogonal (cosines unchanged at full width), its coordinates come in
+    decreasing mean square on the texts it was fitted on, and truncation keeps more than before."""
+    _minilm()
+    from sentence_transformers import SentenceTransformer
+
+    from embedforge.neural import add_pca_rotation
+    from embedforge.search.encoders import minilm_directory
+
+    base = SentenceTransformer(str(minilm_directory()), device="cpu", local_files_only=True)
+    base.max_seq_length = 32
+    rotated, n = add_pca_rotation(base, wiki_pairs, limit=20)
+    texts = list(dict.fromkeys([*wiki_pairs.anchors, *wiki_pairs.positives]))  # 26 distinct
+    assert n == 20 and len(texts) > 20
+    texts = texts[:20]  # the texts the axes were fitted on
+    before = base.encode(texts, normalize_embeddings=True)
+    after = rotated.encode(texts, normalize_embeddings=True)
+    np.testing.assert_allclose(after @ after.T, before @ before.T, atol=1e-5)
+    weight = next(m for m in rotated if hasattr(m, "linear")).linear.weight.detach().numpy()
+    np.testing.assert_allclose(weight @ weight.T, np.eye(384), atol=1e-5)
+    power = (after**2).mean(axis=0)
+    assert np.all(np.diff(power) <= 1e-6) and power[:8].sum() > (before**2).mean(axis=0)[:8].sum()
+
+    def truncation_error(x: np.ndarray, d: int) -> float:
+        head = x[:, :d] / np.linalg.norm(x[:, :d], axis=1, keepdims=True)
+        return float(np.abs(head @ head.T - x @ x.T).mean())
+
+    assert truncation_error(after, 16) < truncation_error(before, 16)
+
+
+def test_rotation_is_validated_and_off_without_matryoshka(wiki_pairs):
+    _minilm()
+    pairs = TrainingPairs(wiki_pairs.anchors[:4], wiki_pairs.positives[:4])
+    with pytest.raises(InvalidParameterError, match="rotation"):
+        _tiny(rotation="svd").fit(pairs)
+    plain = _tiny(learning_rate=1e-4).fit(pairs)
+    assert plain.training_["rotation"] == "none" and plain.training_["rotation_texts"] == 0
+    assert len(list(plain.model_)) == len(list(_tiny(rotation="pca").fit(pairs).model_)) - 1
 
 
 def test_cached_mnrl_takes_the_same_steps_as_mnrl(wiki_pairs):

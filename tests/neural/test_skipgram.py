@@ -96,6 +96,21 @@ def test_sampled_objectives_train_and_are_reproducible(objective, negative):
     assert a.loss_history_[1] < a.loss_history_[0]
 
 
+def test_max_seconds_stops_mid_epoch_and_records_what_it_trained():
+    """A budget far below one epoch stops early, mid-epoch, and says how far it got."""
+    settings = dict(dim=16, window=3, min_count=3, epochs=3, objective="softmax",
+                    batch_size=64, learning_rate=0.02, device="cpu", progress=False)  # fmt: skip
+    full = SoftmaxSkipGram(**settings).fit(TEXT8_HEAD)
+    cut = SoftmaxSkipGram(**settings, max_seconds=0.3 * full.training_time_ / 3).fit(TEXT8_HEAD)
+    total = full.words_trained_
+    assert full.epochs_trained_ == 3 and len(full.loss_history_) == 3
+    assert cut.epochs_trained_ == 0 and len(cut.loss_history_) == 1
+    assert 0 < cut.words_trained_ < total / 3
+    assert cut.training_time_ < full.training_time_ / 3
+    with pytest.raises(InvalidParameterError, match="max_seconds"):
+        SoftmaxSkipGram(max_seconds=0).fit([["a", "b"]])
+
+
 def test_unfitted_and_bad_parameters():
     with pytest.raises(NotFittedError):
         SoftmaxSkipGram().save("never")

@@ -61,6 +61,10 @@ def train_softmax_skipgram(
     epochs: Annotated[int, typer.Option(help="Passes over the corpus.")] = 1,
     batch_size: Annotated[int, typer.Option(help="Pairs per Adam step.")] = 1024,
     learning_rate: Annotated[float, typer.Option(help="Adam's starting step size.")] = 1e-3,
+    max_seconds: Annotated[
+        float | None,
+        typer.Option(help="Stop training after this many seconds (the rate decays to fit)."),
+    ] = None,
     device: DeviceOpt = "auto",
     seed: SeedOpt = 1,
     progress: ProgressOpt = True,
@@ -71,14 +75,15 @@ def train_softmax_skipgram(
     options: dict[str, Any] = dict(
         dim=dim, window=window, objective=objective, negative=negative, sample=sample,
         min_count=min_count, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-        device=device, seed=seed, progress=progress,
+        max_seconds=max_seconds, device=device, seed=seed, progress=progress,
     )  # fmt: skip
     with reports_errors():
         model = SoftmaxSkipGram(**enum_values(options)).fit(corpus)
         model.save(output)
     typer.echo(
         f"trained {len(model.wv):,} word vectors of dim {model.wv.dim} "
-        f"({model.pairs_per_second_:,.0f} pairs/s, final loss {model.loss_history_[-1]:.4f}); "
+        f"({model.pairs_per_second_:,.0f} pairs/s, {model.words_trained_:,} corpus words, "
+        f"final loss {model.loss_history_[-1]:.4f}); "
         f"saved to {output}"
     )
 
@@ -475,16 +480,23 @@ class HardNegatives(str, Enum):
     self = "self"
 
 
-def _dims(text: str | None) -> list[int] | None:
+class Rotation(str, Enum):
+    auto = "auto"
+    none = "none"
+    pca = "pca"
+
+
+def _dims(text: str | None, option: str = "--matryoshka-dims", kind: type = int) -> list | None:
     from ..errors import InvalidParameterError
 
     if text is None or not text.strip():
         return None
     try:
-        return [int(part) for part in text.split(",")]
+        return [kind(part) for part in text.split(",")]
     except ValueError:
+        example = "'384,256,128,64,32'" if kind is int else "'1,1,1,2,2'"
         raise InvalidParameterError(
-            f"--matryoshka-dims must be comma-separated ints like '384,256,128,64,32'; got {text!r}"
+            f"{option} must be comma-separated {kind.__name__}s like {example}; got {text!r}"
         ) from None
 
 
@@ -518,6 +530,16 @@ def train_sentence_encoder(
     matryoshka_dims: Annotated[
         str | None, typer.Option(help="Train these prefix widths too, e.g. 384,256,128,64,32.")
     ] = None,
+    matryoshka_weights: Annotated[
+        str | None, typer.Option(help="One loss weight per Matryoshka width (default all 1).")
+    ] = None,
+    rotation: Annotated[
+        Rotation,
+        typer.Option(
+            help="'pca': start from a rotation that orders coordinates by variance "
+            "('auto': pca with --matryoshka-dims)."
+        ),
+    ] = Rotation.auto,
     epochs: Annotated[int, typer.Option(help="Passes over the pairs.")] = 1,
     batch_size: Annotated[int, typer.Option(help="Pairs per step (the in-batch negatives).")] = 32,
     mini_batch_size: Annotated[
@@ -545,7 +567,9 @@ def train_sentence_encoder(
     with reports_errors():
         options: dict[str, Any] = dict(
             base=base, loss=loss, hard_negatives=hard_negatives,
-            matryoshka_dims=_dims(matryoshka_dims), epochs=epochs, batch_size=batch_size,
+            matryoshka_dims=_dims(matryoshka_dims),
+            matryoshka_weights=_dims(matryoshka_weights, "--matryoshka-weights", float),
+            rotation=rotation, epochs=epochs, batch_size=batch_size,
             mini_batch_size=mini_batch_size, learning_rate=lr, warmup=warmup,
             max_seq_length=max_seq_length, device=device, seed=seed, progress=progress,
             checkpoint_dir=checkpoints,

@@ -14,7 +14,8 @@ when they train or encode, and the modules that need it at import time
   trained with the CLIP loss; :func:`digit_captions` makes captions from templates.
 - :class:`SentenceEncoderTrainer`: fine-tunes a sentence-transformers model
   (MiniLM by default) with MNRL / cached MNRL / CoSENT / cosine losses, optional
-  Matryoshka dims and mined hard negatives; saves a sentence-transformers directory.
+  Matryoshka dims (over a PCA rotation head, :func:`add_pca_rotation`) and mined
+  hard negatives; saves a sentence-transformers directory.
 - :mod:`.pairs`: :class:`TrainingPairs`, :func:`read_training_pairs` (JSONL/TSV/CSV,
   ``"scifact"``, ``"stsb"``), :func:`mine_hard_negatives`, :func:`no_duplicates_order`.
 - :mod:`.images`: MNIST IDX, ``.npy`` and ImageFolder readers, scikit-learn's 8x8
@@ -36,7 +37,7 @@ from .images import (
     stratified_split,
 )
 from .pairs import TrainingPairs, mine_hard_negatives, no_duplicates_order, read_training_pairs
-from .sentence import SentenceEncoderTrainer
+from .sentence import SentenceEncoderTrainer, add_pca_rotation
 from .skipgram import SoftmaxSkipGram
 from .visual_semantic import DeViSE, DualEncoder, digit_captions
 
@@ -47,6 +48,7 @@ __all__ = [
     "SentenceEncoderTrainer",
     "SoftmaxSkipGram",
     "TrainingPairs",
+    "add_pca_rotation",
     "class_disjoint_split",
     "digit_captions",
     "load_digits_images",

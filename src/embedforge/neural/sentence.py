@@ -12,7 +12,12 @@ clipping, seeds, checkpoints and resume) on :class:`~embedforge.neural.pairs.Tra
   large batch is embedded ``mini_batch_size`` texts at a time;
 - ``loss="cosent"`` / ``"cosine"``: :class:`~.losses.CoSENTLoss` /
   :class:`~.losses.CosineSimilarityLoss` on scored pairs (STS-B);
-- ``matryoshka_dims``: any of them inside :class:`~.losses.MatryoshkaLoss`.
+- ``matryoshka_dims``: any of them inside :class:`~.losses.MatryoshkaLoss`,
+  over a model that first gains a PCA rotation head (``rotation="pca"``, the
+  default with Matryoshka dims): a linear layer, initialised to the principal
+  axes of the base model's vectors of the training texts, that orders the
+  coordinates by variance before training starts.  At full width it changes no
+  similarity; truncated, the first coordinates hold the most.
 
 The result saves as a sentence-transformers directory (plus
 ``embedforge_training.json``, the settings and history), which
@@ -38,9 +43,10 @@ from .._validation import Params, check_bool, check_choice, check_int, check_rea
 from ..errors import InvalidParameterError, MissingDependencyError, NotFittedError
 from .pairs import TrainingPairs, mine_hard_negatives, no_duplicates_order, read_training_pairs
 
-__all__ = ["SentenceEncoderTrainer"]
+__all__ = ["SentenceEncoderTrainer", "add_pca_rotation"]
 
 LOSSES = ("mnrl", "cached-mnrl", "cosent", "cosine")
+ROTATIONS = ("auto", "none", "pca")
 HARD_NEGATIVES = ("none", "tfidf", "self")
 TRAINING_FILE = "embedforge_training.json"
 _SCORED = ("cosent", "cosine")
@@ -86,6 +92,17 @@ class SentenceEncoderTrainer(Params):
         ``(384, 256, 128, 64, 32)``; each at most the model's width.
     matryoshka_weights : sequence of float, optional
         One weight per width; default all 1.
+    rotation : {"auto", "none", "pca"}, default "auto"
+        ``"pca"``: before training, add a bias-free linear layer after pooling,
+        initialised to the principal axes (uncentred, so an exact rotation) of
+        the base model's vectors of up to ``rotation_texts`` training texts, so
+        that the first coordinates carry the most variance; it trains with the
+        rest.  Untrained, it keeps every full-width similarity and lifts
+        truncated ones (SciFact nDCG@10 at 64 of 384 dims: 0.484 -> 0.559).
+        ``"auto"``: ``"pca"`` when ``matryoshka_dims`` is set, else ``"none"``.
+    rotation_texts : int, default 2048
+        Texts embedded to fit the rotation: the distinct anchors, positives and
+        negatives first, then a seeded sample of ``pairs.corpus``.
     hard_negatives : {"none", "tfidf", "self"}, default "none"
         Mine one hard negative per pair (MNRL losses) with TF-IDF or with the
         base model's own vectors, excluding known positives
@@ -143,7 +160,8 @@ class SentenceEncoderTrainer(Params):
     """
 
     _PARAMS = (
-        "base", "loss", "matryoshka_dims", "matryoshka_weights", "hard_negatives", "epochs",
+        "base", "loss", "matryoshka_dims", "matryoshka_weights", "rotation", "rotation_texts",
+        "hard_negatives", "epochs",
         "batch_size", "mini_batch_size", "learning_rate", "warmup", "weight_decay",
         "clip_grad_norm", "max_seq_length", "scale", "no_duplicates", "seed", "device", "workers",
         "checkpoint_dir", "progress",
@@ -156,6 +174,8 @@ class SentenceEncoderTrainer(Params):
         loss: str = "mnrl",
         matryoshka_dims: Sequence[int] | None = None,
         matryoshka_weights: Sequence[float] | None = None,
+        rotation: str = "auto",
+        rotation_texts: int = 2048,
         hard_negatives: str = "none",
         epochs: int = 1,
         batch_size: int = 32,
@@ -177,6 +197,8 @@ class SentenceEncoderTrainer(Params):
         self.loss = loss
         self.matryoshka_dims = matryoshka_dims
         self.matryoshka_weights = matryoshka_weights
+        self.rotation = rotation
+        self.rotation_texts = rotation_texts
         self.hard_negatives = hard_negatives
         self.epochs = epochs
         self.batch_size = batch_size
@@ -198,6 +220,8 @@ class SentenceEncoderTrainer(Params):
     def _validate(self, pairs: TrainingPairs) -> None:
         check_choice(self.loss, "loss", LOSSES)
         check_choice(self.hard_negatives, "hard_negatives", HARD_NEGATIVES)
+        check_choice(self.rotation, "rotation", ROTATIONS)
+        check_int(self.rotation_texts, "rotation_texts", 2)
         check_int(self.epochs, "epochs", 1)
         check_int(self.batch_size, "batch_size", 1)
         check_int(self.mini_batch_size, "mini_batch_size", 1)
@@ -306,6 +330,12 @@ class SentenceEncoderTrainer(Params):
             model.max_seq_length = int(self.max_seq_length)
             width = int(model.get_embedding_dimension())
             matryoshka = self._matryoshka(width)
+            rotation = self.rotation
+            if rotation == "auto":
+                rotation = "none" if matryoshka is None else "pca"
+            rotation_texts = 0
+            if rotation == "pca":
+                model, rotation_texts = add_pca_rotation(model, pairs, int(self.rotation_texts))
             if self.hard_negatives != "none":
                 encoder = _InMemoryEncoder(model) if self.hard_negatives == "self" else None
                 pairs = mine_hard_negatives(pairs, self.hard_negatives, encoder=encoder)
@@ -367,6 +397,8 @@ class SentenceEncoderTrainer(Params):
             "loss": self.loss,
             "matryoshka_dims": None if matryoshka is None else matryoshka[0],
             "matryoshka_weights": None if matryoshka is None else matryoshka[1],
+            "rotation": rotation,
+            "rotation_texts": rotation_texts,
             "hard_negatives": self.hard_negatives,
             "epochs": int(self.epochs),
             "batch_size": int(self.batch_size),
@@ -423,6 +455,77 @@ class SentenceEncoderTrainer(Params):
             self.model_.save(str(tmp))
             record = {"class": "SentenceEncoderTrainer", "format_version": 1, **self.training_}
             (tmp / TRAINING_FILE).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+
+
+def _rotation_texts(pairs: TrainingPairs, limit: int) -> list[str]:
+    """Distinct training texts (anchors, positives, negatives), then sampled corpus texts.
+
+    The sample is fixed (not the trainer's seed), so runs that differ only in
+    their seed start from the same rotation.
+    """
+    texts = dict.fromkeys([*pairs.anchors, *pairs.positives, *(pairs.negatives or [])])
+    chosen = list(texts)[:limit]
+    if len(chosen) < limit and pairs.corpus:
+        extra = [t for t in dict.fromkeys(pairs.corpus) if t not in texts]
+        pick = np.random.default_rng(0).permutation(len(extra))[: limit - len(chosen)]
+        chosen += [extra[i] for i in np.sort(pick)]
+    return chosen
+
+
+def add_pca_rotation(model: Any, pairs: TrainingPairs, limit: int = 2048) -> tuple[Any, int]:
+    """``model``'s modules with a bias-free linear layer after pooling, set to its principal axes.
+
+    The axes are the eigenvectors of the uncentred second-moment matrix of the
+    model's (unit) vectors of the training texts, largest eigenvalue first,
+    each signed so that its largest component is positive (deterministic).
+    The layer is orthogonal, so full-width cosine similarities are unchanged,
+    while a prefix of the coordinates keeps the most variance it can (the
+    initialisation :class:`SentenceEncoderTrainer` uses with Matryoshka dims).
+
+    Parameters
+    ----------
+    model : sentence_transformers.SentenceTransformer
+        The base model; its modules are shared with the result, not copied.
+    pairs : TrainingPairs
+        Whose distinct texts, then a fixed sample of ``pairs.corpus``, give the axes.
+    limit : int, default 2048
+        Most texts embedded.
+
+    Returns
+    -------
+    (SentenceTransformer, int)
+        The new model (on the CPU) and the number of texts the axes came from.
+
+    Raises
+    ------
+    MissingDependencyError
+        PyTorch or sentence-transformers missing.
+    """
+    _require()
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        from sentence_transformers.sentence_transformer.modules import Dense, Normalize
+    except ImportError:  # sentence-transformers < 6
+        from sentence_transformers.models import Dense, Normalize
+
+    import torch
+
+    texts = _rotation_texts(pairs, limit)
+    vectors = _InMemoryEncoder(model).encode(texts, batch_size=32).astype(np.float64)
+    _, axes = np.linalg.eigh(vectors.T @ vectors)
+    axes = axes[:, ::-1]
+    top = np.argmax(np.abs(axes), axis=0)
+    axes = axes * np.sign(axes[top, np.arange(axes.shape[1])])
+    width = axes.shape[0]
+    dense = Dense(width, width, bias=False, activation_function=torch.nn.Identity())
+    with torch.no_grad():
+        dense.linear.weight.copy_(torch.as_tensor(axes.T, dtype=torch.float32))
+    modules = list(model)
+    at = next((i for i, m in enumerate(modules) if isinstance(m, Normalize)), len(modules))
+    rotated = SentenceTransformer(modules=[*modules[:at], dense, *modules[at:]], device="cpu")
+    rotated.max_seq_length = model.max_seq_length
+    return rotated, len(texts)
 
 
 class _InMemoryEncoder:

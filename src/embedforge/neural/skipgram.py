@@ -127,6 +127,14 @@ class SoftmaxSkipGram(Params):
         Pairs per Adam step.
     learning_rate : float, default 1e-3
         Adam's step size at the start; it decays linearly to 0 over the run.
+    max_seconds : float or None, default None
+        A wall-clock budget for training, in seconds (reading the corpus
+        excluded): the learning rate then decays linearly in whichever of
+        words or seconds is further along, and training stops when the budget
+        is spent, mid-epoch if need be, so a slow objective can be compared
+        with word2vec "per minute" on a large corpus.  A budgeted run is not
+        bit-reproducible (where it stops depends on the machine); ``None``
+        trains all ``epochs``.
     device : {"auto", "cpu", "cuda"}, default "auto"
     workers : int or None
         PyTorch CPU threads during training (None: PyTorch's default).
@@ -141,11 +149,16 @@ class SoftmaxSkipGram(Params):
     output_weight_ : (n_words, dim) float32
     output_bias_ : (n_words,) float32
     loss_history_ : list of float
-        Mean loss per pair in each epoch (nats).
+        Mean loss per pair in each epoch (nats); a last, partial epoch cut
+        short by ``max_seconds`` has its own entry.
     pairs_per_second_ : float
     training_time_ : float
         Seconds of the last :meth:`fit` (reading the corpus excluded).
     epochs_trained_ : int
+        Epochs completed (fewer than ``epochs`` when ``max_seconds`` stopped the run).
+    words_trained_ : int
+        Corpus words passed through, over all epochs (the last one partly when
+        ``max_seconds`` stopped it).
 
     Examples
     --------
@@ -155,8 +168,8 @@ class SoftmaxSkipGram(Params):
 
     _PARAMS = (
         "dim", "window", "objective", "negative", "ns_exponent", "sample", "min_count",
-        "max_vocab_size", "epochs", "batch_size", "learning_rate", "device", "workers", "seed",
-        "progress",
+        "max_vocab_size", "epochs", "batch_size", "learning_rate", "max_seconds", "device",
+        "workers", "seed", "progress",
     )  # fmt: skip
 
     def __init__(
@@ -173,6 +186,7 @@ class SoftmaxSkipGram(Params):
         epochs: int = 1,
         batch_size: int = 1024,
         learning_rate: float = 1e-3,
+        max_seconds: float | None = None,
         device: str = "auto",
         workers: int | None = None,
         seed: int = 1,
@@ -189,6 +203,7 @@ class SoftmaxSkipGram(Params):
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
+        self.max_seconds = max_seconds
         self.device = device
         self.workers = workers
         self.seed = seed
@@ -206,6 +221,8 @@ class SoftmaxSkipGram(Params):
         check_int(self.epochs, "epochs", 1)
         check_int(self.batch_size, "batch_size", 1)
         check_real(self.learning_rate, "learning_rate", 0, low_open=True)
+        if self.max_seconds is not None:
+            check_real(self.max_seconds, "max_seconds", 0, low_open=True)
         if not isinstance(self.device, str) or not (
             self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")
         ):
@@ -254,7 +271,9 @@ class SoftmaxSkipGram(Params):
                 torch.set_num_threads(int(self.workers))
             torch.manual_seed(int(self.seed))
             net = SkipGramNet(len(vocab), int(self.dim)).to(device)
-            losses, seconds, n_pairs = self._train(torch, net, vocab, encoded, device)
+            losses, seconds, n_pairs, words, epochs = self._train(
+                torch, net, vocab, encoded, device
+            )
         finally:
             encoded.remove()
             torch.set_num_threads(threads)
@@ -266,7 +285,8 @@ class SoftmaxSkipGram(Params):
         self.loss_history_ = losses
         self.training_time_ = seconds
         self.pairs_per_second_ = n_pairs / max(seconds, 1e-9)
-        self.epochs_trained_ = int(self.epochs)
+        self.epochs_trained_ = epochs
+        self.words_trained_ = words
         return self
 
     def _train(self, torch: Any, net: Any, vocab: Vocabulary, encoded: Any, device: Any):
@@ -284,7 +304,8 @@ class SoftmaxSkipGram(Params):
         lr = float(self.learning_rate)
         optimizers = [torch.optim.SparseAdam(sparse, lr=lr), torch.optim.Adam(dense, lr=lr)]
         total_words = max(1, encoded.n_words * int(self.epochs))
-        done_words, n_pairs, losses = 0, 0, []
+        budget = None if self.max_seconds is None else float(self.max_seconds)
+        done_words, n_pairs, losses, epochs, out_of_time = 0, 0, [], 0, False
         bar = self._bar(total_words)
         began = time.perf_counter()
         batch, k = int(self.batch_size), int(self.negative)
@@ -295,8 +316,16 @@ class SoftmaxSkipGram(Params):
                 order = rng.permutation(centre.shape[0])
                 centre_t = torch.as_tensor(centre[order], device=device)
                 context_t = torch.as_tensor(context[order], device=device)
+                n_piece = max(1, centre_t.shape[0])
                 for lo in range(0, centre_t.shape[0], batch):
-                    frac = (done_words + words * lo / max(1, centre_t.shape[0])) / total_words
+                    frac = (done_words + words * lo / n_piece) / total_words
+                    if budget is not None:
+                        spent = (time.perf_counter() - began) / budget
+                        if spent >= 1.0:
+                            done_words += round(words * lo / n_piece)
+                            out_of_time = True
+                            break
+                        frac = max(frac, spent)
                     for opt in optimizers:
                         for group in opt.param_groups:
                             group["lr"] = lr * max(1e-4, 1.0 - frac)
@@ -316,18 +345,28 @@ class SoftmaxSkipGram(Params):
                         opt.step()
                     epoch_loss += float(loss.detach()) * c.shape[0]
                     epoch_pairs += c.shape[0]
+                if out_of_time:
+                    break
                 done_words += words
                 if bar is not None:
                     bar.update(words)
                     bar.set_postfix_str(
                         f"loss {epoch_loss / max(1, epoch_pairs):.4f}", refresh=False
                     )
-            losses.append(epoch_loss / max(1, epoch_pairs))
+            if epoch_pairs:
+                losses.append(epoch_loss / epoch_pairs)
             n_pairs += epoch_pairs
-            logger.info("epoch %d: loss %.4f over %d pairs", len(losses), losses[-1], epoch_pairs)
+            if out_of_time:
+                logger.info(
+                    "max_seconds=%s spent after %d of %d words; stopped", budget, done_words,
+                    total_words,
+                )  # fmt: skip
+                break
+            epochs += 1
+            logger.info("epoch %d: loss %.4f over %d pairs", epochs, losses[-1], epoch_pairs)
         if bar is not None:
             bar.close()
-        return losses, time.perf_counter() - began, n_pairs
+        return losses, time.perf_counter() - began, n_pairs, done_words, epochs
 
     def _bar(self, total: int) -> Any:
         if not self.progress or not sys.stderr.isatty():
@@ -355,7 +394,11 @@ class SoftmaxSkipGram(Params):
             If the model has not been fitted.
         """
         self._check_fitted()
-        state = {**training_state(self), "n_words": len(self.vocabulary_)}
+        state = {
+            **training_state(self),
+            "n_words": len(self.vocabulary_),
+            "words_trained": int(getattr(self, "words_trained_", 0)),
+        }
         save_directory(
             path, self, name="SoftmaxSkipGram", format_version=_FORMAT_VERSION, state=state,
             arrays={"output_weight": self.output_weight_, "output_bias": self.output_bias_},
@@ -390,4 +433,5 @@ class SoftmaxSkipGram(Params):
         model.output_weight_ = arrays["output_weight"]
         model.output_bias_ = arrays["output_bias"]
         restore_training(model, state)
+        model.words_trained_ = int(state.get("words_trained", 0))
         return model
