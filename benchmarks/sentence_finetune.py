@@ -46,8 +46,10 @@ from _harness import (
     mean_range,
     med_range,
     noise_verdict,
+    print_child_result,
     publish,
     ratio_verdict,
+    run_child,
     section,
     threads,
     versions,
@@ -208,7 +210,7 @@ def main() -> None:
         "--data-dir", default=os.environ.get("EMBEDFORGE_DATA_DIR", "../shared/data")
     )
     parser.add_argument("--cache-dir", default=str(Path.home() / ".cache" / "embedforge-bench"))
-    parser.add_argument("--models-dir", default="/work/models")
+    parser.add_argument("--models-dir", default="runs/models")
     parser.add_argument("--dims", default="384,256,128,64,32")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=32)
@@ -229,17 +231,86 @@ def main() -> None:
     parser.add_argument("--skip-sts", action="store_true")
     parser.add_argument("--skip-scifact", action="store_true")
     parser.add_argument("--no-record", action="store_true")
+    parser.add_argument("--child", choices=CHILDREN, help=argparse.SUPPRESS)
+    parser.add_argument("--save", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.dims = [int(d) for d in args.dims.split(",")]
     args.seeds = [int(x) for x in args.seeds.split(",")]
     args.weights = None if args.weights is None else [float(w) for w in args.weights.split(",")]
     os.environ["EMBEDFORGE_DATA_DIR"] = args.data_dir
+    if args.child:
+        with threads(args.threads):
+            print_child_result(child(args))
+        return
     models = Path(args.models_dir)
     with threads(args.threads):
         if not args.skip_scifact:
             scifact_section(args, models)
         if not args.skip_sts:
             sts_section(args, models)
+
+
+CHILDREN = ("ours", "st", "ours-hard", "ours-cached")
+
+
+def child(args) -> dict:
+    """One SciFact training run and its evaluation, in its own process (``--child``).
+
+    A fresh process per run keeps one run's memory and thread-pool state out of the
+    next one's timing (in one long process the evaluation after a 3-epoch run was
+    seen to slow down 5x).
+    """
+    beir = read_beir(Path(args.data_dir) / "scifact", split="test")
+    doc_ids = eval_corpus(beir, args.corpus_size)
+    qids = sorted(beir.queries)
+    pairs = scifact_pairs(args.train_pairs)
+    models = Path(args.models_dir)
+    seed = args.seed
+    if args.child == "st":
+        base = models / "minilm-pca-rotation" if args.rotation == "pca" else minilm_directory()
+        model, secs = train_sentence_transformers(
+            args, pairs, models / "minilm-scifact-mrl-st", base, seed
+        )
+    else:
+        extra: dict = {}
+        if args.child == "ours-hard":
+            extra = dict(hard_negatives="tfidf")
+        elif args.child == "ours-cached":
+            extra = dict(loss="cached-mnrl", batch_size=4 * args.batch_size, mini_batch_size=16)
+        settings = dict(
+            loss="mnrl", matryoshka_dims=args.dims, matryoshka_weights=args.weights,
+            rotation=args.rotation, epochs=args.epochs, batch_size=args.batch_size,
+            learning_rate=args.lr, warmup=args.warmup, max_seq_length=args.max_seq_length,
+            seed=seed, device="cpu", progress=False,
+        )  # fmt: skip
+        trained = SentenceEncoderTrainer(**{**settings, **extra}).fit(pairs)
+        secs = float(np.mean([row["seconds"] for row in trained.history_]))
+        if args.child == "ours" and args.save:
+            trained.save(models / "minilm-scifact-mrl")
+        model = trained.model_
+    model.eval()
+    docs = embed(model, [beir.corpus[d].text for d in doc_ids], 32)
+    queries = embed(model, [beir.queries[q] for q in qids], 32)
+    return {
+        "scores": scores_at(docs, queries, doc_ids, qids, beir.qrels, args.dims),
+        "seconds": secs,
+    }
+
+
+def _child_argv(args, which: str, seed: int, save: bool = False) -> list[str]:
+    argv = [
+        "--child", which, "--seed", str(seed), "--data-dir", args.data_dir,
+        "--models-dir", args.models_dir, "--dims", ",".join(map(str, args.dims)),
+        "--epochs", str(args.epochs), "--batch-size", str(args.batch_size), "--lr", str(args.lr),
+        "--warmup", str(args.warmup), "--max-seq-length", str(args.max_seq_length),
+        "--train-pairs", str(args.train_pairs), "--corpus-size", str(args.corpus_size),
+        "--threads", str(args.threads), "--rotation", args.rotation,
+    ]  # fmt: skip
+    if args.weights is not None:
+        argv += ["--weights", ",".join(map(str, args.weights))]
+    if save:
+        argv.append("--save")
+    return argv
 
 
 def scifact_section(args, models: Path) -> None:
@@ -256,15 +327,6 @@ def scifact_section(args, models: Path) -> None:
     tag = f"L{args.max_seq_length}-" + hashlib.sha1("\n".join(doc_ids).encode()).hexdigest()[:8]
     results: dict[str, list[dict]] = {}
     seconds: dict[str, list[float]] = {}
-
-    def evaluate(name: str, model) -> None:
-        model.eval()
-        docs = embed(model, doc_texts, 32)
-        queries = embed(model, query_texts, 32)
-        results.setdefault(name, []).append(
-            scores_at(docs, queries, doc_ids, qids, beir.qrels, args.dims)
-        )
-        print(name, json.dumps(results[name][-1]), flush=True)
 
     base = _UntrainedMiniLM(args.max_seq_length)
     stem = Path(args.cache_dir) / f"scifact_minilm_untrained_{tag}"
@@ -285,47 +347,23 @@ def scifact_section(args, models: Path) -> None:
             scores_at(docs @ axes.T, queries @ axes.T, doc_ids, qids, beir.qrels, args.dims)
         ]
 
-    def ours(seed: int, **extra) -> SentenceEncoderTrainer:
-        settings = dict(
-            loss="mnrl", matryoshka_dims=args.dims, matryoshka_weights=args.weights,
-            rotation=args.rotation, epochs=args.epochs, batch_size=args.batch_size,
-            learning_rate=args.lr, warmup=args.warmup, max_seq_length=args.max_seq_length,
-            seed=seed, device="cpu", progress=False,
-        )  # fmt: skip
-        return SentenceEncoderTrainer(**{**settings, **extra}).fit(pairs)
-
     ours_name = "embedforge SentenceEncoderTrainer, MNRL + Matryoshka"
     st_name = "sentence-transformers SentenceTransformerTrainer, MNRL + Matryoshka"
-    st_base = rotated_dir if args.rotation == "pca" else minilm_directory()
-    for seed in args.seeds:  # interleaved: ours, theirs, ours, theirs, ...
-        trained = ours(seed)
-        seconds.setdefault(ours_name, []).append(
-            float(np.mean([row["seconds"] for row in trained.history_]))
-        )
-        if seed == args.seeds[0]:
-            trained.save(models / "minilm-scifact-mrl")
-        evaluate(ours_name, trained.model_)
-        del trained
-        st_model, secs = train_sentence_transformers(
-            args, pairs, models / "minilm-scifact-mrl-st", st_base, seed
-        )
-        seconds.setdefault(st_name, []).append(secs)
-        evaluate(st_name, st_model)
-        del st_model
+
+    def run(name: str, which: str, seed: int, save: bool = False) -> None:
+        r = run_child(__file__, _child_argv(args, which, seed, save))
+        results.setdefault(name, []).append(r["scores"])
+        seconds.setdefault(name, []).append(r["seconds"])
+        print(name, seed, f"{r['seconds']:.1f} s/epoch", json.dumps(r["scores"]), flush=True)
 
     first = args.seeds[0]
+    for seed in args.seeds:  # interleaved: ours, theirs, ours, theirs, ...
+        run(ours_name, "ours", seed, save=seed == first)
+        run(st_name, "st", seed)
     if not args.skip_extras:
-        name = "embedforge, + TF-IDF hard negatives"
-        trained = ours(first, hard_negatives="tfidf")
-        seconds[name] = [float(np.mean([row["seconds"] for row in trained.history_]))]
-        evaluate(name, trained.model_)
-        del trained
-        big = 4 * args.batch_size
-        name = f"embedforge, cached MNRL, batch {big} in mini-batches of 16"
-        trained = ours(first, loss="cached-mnrl", batch_size=big, mini_batch_size=16)
-        seconds[name] = [float(np.mean([row["seconds"] for row in trained.history_]))]
-        evaluate(name, trained.model_)
-        del trained
+        run("embedforge, + TF-IDF hard negatives", "ours-hard", first)
+        run(f"embedforge, cached MNRL, batch {4 * args.batch_size} in mini-batches of 16",
+            "ours-cached", first)  # fmt: skip
 
     dims = args.dims
     full = str(max(dims))
