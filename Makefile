@@ -89,7 +89,7 @@ bench-long: $(STAMP) bench-peers
 	$(BENCH)/visual_semantic.py --epochs 5 --threads 1
 	$(BENCH)/weat_audit.py --models-dir runs/weat
 	$(BENCH)/neural_vs_word2vec.py --corpus enwiki2015_text8size --runs word2vec,negative-sampling,sampled-softmax,softmax --workers 2 --max-minutes 5
-	$(BENCH)/sentence_finetune.py --epochs 3 --lr 1e-4 --weights 1,1,1,2,2 --skip-sts --skip-extras
+	$(BENCH)/sentence_finetune.py --epochs 3 --lr 1e-4 --weights 1,1,1,2,2 --seeds 1,2 --skip-sts --skip-extras
 	$(BENCH)/compression_curve.py --encoder runs/models/minilm-scifact-mrl --label minilm-scifact-mrl --title "all-MiniLM-L6-v2 fine-tuned on SciFact train, Matryoshka" --repeats $(BENCH_REPEATS)
 
 # The issue's scale run: 1M x 384 on both backends, for a quiet machine, unattended

@@ -232,7 +232,7 @@ def main() -> None:
     parser.add_argument("--skip-scifact", action="store_true")
     parser.add_argument("--no-record", action="store_true")
     parser.add_argument("--child", choices=CHILDREN, help=argparse.SUPPRESS)
-    parser.add_argument("--save", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--model", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.dims = [int(d) for d in args.dims.split(",")]
     args.seeds = [int(x) for x in args.seeds.split(",")]
@@ -250,54 +250,56 @@ def main() -> None:
             sts_section(args, models)
 
 
-CHILDREN = ("ours", "st", "ours-hard", "ours-cached")
+CHILDREN = ("ours", "st", "ours-hard", "ours-cached", "evaluate")
 
 
 def child(args) -> dict:
-    """One SciFact training run and its evaluation, in its own process (``--child``).
+    """One SciFact training run (``--child ours|st|...``), or the evaluation of a saved model
+    (``--child evaluate --model PATH``), each in its own process.
 
-    A fresh process per run keeps one run's memory and thread-pool state out of the
-    next one's timing (in one long process the evaluation after a 3-epoch run was
-    seen to slow down 5x).
+    A run trains, saves the model to ``--model`` and returns seconds per epoch; a
+    second process loads the directory and scores it.  Evaluating in the process
+    that trained was seen to run 10x slower (the 5,183 documents took 25 minutes
+    instead of 2.5) for a reason not yet found, while the same saved model encodes
+    at full speed in a fresh process.
     """
     beir = read_beir(Path(args.data_dir) / "scifact", split="test")
-    doc_ids = eval_corpus(beir, args.corpus_size)
-    qids = sorted(beir.queries)
+    output = Path(args.model)
+    if args.child == "evaluate":
+        from sentence_transformers import SentenceTransformer
+
+        doc_ids = eval_corpus(beir, args.corpus_size)
+        qids = sorted(beir.queries)
+        model = SentenceTransformer(str(output), device="cpu", local_files_only=True)
+        model.max_seq_length = args.max_seq_length
+        model.eval()
+        docs = embed(model, [beir.corpus[d].text for d in doc_ids], 32)
+        queries = embed(model, [beir.queries[q] for q in qids], 32)
+        return {"scores": scores_at(docs, queries, doc_ids, qids, beir.qrels, args.dims)}
     pairs = scifact_pairs(args.train_pairs)
     models = Path(args.models_dir)
     seed = args.seed
     if args.child == "st":
         base = models / "minilm-pca-rotation" if args.rotation == "pca" else minilm_directory()
-        model, secs = train_sentence_transformers(
-            args, pairs, models / "minilm-scifact-mrl-st", base, seed
-        )
-    else:
-        extra: dict = {}
-        if args.child == "ours-hard":
-            extra = dict(hard_negatives="tfidf")
-        elif args.child == "ours-cached":
-            extra = dict(loss="cached-mnrl", batch_size=4 * args.batch_size, mini_batch_size=16)
-        settings = dict(
-            loss="mnrl", matryoshka_dims=args.dims, matryoshka_weights=args.weights,
-            rotation=args.rotation, epochs=args.epochs, batch_size=args.batch_size,
-            learning_rate=args.lr, warmup=args.warmup, max_seq_length=args.max_seq_length,
-            seed=seed, device="cpu", progress=False,
-        )  # fmt: skip
-        trained = SentenceEncoderTrainer(**{**settings, **extra}).fit(pairs)
-        secs = float(np.mean([row["seconds"] for row in trained.history_]))
-        if args.child == "ours" and args.save:
-            trained.save(models / "minilm-scifact-mrl")
-        model = trained.model_
-    model.eval()
-    docs = embed(model, [beir.corpus[d].text for d in doc_ids], 32)
-    queries = embed(model, [beir.queries[q] for q in qids], 32)
-    return {
-        "scores": scores_at(docs, queries, doc_ids, qids, beir.qrels, args.dims),
-        "seconds": secs,
-    }
+        _, secs = train_sentence_transformers(args, pairs, output, base, seed)
+        return {"seconds": secs}
+    extra: dict = {}
+    if args.child == "ours-hard":
+        extra = dict(hard_negatives="tfidf")
+    elif args.child == "ours-cached":
+        extra = dict(loss="cached-mnrl", batch_size=4 * args.batch_size, mini_batch_size=16)
+    settings = dict(
+        loss="mnrl", matryoshka_dims=args.dims, matryoshka_weights=args.weights,
+        rotation=args.rotation, epochs=args.epochs, batch_size=args.batch_size,
+        learning_rate=args.lr, warmup=args.warmup, max_seq_length=args.max_seq_length,
+        seed=seed, device="cpu", progress=False,
+    )  # fmt: skip
+    trained = SentenceEncoderTrainer(**{**settings, **extra}).fit(pairs)
+    trained.save(output)
+    return {"seconds": float(np.mean([row["seconds"] for row in trained.history_]))}
 
 
-def _child_argv(args, which: str, seed: int, save: bool = False) -> list[str]:
+def _child_argv(args, which: str, seed: int, model: Path) -> list[str]:
     argv = [
         "--child", which, "--seed", str(seed), "--data-dir", args.data_dir,
         "--models-dir", args.models_dir, "--dims", ",".join(map(str, args.dims)),
@@ -308,9 +310,7 @@ def _child_argv(args, which: str, seed: int, save: bool = False) -> list[str]:
     ]  # fmt: skip
     if args.weights is not None:
         argv += ["--weights", ",".join(map(str, args.weights))]
-    if save:
-        argv.append("--save")
-    return argv
+    return [*argv, "--model", str(model)]
 
 
 def scifact_section(args, models: Path) -> None:
@@ -351,15 +351,21 @@ def scifact_section(args, models: Path) -> None:
     st_name = "sentence-transformers SentenceTransformerTrainer, MNRL + Matryoshka"
 
     def run(name: str, which: str, seed: int, save: bool = False) -> None:
-        r = run_child(__file__, _child_argv(args, which, seed, save))
-        results.setdefault(name, []).append(r["scores"])
-        seconds.setdefault(name, []).append(r["seconds"])
-        print(name, seed, f"{r['seconds']:.1f} s/epoch", json.dumps(r["scores"]), flush=True)
+        if save:
+            model = models / ("minilm-scifact-mrl" if which == "ours" else "minilm-scifact-mrl-st")
+        else:
+            model = models / f"scratch-{which}-seed{seed}"
+        trained = run_child(__file__, _child_argv(args, which, seed, model))
+        scored = run_child(__file__, _child_argv(args, "evaluate", seed, model))
+        results.setdefault(name, []).append(scored["scores"])
+        seconds.setdefault(name, []).append(trained["seconds"])
+        print(name, seed, f"{trained['seconds']:.1f} s/epoch", json.dumps(scored["scores"]),
+              flush=True)  # fmt: skip
 
     first = args.seeds[0]
     for seed in args.seeds:  # interleaved: ours, theirs, ours, theirs, ...
         run(ours_name, "ours", seed, save=seed == first)
-        run(st_name, "st", seed)
+        run(st_name, "st", seed, save=seed == first)
     if not args.skip_extras:
         run("embedforge, + TF-IDF hard negatives", "ours-hard", first)
         run(f"embedforge, cached MNRL, batch {4 * args.batch_size} in mini-batches of 16",

@@ -325,3 +325,9 @@ def test_cli_trains_a_sentence_encoder_from_a_tsv(tmp_path, sts_pairs):
     assert (tmp_path / "model.checkpoint" / "checkpoint.pt").is_file()
     bad = CliRunner().invoke(app, [*args[:3], str(tmp_path / "none.tsv"), *args[4:]])
     assert bad.exit_code == 2 and "neither a file nor one of the data sets" in bad.output
+    weights = CliRunner().invoke(
+        app, [*args, "--matryoshka-dims", "384,64", "--matryoshka-weights", "1,half"]
+    )
+    assert (
+        weights.exit_code == 2 and "--matryoshka-weights must be comma-separated" in weights.output
+    )
