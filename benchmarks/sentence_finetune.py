@@ -161,8 +161,9 @@ def scores_at(docs, queries, doc_ids, qids, qrels, dims) -> dict[str, tuple[floa
 
 def train_sentence_transformers(
     args, pairs: TrainingPairs, output: Path, base: Path, seed: int
-) -> tuple[object, float]:
-    """sentence-transformers' own trainer, same settings; returns the model and seconds per epoch."""
+) -> float:
+    """sentence-transformers' own trainer, same settings; saves the model to ``output`` and
+    returns seconds per epoch."""
     from datasets import Dataset
     from sentence_transformers import (
         SentenceTransformer,
@@ -201,7 +202,7 @@ def train_sentence_transformers(
     trainer.train()
     seconds = (time.perf_counter() - began) / args.epochs
     model.save(str(output))
-    return model, seconds
+    return seconds
 
 
 def main() -> None:
@@ -251,6 +252,7 @@ def main() -> None:
 
 
 CHILDREN = ("ours", "st", "ours-hard", "ours-cached", "evaluate")
+ROTATED = "minilm-pca-rotation"  # the start of every trainer under --rotation pca (in --models-dir)
 
 
 def child(args) -> dict:
@@ -279,18 +281,17 @@ def child(args) -> dict:
     pairs = scifact_pairs(args.train_pairs)
     models = Path(args.models_dir)
     seed = args.seed
+    base = models / ROTATED if args.rotation == "pca" else minilm_directory()
     if args.child == "st":
-        base = models / "minilm-pca-rotation" if args.rotation == "pca" else minilm_directory()
-        _, secs = train_sentence_transformers(args, pairs, output, base, seed)
-        return {"seconds": secs}
+        return {"seconds": train_sentence_transformers(args, pairs, output, base, seed)}
     extra: dict = {}
     if args.child == "ours-hard":
         extra = dict(hard_negatives="tfidf")
     elif args.child == "ours-cached":
         extra = dict(loss="cached-mnrl", batch_size=4 * args.batch_size, mini_batch_size=16)
-    settings = dict(
-        loss="mnrl", matryoshka_dims=args.dims, matryoshka_weights=args.weights,
-        rotation=args.rotation, epochs=args.epochs, batch_size=args.batch_size,
+    settings = dict(  # the rotation is in the saved start already: not fitted a second time
+        base=base, loss="mnrl", matryoshka_dims=args.dims, matryoshka_weights=args.weights,
+        rotation="none", epochs=args.epochs, batch_size=args.batch_size,
         learning_rate=args.lr, warmup=args.warmup, max_seq_length=args.max_seq_length,
         seed=seed, device="cpu", progress=False,
     )  # fmt: skip
@@ -333,7 +334,6 @@ def scifact_section(args, models: Path) -> None:
     docs = cached_vectors(base, doc_ids, doc_texts, f"{stem}-docs.npz")
     queries = cached_vectors(base, qids, query_texts, f"{stem}-queries.npz")
     results["untrained MiniLM"] = [scores_at(docs, queries, doc_ids, qids, beir.qrels, args.dims)]
-    rotated_dir = models / "minilm-pca-rotation"
     if args.rotation == "pca":
         # the initial model of both trainers: MiniLM plus the PCA rotation head, untrained
         from sentence_transformers import SentenceTransformer
@@ -341,7 +341,7 @@ def scifact_section(args, models: Path) -> None:
         plain = SentenceTransformer(str(minilm_directory()), device="cpu", local_files_only=True)
         plain.max_seq_length = args.max_seq_length
         rotated, _ = add_pca_rotation(plain, pairs)
-        rotated.save(str(rotated_dir))
+        rotated.save(str(models / ROTATED))
         axes = next(m for m in rotated if hasattr(m, "linear")).linear.weight.detach().numpy()
         results["untrained MiniLM + PCA rotation"] = [
             scores_at(docs @ axes.T, queries @ axes.T, doc_ids, qids, beir.qrels, args.dims)

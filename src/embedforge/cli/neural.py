@@ -22,6 +22,7 @@ from ._common import (
     ProgressOpt,
     SeedOpt,
     enum_values,
+    parse_numbers,
     reports_errors,
 )
 
@@ -486,20 +487,6 @@ class Rotation(str, Enum):
     pca = "pca"
 
 
-def _dims(text: str | None, option: str = "--matryoshka-dims", kind: type = int) -> list | None:
-    from ..errors import InvalidParameterError
-
-    if text is None or not text.strip():
-        return None
-    try:
-        return [kind(part) for part in text.split(",")]
-    except ValueError:
-        example = "'384,256,128,64,32'" if kind is int else "'1,1,1,2,2'"
-        raise InvalidParameterError(
-            f"{option} must be comma-separated {kind.__name__}s like {example}; got {text!r}"
-        ) from None
-
-
 def train_sentence_encoder(
     pairs: Annotated[
         str,
@@ -567,8 +554,12 @@ def train_sentence_encoder(
     with reports_errors():
         options: dict[str, Any] = dict(
             base=base, loss=loss, hard_negatives=hard_negatives,
-            matryoshka_dims=_dims(matryoshka_dims),
-            matryoshka_weights=_dims(matryoshka_weights, "--matryoshka-weights", float),
+            matryoshka_dims=parse_numbers(
+                matryoshka_dims, "--matryoshka-dims", example="384,256,128,64,32"
+            ) or None,
+            matryoshka_weights=parse_numbers(
+                matryoshka_weights, "--matryoshka-weights", float, "1,1,1,2,2"
+            ) or None,
             rotation=rotation, epochs=epochs, batch_size=batch_size,
             mini_batch_size=mini_batch_size, learning_rate=lr, warmup=warmup,
             max_seq_length=max_seq_length, device=device, seed=seed, progress=progress,

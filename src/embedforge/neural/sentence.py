@@ -105,7 +105,8 @@ class SentenceEncoderTrainer(Params):
         ``"auto"``: ``"pca"`` when ``matryoshka_dims`` is set, else ``"none"``.
     rotation_texts : int, default 2048
         Texts embedded to fit the rotation: the distinct anchors, positives and
-        negatives first, then a seeded sample of ``pairs.corpus``.
+        negatives first, then a fixed sample of ``pairs.corpus`` (the same
+        for every seed).
     hard_negatives : {"none", "tfidf", "self"}, default "none"
         Mine one hard negative per pair (MNRL losses) with TF-IDF or with the
         base model's own vectors, excluding known positives

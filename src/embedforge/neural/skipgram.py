@@ -353,8 +353,8 @@ class SoftmaxSkipGram(Params):
                     bar.set_postfix_str(
                         f"loss {epoch_loss / max(1, epoch_pairs):.4f}", refresh=False
                     )
-            if epoch_pairs:
-                losses.append(epoch_loss / epoch_pairs)
+            if epoch_pairs or not out_of_time:  # a budget stop before any pair adds nothing
+                losses.append(epoch_loss / max(1, epoch_pairs))
             n_pairs += epoch_pairs
             if out_of_time:
                 logger.info(
@@ -397,7 +397,7 @@ class SoftmaxSkipGram(Params):
         state = {
             **training_state(self),
             "n_words": len(self.vocabulary_),
-            "words_trained": int(getattr(self, "words_trained_", 0)),
+            "words_trained": int(self.words_trained_),
         }
         save_directory(
             path, self, name="SoftmaxSkipGram", format_version=_FORMAT_VERSION, state=state,
