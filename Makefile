@@ -73,7 +73,7 @@ bench-quick: $(STAMP) bench-peers
 	$(BENCH)/node2vec_vs_pecanpy.py --graphs blogcatalog --modes PreComp,SparseOTF --repeats 2
 	$(BENCH)/notes_links.py --encoders tfidf,sif,minilm --chunks whole,128
 	$(BENCH)/visual_semantic.py --corpus text8_prefix --w2v-epochs 1 --train-images 2000 --epochs 1 --batch-size 64 --threads 1
-	$(BENCH)/sentence_finetune.py --train-pairs 256 --corpus-size 600 --max-seq-length 64 --lr 5e-5 --sts-train-pairs 512 --seeds 1 --rotation none --skip-extras
+	$(BENCH)/sentence_finetune.py --train-pairs 256 --corpus-size 600 --max-seq-length 64 --lr 5e-5 --sts-train-pairs 512 --seeds 1,2,3 --skip-extras
 
 # GloVe runs one seed per configuration (about 80 minutes for the three).
 bench-long: $(STAMP) bench-peers
@@ -89,8 +89,8 @@ bench-long: $(STAMP) bench-peers
 	$(BENCH)/visual_semantic.py --epochs 5 --threads 1
 	$(BENCH)/weat_audit.py --models-dir runs/weat
 	$(BENCH)/neural_vs_word2vec.py --corpus enwiki2015_text8size --runs word2vec,negative-sampling,sampled-softmax,softmax --workers 2 --max-minutes 5
-	$(BENCH)/sentence_finetune.py --epochs 3 --lr 1e-4 --weights 1,1,1,2,2 --seeds 1,2 --skip-sts --skip-extras
-	$(BENCH)/compression_curve.py --encoder runs/models/minilm-scifact-mrl --label minilm-scifact-mrl --title "all-MiniLM-L6-v2 fine-tuned on SciFact train, Matryoshka" --repeats $(BENCH_REPEATS)
+	$(BENCH)/sentence_finetune.py --epochs 3 --lr 1e-4 --weights 1,1,1,2,2 --seeds 1,2,3 --skip-sts
+	$(BENCH)/compression_curve.py --encoder runs/models/minilm-scifact-mrl --label minilm-scifact-mrl --title "all-MiniLM-L6-v2 fine-tuned on SciFact train, Matryoshka" --rotate-binary --repeats $(BENCH_REPEATS)
 
 # The issue's scale run: 1M x 384 on both backends, for a quiet machine, unattended
 # (progress and each phase's figures in bench-pg-1m.log).  Measured: 73 min on a quiet

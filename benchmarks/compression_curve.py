@@ -77,6 +77,9 @@ def main() -> None:
     parser.add_argument("--cache-dir", default=str(Path.home() / ".cache" / "embedforge" / "bench"))
     parser.add_argument("--dims", default=None, help="comma-separated (default: the ladder)")
     parser.add_argument("--rescore-factor", type=int, default=4)
+    parser.add_argument(
+        "--rotate-binary", action="store_true", help="binary codes after a random rotation"
+    )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=32)
@@ -116,6 +119,7 @@ def main() -> None:
                     dims=dims,
                     recall_k=(10, 100),
                     rescore_factor=args.rescore_factor,
+                    rotate_binary=args.rotate_binary,
                 )
             )
         curves.append(curve)

@@ -9,9 +9,11 @@ seeds, max_seq_length and duplicate-free batches, interleaved seed by seed
 (ours, theirs, ours, ...); each model (and the untrained one) then embeds the
 test queries and corpus, and nDCG@10 / recall@100 are computed at every
 Matryoshka width (float32, exact cosine search) and at full width with binary
-codes rescored by the float32 vectors (x10).  Seconds per epoch of both
-trainers give the speed ratio per seed.  Two more rows (first seed, ours
-only): TF-IDF hard negatives, and cached MNRL with a 4x larger batch.  STS-B:
+codes rescored by the float32 vectors (x10), plain sign codes and signs
+after a random rotation.  Seconds per epoch of both trainers give the speed
+ratio per seed.  Three more rows (first seed, ours only): TF-IDF hard
+negatives, Matryoshka self-distillation (``--distill``), and cached MNRL with
+a 4x larger batch.  STS-B:
 CoSENT on the train split, Spearman on test, against the untrained model.
 
 ``--train-pairs``, ``--corpus-size`` and ``--sts-train-pairs`` cut the run down
@@ -134,7 +136,8 @@ class _UntrainedMiniLM:
 
 
 def scores_at(docs, queries, doc_ids, qids, qrels, dims) -> dict[str, tuple[float, float]]:
-    """nDCG@10 and recall@100 at each width (float32); nDCG@10 of binary + rescore x10 at full width."""
+    """nDCG@10 and recall@100 at each width (float32); nDCG@10 of binary + rescore x10 at full
+    width, plain sign codes ("binary") and signs after a random rotation ("binary-rotated")."""
 
     def metrics(scores, rows):
         run = {
@@ -149,13 +152,14 @@ def scores_at(docs, queries, doc_ids, qids, qrels, dims) -> dict[str, tuple[floa
         out[str(d)] = metrics(
             *search_exact(truncate_and_normalize(queries, d), truncate_and_normalize(docs, d), 100)
         )
-    index = VectorIndex(docs.shape[1], precision="binary")
-    index.add(np.arange(len(docs)), docs)
-    # top 10 from 100 binary candidates rescored by float32 (a small corpus must not be
-    # rescored whole, which would hide the binary codes' losses)
-    out["binary"] = metrics(
-        *index.search(queries, 10, rescore=lambda ids: docs[ids], rescore_multiplier=10)
-    )
+    for key, rotate in (("binary", False), ("binary-rotated", True)):
+        index = VectorIndex(docs.shape[1], precision="binary", rotate=rotate)
+        index.add(np.arange(len(docs)), docs)
+        # top 10 from 100 binary candidates rescored by float32 (a small corpus must not be
+        # rescored whole, which would hide the binary codes' losses)
+        out[key] = metrics(
+            *index.search(queries, 10, rescore=lambda ids: docs[ids], rescore_multiplier=10)
+        )
     return out
 
 
@@ -221,6 +225,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1, help="seed of the STS-B run")
     parser.add_argument("--seeds", default="1,2,3", help="seeds of the SciFact runs")
     parser.add_argument("--weights", default=None, help="Matryoshka weights (default all 1)")
+    parser.add_argument(
+        "--distill", type=float, default=1.0, help="matryoshka_distill of the distillation row"
+    )
     parser.add_argument("--rotation", choices=("pca", "none"), default="pca")
     parser.add_argument(
         "--skip-extras", action="store_true", help="no hard-negative and cached-MNRL rows"
@@ -251,7 +258,7 @@ def main() -> None:
             sts_section(args, models)
 
 
-CHILDREN = ("ours", "st", "ours-hard", "ours-cached", "evaluate")
+CHILDREN = ("ours", "st", "ours-hard", "ours-distill", "ours-cached", "evaluate")
 ROTATED = "minilm-pca-rotation"  # the start of every trainer under --rotation pca (in --models-dir)
 
 
@@ -287,6 +294,8 @@ def child(args) -> dict:
     extra: dict = {}
     if args.child == "ours-hard":
         extra = dict(hard_negatives="tfidf")
+    elif args.child == "ours-distill":
+        extra = dict(matryoshka_distill=args.distill)
     elif args.child == "ours-cached":
         extra = dict(loss="cached-mnrl", batch_size=4 * args.batch_size, mini_batch_size=16)
     settings = dict(  # the rotation is in the saved start already: not fitted a second time
@@ -307,7 +316,7 @@ def _child_argv(args, which: str, seed: int, model: Path) -> list[str]:
         "--epochs", str(args.epochs), "--batch-size", str(args.batch_size), "--lr", str(args.lr),
         "--warmup", str(args.warmup), "--max-seq-length", str(args.max_seq_length),
         "--train-pairs", str(args.train_pairs), "--corpus-size", str(args.corpus_size),
-        "--threads", str(args.threads), "--rotation", args.rotation,
+        "--threads", str(args.threads), "--rotation", args.rotation, "--distill", str(args.distill),
     ]  # fmt: skip
     if args.weights is not None:
         argv += ["--weights", ",".join(map(str, args.weights))]
@@ -368,6 +377,8 @@ def scifact_section(args, models: Path) -> None:
         run(st_name, "st", seed, save=seed == first)
     if not args.skip_extras:
         run("embedforge, + TF-IDF hard negatives", "ours-hard", first)
+        run(f"embedforge, + Matryoshka self-distillation (weight {args.distill:g})",
+            "ours-distill", first)  # fmt: skip
         run(f"embedforge, cached MNRL, batch {4 * args.batch_size} in mini-batches of 16",
             "ours-cached", first)  # fmt: skip
 
@@ -399,8 +410,9 @@ def scifact_section(args, models: Path) -> None:
         f"Settings (both trainers): base all-MiniLM-L6-v2 with {rotation}, loss MNRL (scale 20) "
         f"inside Matryoshka over {dims} (weights {weights}), {args.epochs} epoch(s), batch "
         f"{args.batch_size}, AdamW lr {args.lr:g}, warmup {args.warmup:g} then linear decay, "
-        f"weight decay 0.01, gradient clipping 1.0, seeds {args.seeds}, max_seq_length "
-        f"{args.max_seq_length} (training and evaluation), duplicate-free batches; training "
+        f"weight decay 0.01 (not on biases and LayerNorm scales), gradient clipping 1.0, seeds "
+        f"{args.seeds}, max_seq_length {args.max_seq_length} (training and evaluation), "
+        f"duplicate-free batches; training "
         f"data: {pairs.source}.  Evaluation corpus: "
         + (
             "the full test corpus."
@@ -410,7 +422,8 @@ def scifact_section(args, models: Path) -> None:
             "with full-corpus ones."
         )
         + "  Exact cosine search; binary: sign codes (VectorIndex), top 100 rescored by float32 at "
-        "full width for the top 10.  Trained rows: mean over the seeds, (min-max) where there "
+        "full width for the top 10; rotated: signs after a random rotation (VectorIndex "
+        "rotate=True, seed 0).  Trained rows: mean over the seeds, (min-max) where there "
         "are several; the rows below the two trainers are one run (the first seed).  Note: 181 "
         "of the 283 documents judged relevant for the test queries are also positives of "
         "training queries (SciFact's claims share cited abstracts), so part of the gain is "
@@ -418,9 +431,9 @@ def scifact_section(args, models: Path) -> None:
         "",
         "| model | "
         + " | ".join(f"nDCG@10 {d}" for d in dims)
-        + f" | nDCG@10 binary+rescore | recall@100 {full} | {at64} dims kept | "
-        "binary kept | s/epoch |",
-        "|---|" + "---:|" * (len(dims) + 5),
+        + f" | nDCG@10 binary+rescore | rotated binary+rescore | recall@100 {full} | "
+        f"{at64} dims kept | binary kept | rotated binary kept | s/epoch |",
+        "|---|" + "---:|" * (len(dims) + 7),
     ]
 
     def column(name: str, key: str, i: int = 0) -> list[float]:
@@ -434,10 +447,12 @@ def scifact_section(args, models: Path) -> None:
         secs = med_range(seconds[name], ".1f") if name in seconds else "-"
         k64 = [100 * x for x in kept(name, at64)]
         kbin = [100 * x for x in kept(name, "binary")]
+        krot = [100 * x for x in kept(name, "binary-rotated")]
         lines.append(
             f"| {name} | {cells} | {mean_range(column(name, 'binary'), '.4f')} | "
+            f"{mean_range(column(name, 'binary-rotated'), '.4f')} | "
             f"{mean_range(column(name, full, 1), '.4f')} | {mean_range(k64, '.1f')}% | "
-            f"{mean_range(kbin, '.1f')}% | {secs} |"
+            f"{mean_range(kbin, '.1f')}% | {mean_range(krot, '.1f')}% | {secs} |"
         )
     ratios = [t / o for o, t in zip(seconds[ours_name], seconds[st_name], strict=True)]
     untrained = results["untrained MiniLM"][0][full][0]
@@ -459,7 +474,8 @@ def scifact_section(args, models: Path) -> None:
         f"over the untrained model (target: above it).  Matryoshka: "
         f"{statistics.fmean(kept(ours_name, at64)):.1%} of the model's own full-width nDCG@10 "
         f"kept at {at64} dims (target >= 97%); binary + rescore keeps "
-        f"{statistics.fmean(kept(ours_name, 'binary')):.1%} (target >= 99%).",
+        f"{statistics.fmean(kept(ours_name, 'binary')):.1%}, with rotated sign codes "
+        f"{statistics.fmean(kept(ours_name, 'binary-rotated')):.1%} (target >= 99%).",
     ]
     publish(lines, record=not args.no_record)
 

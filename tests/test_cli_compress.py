@@ -84,3 +84,28 @@ def test_missing_judgements_is_one_line_error(lsa_dir):
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2
     assert "--qrels" in result.output and "Traceback" not in result.output
+
+
+def test_rotate_binary_equals_the_library_and_changes_only_binary_rows(lsa_dir):
+    directory, model, data = lsa_dir
+    common = ["--dims", "24", "--precisions", "float32,binary", "--format", "json"]
+    runs = {}
+    for flag in ("--rotate-binary", "--no-rotate-binary"):
+        result = CliRunner().invoke(
+            app, ["compress-report", str(directory), "--data", str(WIKI), *common, flag]
+        )
+        assert result.exit_code == 0, result.output
+        runs[flag] = json.loads(result.output)
+    rotated, plain = runs["--rotate-binary"], runs["--no-rotate-binary"]
+    assert rotated["rotate_binary"] is True and plain["rotate_binary"] is False
+    expected = compression_curve(
+        model, data.queries, data.qrels, corpus=data.corpus, dims=[24],
+        precisions=["float32", "binary"], rotate_binary=True,
+    )  # fmt: skip
+    for row, ref in zip(rotated["rows"], expected.rows, strict=True):
+        assert row["ndcg@10"] == pytest.approx(ref.ndcg)
+    # LSA's coordinates are ordered by variance: the rotated sign codes rank differently
+    by_row = {(r["precision"], r["rescore"]): r["ndcg@10"] for r in plain["rows"]}
+    for row in rotated["rows"]:
+        same = by_row[(row["precision"], row["rescore"])] == pytest.approx(row["ndcg@10"])
+        assert same if row["precision"] == "float32" else row["rescore"] or not same

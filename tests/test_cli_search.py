@@ -143,6 +143,10 @@ def test_upsert_and_tfidf_with_fit(runner, corpus, tmp_path, chunks):
     [
         (["index", "create", "{tmp}/x", "--encoder", "bert-huge"], "unknown encoder spec"),
         (["index", "create", "{tmp}/x", "--encoder", "lsa"], "must be fitted"),
+        (
+            ["index", "create", "{tmp}/x", "--encoder", "{w2v}", "--rotate"],
+            "needs precision='binary'",
+        ),
         (["index", "add", "{tmp}", "{corpus}"], "is not an embedforge collection"),
         (["index", "add", "{col}", "{tmp}/missing.jsonl"], "does not exist"),
         (["index", "add", "{col}", "{bad}", "--no-progress"], "line 2: not valid JSON"),
@@ -160,11 +164,11 @@ def test_upsert_and_tfidf_with_fit(runner, corpus, tmp_path, chunks):
         ),
     ],
 )
-def test_errors_are_one_line(runner, collection_dir, corpus, tmp_path, args, message):
+def test_errors_are_one_line(runner, collection_dir, corpus, word_vectors, tmp_path, args, message):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"_id": "z1", "text": "fine"}\n{"_id": "z2", "text": \n', encoding="utf-8")
     subs = {"{tmp}": str(tmp_path), "{corpus}": str(corpus), "{col}": str(collection_dir),
-            "{bad}": str(bad)}  # fmt: skip
+            "{bad}": str(bad), "{w2v}": str(word_vectors)}  # fmt: skip
     for key, value in subs.items():
         args = [a.replace(key, value) for a in args]
     result = runner.invoke(app, args)

@@ -207,7 +207,7 @@ ESTIMATORS: dict[type, Case] = {
         _matrix,
         {"bits": 9, "calibration": "max", "percentile": 10.0},
     ),
-    BinaryQuantizer: Case({}, _matrix),
+    BinaryQuantizer: Case(dict(rotate=True), _matrix, {"rotate": 1, "seed": -1}),
     PCAReducer: Case(dict(dim=4, seed=3), _matrix, {"dim": 0, "whiten": "yes", "seed": -1}),
     DeepWalk: Case(_WALKS, _graph, _WALK_INVALID),
     Node2Vec: Case({**_WALKS, "p": 4.0, "q": 0.5}, _graph, {**_WALK_INVALID, "p": 0.0, "q": -1.0}),

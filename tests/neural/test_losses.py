@@ -286,6 +286,37 @@ def test_matryoshka_is_the_weighted_sum_over_prefixes():
     _close(lambda: loss(x, y), expected, [x])
 
 
+def test_matryoshka_distillation_is_the_kl_to_the_fixed_full_width_ranking():
+    a, _ = _data(21, n=6)
+    b, _ = _data(22, n=6)
+    scale, dims = 7.0, (2, 3, 5)
+    loss = MatryoshkaLoss(
+        InfoNCELoss(temperature=1 / scale).double(), dims, distill=0.4, distill_scale=scale
+    )
+
+    def softmaxes(d):  # one row of in-batch probabilities per anchor, from the definitions
+        ra, rb = _rows(a[:, :d]), _rows(b[:, :d])
+        rows = []
+        for i in range(len(ra)):
+            logits = torch.stack([scale * _dist("cosine", ra[i], rb[j]) for j in range(len(rb))])
+            rows.append(torch.softmax(logits, 0))
+        return rows
+
+    def expected():
+        inner = float(loss.loss.scale)  # exp(log 7) held as a float32 buffer
+        ranking = sum(slow_infonce(a[:, :d], b[:, :d], inner, False) for d in dims)
+        teacher = [p.detach() for p in softmaxes(5)]  # the full width, held fixed
+        kl = 0
+        for d in (2, 3):
+            for p, q in zip(teacher, softmaxes(d), strict=True):
+                kl = kl + (p * (p.log() - q.log())).sum()
+        return ranking + 0.4 * kl / len(teacher)
+
+    _close(lambda: loss(a, b), expected, [a, b])
+    with pytest.raises(InvalidParameterError, match="distill"):
+        MatryoshkaLoss(InfoNCELoss(), dims, distill=-1.0)
+
+
 def test_distances_are_the_definitions():
     x, _ = _data(14, n=4)
     y, _ = _data(15, n=3)

@@ -296,6 +296,8 @@ def test_cosent_on_stsb_pairs_and_loss_checks(sts_pairs, wiki_pairs):
         _tiny(loss="mnrl").fit(pairs)
     with pytest.raises(InvalidParameterError, match="matryoshka_dims"):
         _tiny(matryoshka_dims=(512, 64)).fit(wiki_pairs)
+    with pytest.raises(InvalidParameterError, match="matryoshka_distill applies to loss='mnrl'"):
+        _tiny(loss="cosent", matryoshka_dims=(384, 64), matryoshka_distill=1.0).fit(pairs)
     with pytest.raises(InvalidParameterError, match="loss"):
         _tiny(loss="triplet").fit(wiki_pairs)
 
@@ -331,3 +333,20 @@ def test_cli_trains_a_sentence_encoder_from_a_tsv(tmp_path, sts_pairs):
     assert (
         weights.exit_code == 2 and "--matryoshka-weights must be comma-separated" in weights.output
     )
+    distill = CliRunner().invoke(
+        app, [*args, "--matryoshka-dims", "384,64", "--matryoshka-distill", "1"]
+    )
+    assert distill.exit_code == 2 and "matryoshka_distill applies to loss='mnrl'" in distill.output
+
+
+def test_matryoshka_distillation_adds_a_term_and_is_recorded(wiki_pairs):
+    _minilm()
+    pairs = TrainingPairs(wiki_pairs.anchors[:8], wiki_pairs.positives[:8])
+    common = dict(matryoshka_dims=(384, 32, 8), rotation="none", learning_rate=1e-4, seed=3)
+    plain = _tiny(**common).fit(pairs)
+    distilled = _tiny(**common, matryoshka_distill=2.0).fit(pairs)
+    # same start, same batches: the first epoch's loss differs by the KL terms (>= 0, and > 0
+    # unless an 8-dim prefix ranks exactly as 384 dims do)
+    assert distilled.history_[0]["loss"] > plain.history_[0]["loss"] + 1e-4
+    assert distilled.training_["matryoshka_distill"] == 2.0
+    assert plain.training_["matryoshka_distill"] == 0.0

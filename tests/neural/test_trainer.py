@@ -117,3 +117,20 @@ def test_bad_settings_name_the_parameter():
             _trainer(**kw).fit(_model(), _digits(64), TripletMarginLoss())
     with pytest.raises(InvalidParameterError, match="checkpoint_dir"):
         _trainer().fit(_model(), _digits(64), TripletMarginLoss(), resume=True)
+
+
+def test_weight_decay_spares_biases_and_normalisation_scales():
+    # a loss with zero gradient everywhere: AdamW moves only what it decays
+    data = _digits(128)
+    model = _model()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+
+    def still(embeddings, labels):
+        return (embeddings * 0.0).sum()
+
+    _trainer(weight_decay=0.5, clip_grad_norm=None).fit(model, data, still)
+    after = model.state_dict()
+    for name in ("0.weight", "4.weight"):  # the two weight matrices shrink
+        assert after[name].norm() < 0.999 * before[name].norm(), name
+    for name in ("0.bias", "1.weight", "1.bias", "4.bias"):  # biases, BatchNorm's scale
+        assert torch.equal(after[name], before[name]), name

@@ -185,6 +185,23 @@ def test_compressed_and_approximate_indexes_find_the_query_itself(
     again.close()
 
 
+def test_rotated_binary_collection_keeps_its_rotation_across_processes(tmp_path, vectors):
+    col = Collection.create(
+        tmp_path / "c", encoder=None, dim=24, precision="binary", rotate=True, seed=5
+    )
+    col.add(raw_docs(400), vectors=vectors, progress=False)
+    res = col.search(vectors[::10], k=5)
+    assert col.info()["index_params"] == {"rotate": True, "seed": 5}
+    col.close()
+    again = Collection.open(tmp_path / "c")  # rebuilt from the stored vectors: same rotation
+    np.testing.assert_array_equal(again.search(vectors[::10], k=5).ids, res.ids)
+    codes = again._sync.index.quantizer_
+    assert codes.rotate and codes.rotation_.shape == (24, 24)
+    again.close()
+    expected = np.array([f"d{i}" for i in range(0, 400, 10)], dtype=object)
+    assert np.mean(res.ids[:, 0] == expected) >= 0.95
+
+
 def test_filter_returns_the_top_k_among_matching_documents(tmp_path, vectors):
     col = Collection.create(tmp_path / "c", encoder=None, dim=24, index="hnsw")
     col.add(raw_docs(400), vectors=vectors, progress=False)

@@ -79,6 +79,31 @@ def test_binary_ranking_equals_sign_agreement(kind, data):
     assert index.nbytes_per_vector() == 4.0
 
 
+@pytest.mark.parametrize("kind", ["flat", "hnsw", "ivf"])
+def test_rotated_binary_ranks_by_rotated_signs_and_survives_save_load(kind, data, tmp_path):
+    ids, x, q = data
+    x = x * np.geomspace(4.0, 0.1, 32).astype(np.float32)  # variance in the first coordinates
+    index = build(kind, "binary", ids, x, rotate=True, seed=3, ef_search=600, nprobe=64)
+    r = index.quantizer_.rotation_
+    scores, found = index.search(q, 20)
+    sx, sq = np.where(unit(x) @ r > 0, 1, -1), np.where(unit(q) @ r > 0, 1, -1)
+    agreement = sq @ sx.T
+    expected = np.sort(agreement, axis=1)[:, ::-1][:, :20]
+    np.testing.assert_array_equal(scores, expected.astype(np.float32))
+    allowed = ids[::3]  # the exhaustive path (a filter) uses the same rotated signs
+    fs, ff = index.search(q, 5, allowed_ids=allowed)
+    rows = (allowed - 3) // 5
+    np.testing.assert_array_equal(fs, np.sort(agreement[:, rows], axis=1)[:, ::-1][:, :5])
+    assert np.isin(ff, allowed).all()
+    index.save(tmp_path / "index")
+    back = VectorIndex.load(tmp_path / "index")
+    assert back.rotate
+    np.testing.assert_array_equal(back.quantizer_.rotation_, r)
+    np.testing.assert_array_equal(back.search(q, 20)[0], scores)
+    with pytest.raises(InvalidParameterError, match="rotate=True .* precision='binary'"):
+        VectorIndex(32, precision="int8", rotate=True)
+
+
 @pytest.mark.parametrize(("kind", "precision"), COMBOS)
 def test_every_kind_finds_near_duplicates_and_rescoring_is_exact(kind, precision, data):
     ids, x, _ = data

@@ -119,6 +119,13 @@ def compress_report(
         bool, typer.Option("--rescore/--no-rescore", help="Also measure rescored rows.")
     ] = True,
     rescore_factor: Annotated[int, typer.Option(help="Candidates per result to rescore.")] = 4,
+    rotate_binary: Annotated[
+        bool,
+        typer.Option(
+            help="Binary codes after a random rotation (for Matryoshka models with a PCA "
+            "rotation head, whose plain sign codes lose more)."
+        ),
+    ] = False,
     k: Annotated[int, typer.Option("-k", help="Cut-off of nDCG.")] = 10,
     recall_k: Annotated[str, typer.Option(help="Comma-separated recall cut-offs.")] = "10,100",
     keep: Annotated[
@@ -157,6 +164,7 @@ def compress_report(
             rescore_factor=rescore_factor,
             threads=threads,
             batch_size=batch_size,
+            rotate_binary=rotate_binary,
         )
         if fmt is Format.markdown:
             best = curve.smallest(keep)

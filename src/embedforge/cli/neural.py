@@ -520,6 +520,13 @@ def train_sentence_encoder(
     matryoshka_weights: Annotated[
         str | None, typer.Option(help="One loss weight per Matryoshka width (default all 1).")
     ] = None,
+    matryoshka_distill: Annotated[
+        float,
+        typer.Option(
+            help="Weight of the term that teaches each smaller width the full width's in-batch "
+            "ranking (0: off)."
+        ),
+    ] = 0.0,
     rotation: Annotated[
         Rotation,
         typer.Option(
@@ -560,7 +567,8 @@ def train_sentence_encoder(
             matryoshka_weights=parse_numbers(
                 matryoshka_weights, "--matryoshka-weights", float, "1,1,1,2,2"
             ) or None,
-            rotation=rotation, epochs=epochs, batch_size=batch_size,
+            matryoshka_distill=matryoshka_distill, rotation=rotation, epochs=epochs,
+            batch_size=batch_size,
             mini_batch_size=mini_batch_size, learning_rate=lr, warmup=warmup,
             max_seq_length=max_seq_length, device=device, seed=seed, progress=progress,
             checkpoint_dir=checkpoints,

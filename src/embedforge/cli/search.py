@@ -82,13 +82,20 @@ def index_create(
         Path | None,
         typer.Option(help="Documents (JSONL/CSV) to fit a tfidf or lsa encoder on."),
     ] = None,
+    rotate: Annotated[
+        bool,
+        typer.Option(
+            help="With --precision binary: sign codes after a random rotation (for Matryoshka "
+            "models with a PCA rotation head)."
+        ),
+    ] = False,
 ) -> None:
     """Create an empty collection in DIRECTORY (or a PostgreSQL table) with an encoder and an index kind."""
     from ..search.collection import Collection
 
     with reports_errors(), Collection.create(
         directory, encoder=encoder, index=index.value, precision=precision.value,
-        fit_documents=fit,
+        fit_documents=fit, **({"rotate": True} if rotate else {}),
     ) as col:  # fmt: skip
         info = col.info()
     typer.echo(

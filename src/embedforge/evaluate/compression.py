@@ -107,6 +107,8 @@ class CompressionCurve:
         What was measured (the encoder's or collection's description).
     threads : int or None
         The ``threads`` the searches were limited to (None: FAISS's and BLAS's own).
+    rotate_binary : bool
+        Whether binary codes were taken after a random rotation.
     """
 
     rows: list[CompressionRow]
@@ -118,6 +120,7 @@ class CompressionCurve:
     full_dim: int
     source: str = ""
     threads: int | None = None
+    rotate_binary: bool = False
 
     @property
     def baseline(self) -> CompressionRow:
@@ -193,7 +196,8 @@ class CompressionCurve:
         return (
             f"Compression curve of {self.source or 'the source'}: {self.n_docs:,} documents, "
             f"{self.n_queries:,} queries, flat index, rescoring of the top "
-            f"{self.rescore_factor}x candidates by the full {self.full_dim}-dim float32 vectors."
+            f"{self.rescore_factor}x candidates by the full {self.full_dim}-dim float32 vectors"
+            + ("; binary codes are signs after a random rotation." if self.rotate_binary else ".")
         )
 
     def table(self) -> tuple[list[str], list[list[str]]]:
@@ -462,6 +466,7 @@ def compression_curve(
     rescore_factor: int = 4,
     threads: int | None = None,
     batch_size: int = 64,
+    rotate_binary: bool = False,
 ) -> CompressionCurve:
     """Retrieval quality, memory and speed of each dimension x precision x rescoring.
 
@@ -508,6 +513,10 @@ def compression_curve(
         Threads of FAISS and BLAS while searching (default: their own).
     batch_size : int, default 64
         Texts encoded at a time.
+    rotate_binary : bool, default False
+        Take binary codes after a random orthogonal rotation
+        (:class:`~embedforge.search.VectorIndex` ``rotate``): for vectors whose
+        variance sits in the first coordinates (a PCA rotation head).
 
     Returns
     -------
@@ -556,6 +565,7 @@ def compression_curve(
     for p in precisions:
         check_choice(p, "precisions", PRECISIONS)
     rescores = tuple(dict.fromkeys(check_bool(r, "rescore") for r in rescore))
+    check_bool(rotate_binary, "rotate_binary")
     if not rescores:
         raise InvalidParameterError("rescore must hold False, True or both; got an empty sequence")
     query_ids = [str(q) for q in queries if q in qrels]
@@ -598,7 +608,9 @@ def compression_curve(
         for dim, precision, resc in configs:
             d_docs = truncate_and_normalize(docs, dim)
             d_queries = truncate_and_normalize(qvecs, dim)
-            index = VectorIndex(dim, "flat", precision)
+            index = VectorIndex(
+                dim, "flat", precision, rotate=rotate_binary and precision == "binary"
+            )
             if index.needs_training:
                 index.train(d_docs)
             index.add(ids, d_docs)
@@ -646,4 +658,5 @@ def compression_curve(
         full_dim=full,
         source=name,
         threads=threads,
+        rotate_binary=rotate_binary,
     )

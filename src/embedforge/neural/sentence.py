@@ -92,6 +92,11 @@ class SentenceEncoderTrainer(Params):
         ``(384, 256, 128, 64, 32)``; each at most the model's width.
     matryoshka_weights : sequence of float, optional
         One weight per width; default all 1.
+    matryoshka_distill : float, default 0.0
+        Weight of the self-distillation term of
+        :class:`~.losses.MatryoshkaLoss`: each smaller width learns to rank the
+        batch's positives as the full width does (KL divergence of the
+        in-batch softmaxes, the full width held fixed).  MNRL losses only.
     rotation : {"auto", "none", "pca"}, default "auto"
         ``"pca"``: before training, add a bias-free linear layer after pooling,
         initialised to the principal axes (uncentred, so an exact rotation) of
@@ -99,9 +104,11 @@ class SentenceEncoderTrainer(Params):
         that the first coordinates carry the most variance; it trains with the
         rest.  Untrained, it keeps every full-width similarity and lifts
         truncated ones (SciFact nDCG@10 at 64 of 384 dims: 0.484 -> 0.571),
-        but sign (binary) codes of the rotated vectors lose more (binary +
-        rescore x10 keeps 95.1% of float instead of 99.6%; BENCHMARKS.md,
-        "Fine-tuning MiniLM on SciFact").
+        but plain sign (binary) codes of the rotated vectors lose more (binary
+        + rescore x10 keeps 95.1% of float instead of 99.6%; BENCHMARKS.md,
+        "Fine-tuning MiniLM on SciFact"): index such vectors with
+        ``VectorIndex(precision="binary", rotate=True)``, whose signs are taken
+        after a random rotation.
         ``"auto"``: ``"pca"`` when ``matryoshka_dims`` is set, else ``"none"``.
     rotation_texts : int, default 2048
         Texts embedded to fit the rotation: the distinct anchors, positives and
@@ -164,7 +171,8 @@ class SentenceEncoderTrainer(Params):
     """
 
     _PARAMS = (
-        "base", "loss", "matryoshka_dims", "matryoshka_weights", "rotation", "rotation_texts",
+        "base", "loss", "matryoshka_dims", "matryoshka_weights", "matryoshka_distill", "rotation",
+        "rotation_texts",
         "hard_negatives", "epochs",
         "batch_size", "mini_batch_size", "learning_rate", "warmup", "weight_decay",
         "clip_grad_norm", "max_seq_length", "scale", "no_duplicates", "seed", "device", "workers",
@@ -178,6 +186,7 @@ class SentenceEncoderTrainer(Params):
         loss: str = "mnrl",
         matryoshka_dims: Sequence[int] | None = None,
         matryoshka_weights: Sequence[float] | None = None,
+        matryoshka_distill: float = 0.0,
         rotation: str = "auto",
         rotation_texts: int = 2048,
         hard_negatives: str = "none",
@@ -201,6 +210,7 @@ class SentenceEncoderTrainer(Params):
         self.loss = loss
         self.matryoshka_dims = matryoshka_dims
         self.matryoshka_weights = matryoshka_weights
+        self.matryoshka_distill = matryoshka_distill
         self.rotation = rotation
         self.rotation_texts = rotation_texts
         self.hard_negatives = hard_negatives
@@ -235,6 +245,12 @@ class SentenceEncoderTrainer(Params):
         check_real(self.clip_grad_norm, "clip_grad_norm", 0, low_open=True)
         check_int(self.max_seq_length, "max_seq_length", 1)
         check_real(self.scale, "scale", 0, low_open=True)
+        check_real(self.matryoshka_distill, "matryoshka_distill", 0)
+        if float(self.matryoshka_distill) > 0 and self.loss in _SCORED:
+            raise InvalidParameterError(
+                f"matryoshka_distill applies to loss='mnrl' or 'cached-mnrl' (it distils the "
+                f"in-batch ranking); got loss={self.loss!r}. Set matryoshka_distill=0"
+            )
         check_bool(self.no_duplicates, "no_duplicates")
         check_int(self.seed, "seed", 0)
         check_int(self.workers, "workers", 1, allow_none=True)
@@ -350,7 +366,12 @@ class SentenceEncoderTrainer(Params):
             else:
                 inner = InfoNCELoss(temperature=1.0 / float(self.scale))
             if matryoshka is not None:
-                inner = MatryoshkaLoss(inner, *matryoshka)
+                inner = MatryoshkaLoss(
+                    inner,
+                    *matryoshka,
+                    distill=float(self.matryoshka_distill),
+                    distill_scale=float(self.scale),
+                )
             columns = [pairs.anchors, pairs.positives]
             if pairs.negatives is not None:
                 columns.append(pairs.negatives)
@@ -401,6 +422,7 @@ class SentenceEncoderTrainer(Params):
             "loss": self.loss,
             "matryoshka_dims": None if matryoshka is None else matryoshka[0],
             "matryoshka_weights": None if matryoshka is None else matryoshka[1],
+            "matryoshka_distill": float(self.matryoshka_distill),
             "rotation": rotation,
             "rotation_texts": rotation_texts,
             "hard_negatives": self.hard_negatives,

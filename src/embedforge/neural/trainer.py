@@ -106,6 +106,10 @@ class Trainer(Params):
     learning_rate : float, default 1e-3
         Peak learning rate, reached at the end of the warmup.
     weight_decay : float, default 0.0
+        Applied to parameters of two or more dimensions (weight matrices,
+        embedding tables, convolution kernels) only: biases, normalisation
+        scales and scalars (a learned temperature) are not decayed, as in
+        Hugging Face's trainer and BERT (Devlin et al. 2019).
     momentum : float, default 0.9
         SGD only.
     warmup : float, default 0.0
@@ -270,11 +274,18 @@ class Trainer(Params):
 
     def _optimizer(self, params: list[nn.Parameter]) -> torch.optim.Optimizer:
         lr, wd = float(self.learning_rate), float(self.weight_decay)
+        groups: list[dict[str, Any]] = [{"params": params}]
+        if wd > 0:  # no decay of biases, normalisation scales and scalars
+            decayed = [p for p in params if p.ndim >= 2]
+            kept = [p for p in params if p.ndim < 2]
+            groups = [{"params": decayed}] if decayed else []
+            if kept:
+                groups.append({"params": kept, "weight_decay": 0.0})
         if self.optimizer == "adamw":
-            return torch.optim.AdamW(params, lr=lr, weight_decay=wd)
+            return torch.optim.AdamW(groups, lr=lr, weight_decay=wd)
         if self.optimizer == "adam":
-            return torch.optim.Adam(params, lr=lr, weight_decay=wd)
-        return torch.optim.SGD(params, lr=lr, momentum=float(self.momentum), weight_decay=wd)
+            return torch.optim.Adam(groups, lr=lr, weight_decay=wd)
+        return torch.optim.SGD(groups, lr=lr, momentum=float(self.momentum), weight_decay=wd)
 
     def _factor(self, total: int) -> Callable[[int], float]:
         """Learning-rate multiplier of step ``s`` (0-based) out of ``total``."""

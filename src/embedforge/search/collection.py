@@ -251,7 +251,8 @@ class Collection:
             fit a ``"tfidf"`` or ``"lsa"`` encoder on.
         **index_params
             Further :class:`VectorIndex` parameters (``hnsw_m``,
-            ``ef_search``, ``nlist``, ``pq_m``, ``rescore_multiplier``).
+            ``ef_search``, ``nlist``, ``pq_m``, ``rescore_multiplier``,
+            ``rotate`` for binary codes).
 
         Returns
         -------
@@ -311,6 +312,12 @@ class Collection:
         if target is None:  # a PostgreSQL DSN
             from ._store_pg import PostgresStore, parse_dsn
 
+            if index_params.get("rotate") and parse_dsn(str(path))[2] != "faiss":
+                raise InvalidParameterError(
+                    "rotate=True has no pgvector equivalent (pgvector takes the signs of the "
+                    "stored vectors); add search=faiss to the DSN to search a local FAISS index, "
+                    "or drop rotate"
+                )
             if index == "ivf-pq" and parse_dsn(str(path))[2] != "faiss":
                 raise InvalidParameterError(
                     "index='ivf-pq' has no pgvector equivalent; use index='ivf' or 'hnsw', or "

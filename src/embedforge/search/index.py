@@ -32,9 +32,14 @@ from numpy.typing import ArrayLike
 from embedforge._io import atomic_directory, load_npy, read_config
 from embedforge._linalg import normalize_rows, top_k
 from embedforge._registry import register
-from embedforge._validation import check_choice, check_int
+from embedforge._validation import check_bool, check_choice, check_int
 from embedforge.errors import FormatError, InvalidParameterError, NotFittedError
-from embedforge.search.quantize import BinaryQuantizer, ScalarQuantizer, as_vectors
+from embedforge.search.quantize import (
+    BinaryQuantizer,
+    ScalarQuantizer,
+    as_vectors,
+    load_rotation,
+)
 
 __all__ = ["VectorIndex"]
 
@@ -95,7 +100,14 @@ class VectorIndex:
     nprobe : int, optional
         IVF lists visited per query; default ``max(1, nlist // 8)``.
     seed : int, default 0
-        Seed of the k-means training of IVF and PQ.
+        Seed of the k-means training of IVF and PQ, and of ``rotate``'s rotation.
+    rotate : bool, default False
+        Binary only: take the signs of the vectors and queries after a random
+        orthogonal rotation (:class:`BinaryQuantizer` ``rotate``).  Use it for
+        vectors whose variance sits in the first coordinates, such as those of
+        a Matryoshka-trained encoder with a PCA rotation head
+        (:class:`~embedforge.neural.SentenceEncoderTrainer`), whose plain sign
+        codes lose more; the rotation is saved with the index.
 
     Attributes
     ----------
@@ -140,6 +152,7 @@ class VectorIndex:
         pq_m: int | None = None,
         nprobe: int | None = None,
         seed: int = 0,
+        rotate: bool = False,
     ) -> None:
         self.dim = check_int(dim, "dim", 1)
         self.kind = check_choice(kind, "kind", KINDS)
@@ -152,6 +165,12 @@ class VectorIndex:
         self.pq_m = check_int(pq_m, "pq_m", 1, allow_none=True)
         self.nprobe = check_int(nprobe, "nprobe", 1, allow_none=True)
         self.seed = check_int(seed, "seed", 0)
+        self.rotate = check_bool(rotate, "rotate")
+        if rotate and precision != "binary":
+            raise InvalidParameterError(
+                f"rotate=True rotates the vectors before their sign bits are taken, so it needs "
+                f"precision='binary'; got precision={precision!r}. Drop rotate"
+            )
         if kind == "ivf-pq" and precision != "float32":
             raise InvalidParameterError(
                 f"kind='ivf-pq' stores product-quantized codes, so precision must be 'float32'; "
@@ -178,7 +197,9 @@ class VectorIndex:
                 )
         self.quantizer_: ScalarQuantizer | BinaryQuantizer | None = None
         if precision == "binary":
-            self.quantizer_ = BinaryQuantizer().fit(np.zeros((1, dim), dtype=np.float32))
+            self.quantizer_ = BinaryQuantizer(rotate=self.rotate, seed=self.seed).fit(
+                np.zeros((1, dim), dtype=np.float32)
+            )
         self._ids = np.empty(0, dtype=np.int64)  # label -> id (-1: removed)
         self._position: dict[int, int] = {}  # id -> label
         self._index: Any = None
@@ -275,7 +296,9 @@ class VectorIndex:
 
     def _codes(self, x: np.ndarray) -> np.ndarray:
         """What faiss receives: the float vectors, or packed sign bits for binary."""
-        return np.packbits(x > 0, axis=1) if self._binary else x
+        if self._binary:
+            return np.packbits(self.quantizer_.rotated(x) > 0, axis=1)  # type: ignore[union-attr]
+        return x
 
     def train(self, sample: ArrayLike) -> None:
         """Learn what the index needs from representative vectors.
@@ -618,7 +641,10 @@ class VectorIndex:
         self, q: np.ndarray, labels: np.ndarray, fetch: int
     ) -> tuple[np.ndarray, np.ndarray]:
         """Score ``q`` against every label in ``labels`` from the stored codes."""
-        qq = np.where(q > 0, 1.0, -1.0).astype(np.float32) if self._binary else q
+        qq = q
+        if self._binary:
+            signs = self.quantizer_.rotated(q) > 0  # type: ignore[union-attr]
+            qq = np.where(signs, 1.0, -1.0).astype(np.float32)
         best_s = np.full((len(q), 0), -np.inf, dtype=np.float32)
         best_l = np.full((len(q), 0), -1, dtype=np.int64)
         for start in range(0, len(labels), _BLOCK):
@@ -666,6 +692,7 @@ class VectorIndex:
             "pq_m": self.pq_m,
             "nprobe": self.nprobe,
             "seed": self.seed,
+            "rotate": self.rotate,
         }
 
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -674,7 +701,8 @@ class VectorIndex:
         The directory holds ``config.json`` (class, format_version, params,
         the SHA-256 of the FAISS file), ``index.faiss`` (FAISS's own
         serialisation; absent before training), ``ids.npy`` ((n_labels,) int64,
-        -1 for removed) and, for int8, ``sq_lower.npy`` / ``sq_width.npy``.
+        -1 for removed), for int8 ``sq_lower.npy`` / ``sq_width.npy``, and with
+        ``rotate`` ``binary_rotation.npy`` ((dim, dim) float32).
 
         Raises
         ------
@@ -716,6 +744,8 @@ class VectorIndex:
             np.save(tmp / "ids.npy", self._ids, allow_pickle=False)
             if blob is not None:
                 (tmp / "index.faiss").write_bytes(blob.tobytes())
+            if self.rotate:
+                np.save(tmp / "binary_rotation.npy", self.quantizer_.rotation_, allow_pickle=False)  # type: ignore[union-attr]
             if isinstance(self.quantizer_, ScalarQuantizer):
                 np.save(tmp / "sq_lower.npy", self.quantizer_.lower_, allow_pickle=False)
                 np.save(tmp / "sq_width.npy", self.quantizer_.width_, allow_pickle=False)
@@ -804,6 +834,8 @@ class VectorIndex:
             sq.step_ = (sq.width_ / np.float32(sq.levels)).astype(np.float32)
             sq.dim_ = index.dim
             index.quantizer_ = sq
+        if index.rotate:  # the saved matrix, not one drawn again (LAPACK may differ)
+            index.quantizer_.rotation_ = load_rotation(root / "binary_rotation.npy", index.dim)  # type: ignore[union-attr]
         index._ids = ids
         index._position = dict(zip(live.tolist(), np.flatnonzero(ids >= 0).tolist(), strict=True))
         index._trained = bool(config.get("trained"))

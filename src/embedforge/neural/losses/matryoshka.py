@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 __all__ = ["MatryoshkaLoss"]
@@ -29,15 +30,33 @@ class MatryoshkaLoss(nn.Module):
         Prefix widths, e.g. ``(8, 16, 32, 64)``.
     weights : sequence of float, optional
         One per width; default all 1.
+    distill : float, default 0.0
+        Weight of a self-distillation term: for every width below the full one,
+        ``distill * KL(p_full || p_dim)``, where ``p`` is the softmax over each
+        row of ``scale * cosine(first argument, second argument)`` (anchors
+        against the batch's positives, the in-batch ranking that MNRL trains)
+        and ``p_full`` is held fixed (no gradient).  It teaches each prefix to
+        rank the batch as the full width does, which is what truncation needs
+        to keep; 0 turns it off.
+    distill_scale : float, default 20.0
+        ``scale`` above (1 / temperature; sentence-transformers' MNRL scale).
 
     References
     ----------
     Kusupati et al. (2022). "Matryoshka Representation Learning", NeurIPS 2022,
-    arXiv:2205.13147.
+    arXiv:2205.13147.  The distillation term follows the similarity-preservation
+    idea of Yoon et al. (2024), "Matryoshka-Adaptor", EMNLP 2024, arXiv:2407.20243,
+    and the KL alignment of Li et al. (2024), "2D Matryoshka Sentence Embeddings",
+    arXiv:2402.14776.
     """
 
     def __init__(
-        self, loss: nn.Module, dims: Sequence[int], weights: Sequence[float] | None = None
+        self,
+        loss: nn.Module,
+        dims: Sequence[int],
+        weights: Sequence[float] | None = None,
+        distill: float = 0.0,
+        distill_scale: float = 20.0,
     ) -> None:
         super().__init__()
         from ...errors import InvalidParameterError
@@ -49,9 +68,16 @@ class MatryoshkaLoss(nn.Module):
                 f"dims must be a non-empty sequence of integers >= 1 and weights one number per "
                 f"dim; got dims={dims!r}, weights={weights!r}"
             )
+        if not (float(distill) >= 0 and float(distill_scale) > 0):
+            raise InvalidParameterError(
+                f"distill must be >= 0 and distill_scale > 0; got distill={distill!r}, "
+                f"distill_scale={distill_scale!r}"
+            )
         self.loss = loss
         self.dims = dims
         self.weights = weights
+        self.distill = float(distill)
+        self.distill_scale = float(distill_scale)
 
     def forward(self, *args: Any, **kwargs: Any) -> torch.Tensor:
         full = max(a.shape[-1] for a in [*args, *kwargs.values()] if _is_embedding(a))
@@ -61,7 +87,32 @@ class MatryoshkaLoss(nn.Module):
             cut_kw = {k: _prefix(v, full, dim) for k, v in kwargs.items()}
             term = weight * self.loss(*cut, **cut_kw)
             total = term if total is None else total + term
+        if self.distill > 0:
+            total = total + self.distill * self._distillation(args, full)
         return total  # type: ignore[return-value]
+
+    def _distillation(self, args: Sequence[Any], full: int) -> torch.Tensor:
+        """Sum over the widths below ``full`` of KL(full-width softmax || prefix softmax)."""
+        pair = [a for a in args if _is_embedding(a) and a.shape[-1] == full][:2]
+        if len(pair) < 2:
+            from ...errors import InvalidParameterError
+
+            raise InvalidParameterError(
+                f"distill needs two embedding arguments (anchors and positives); got {len(pair)}"
+            )
+
+        def log_probs(dim: int) -> torch.Tensor:
+            a, b = (F.normalize(x[:, :dim], dim=-1) for x in pair)
+            return F.log_softmax(self.distill_scale * (a @ b.T), dim=-1)
+
+        with torch.no_grad():
+            target = log_probs(full)
+        terms = [
+            F.kl_div(log_probs(dim), target, log_target=True, reduction="batchmean")
+            for dim in self.dims
+            if dim < full
+        ]
+        return torch.stack(terms).sum() if terms else pair[0].new_zeros(())
 
 
 def _is_embedding(a: Any) -> bool:
