@@ -362,7 +362,7 @@ class BinaryQuantizer(Params):
         encoders) but loses much on vectors whose variance sits in the first
         coordinates, such as Matryoshka-trained ones with a PCA rotation head
         (SciFact, fine-tuned MiniLM: binary + rescore x10 keeps 97.3% of
-        float32 nDCG@10 unrotated, 99.6-100.3% rotated, three seeds).
+        float32 nDCG@10 unrotated, 99.6-100.3% rotated, three rotation seeds).
     seed : int, default 0
         Seed of the rotation.
 
