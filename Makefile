@@ -73,7 +73,8 @@ bench-quick: $(STAMP) bench-peers
 	$(BENCH)/node2vec_vs_pecanpy.py --graphs blogcatalog --modes PreComp,SparseOTF --repeats 2
 	$(BENCH)/notes_links.py --encoders tfidf,sif,minilm --chunks whole,128
 	$(BENCH)/visual_semantic.py --corpus text8_prefix --w2v-epochs 1 --train-images 2000 --epochs 1 --batch-size 64 --threads 1
-	$(BENCH)/sentence_finetune.py --train-pairs 256 --corpus-size 600 --max-seq-length 64 --lr 5e-5 --sts-train-pairs 512 --seeds 1,2,3 --skip-extras
+	$(BENCH)/sentence_finetune.py --train-pairs 256 --corpus-size 600 --max-seq-length 64 --lr 5e-5 --seeds 1,2,3 --skip-extras --skip-sts
+	$(BENCH)/sentence_finetune.py --max-seq-length 64 --lr 5e-5 --sts-train-pairs 512 --skip-scifact
 
 # GloVe runs one seed per configuration (about 80 minutes for the three).
 bench-long: $(STAMP) bench-peers
