@@ -102,7 +102,8 @@ class Trainer(Params):
     ----------
     optimizer : {"adamw", "adam", "sgd"}, default "adamw"
         AdamW's weight decay is decoupled (Loshchilov & Hutter 2019); Adam's and
-        SGD's is an L2 penalty added to the gradient.
+        SGD's is an L2 penalty added to the gradient.  Adam and AdamW use
+        torch's fused kernel for parameters on CPU or CUDA.
     learning_rate : float, default 1e-3
         Peak learning rate, reached at the end of the warmup.
     weight_decay : float, default 0.0
@@ -281,10 +282,15 @@ class Trainer(Params):
             groups = [{"params": decayed}] if decayed else []
             if kept:
                 groups.append({"params": kept, "weight_decay": 0.0})
+        # the fused kernel (one pass over all parameters) where torch has it: on CPU a
+        # step of MiniLM's 22.7M parameters takes 14 ms instead of 66 (as HF's default)
+        fused = bool(params) and all(
+            p.device.type in ("cpu", "cuda") and p.is_floating_point() for p in params
+        )
         if self.optimizer == "adamw":
-            return torch.optim.AdamW(groups, lr=lr, weight_decay=wd)
+            return torch.optim.AdamW(groups, lr=lr, weight_decay=wd, fused=fused or None)
         if self.optimizer == "adam":
-            return torch.optim.Adam(groups, lr=lr, weight_decay=wd)
+            return torch.optim.Adam(groups, lr=lr, weight_decay=wd, fused=fused or None)
         return torch.optim.SGD(groups, lr=lr, momentum=float(self.momentum), weight_decay=wd)
 
     def _factor(self, total: int) -> Callable[[int], float]:
